@@ -1,0 +1,37 @@
+# Vigie: `make demo` to see it run, `make test` for what CI runs, `make lint`, `make bench`.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Stamps inside the venv: reinstall only when pyproject.toml is newer than the last install.
+BASE   := $(VENV)/.installed-base
+DEV    := $(VENV)/.installed-dev
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test lint bench
+
+demo: $(BASE)
+	$(BIN)/vigie demo
+
+test: lint
+	$(BIN)/pytest
+
+lint: $(DEV)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(DEV)
+	@test -n "$(wildcard bench/*.py)" || { echo "no benchmark in bench/"; exit 1; }
+	@for script in $(wildcard bench/*.py); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(BASE): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e .
+	touch $@
+
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e '.[dev]'
+	touch $@ $(BASE)

@@ -1,0 +1,1 @@
+"""Vigie analytics package."""

@@ -1,0 +1,27 @@
+"""The FastAPI application factory: it only assembles routers, handlers and middleware."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api import errors, telemetry
+from api.routes import devices, health, metrics, readings
+from api.services import Services
+
+
+def create_app(services: Services) -> FastAPI:
+    app = FastAPI(
+        title="Vigie",
+        version="0.1.0",
+        summary="Telemetry of public buildings, water networks and carpool areas",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.services = services
+    errors.install(app)
+    telemetry.install(app, services.metrics)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
+    app.include_router(devices.router)
+    app.include_router(readings.router)
+    return app

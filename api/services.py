@@ -1,0 +1,21 @@
+"""The services an API process is built from, handed to the app factory by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry
+
+from core.clock import Clock, SystemClock
+from core.state.store import StateStore
+from core.timeseries import TimeSeriesStore
+
+
+@dataclass
+class Services:
+    """Everything a request handler may reach; tests build it from real implementations."""
+
+    store: TimeSeriesStore
+    state: StateStore
+    clock: Clock = field(default_factory=SystemClock)
+    metrics: CollectorRegistry = field(default_factory=CollectorRegistry)

@@ -1,0 +1,132 @@
+"""Settings: one pydantic-settings model, read from ``vigie.toml`` and ``VIGIE_*`` variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PLACEHOLDER_SECRET = "change-me"
+
+
+class InfluxSettings(BaseModel):
+    """InfluxDB through its HTTP API v1 (1.x natively; 2.x and 3.x via v1 compatibility)."""
+
+    url: str = Field("http://127.0.0.1:8086", description="Base URL of the InfluxDB HTTP API")
+    database: str = Field("vigie", description="Database (1.x) or DBRP-mapped database (2.x)")
+    username: str | None = Field(None, description="User for basic auth (1.x)")
+    password: SecretStr | None = Field(None, description="Password for basic auth (1.x)")
+    token: SecretStr | None = Field(None, description="API token, sent as 'Token …' (2.x, 3.x)")
+    retention_policy: str | None = Field(None, description="Retention policy; default: the DB's")
+    timeout_s: float = Field(5.0, gt=0, description="Per-request timeout, seconds")
+    batch_size: int = Field(5000, ge=1, description="Lines per /write request")
+    gzip: bool = Field(True, description="Compress write bodies")
+
+
+class StoreSettings(BaseModel):
+    """Where readings live."""
+
+    backend: Literal["sqlite", "influxdb"] = Field("sqlite", description="sqlite or influxdb")
+    sqlite_path: Path = Field(
+        Path("var/vigie/timeseries.sqlite"), description="SQLite file of the embedded store"
+    )
+    influxdb: InfluxSettings = InfluxSettings()
+
+
+class StateSettings(BaseModel):
+    """The relational state store: registry, alerts, dead letters, API keys."""
+
+    url: SecretStr = Field(
+        SecretStr("sqlite:///var/vigie/state.sqlite"),
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://vigie:…@db/vigie",
+    )
+
+
+class MqttSettings(BaseModel):
+    """The MQTT broker the network server publishes to."""
+
+    host: str = Field("127.0.0.1", description="Broker host")
+    port: int = Field(1883, ge=1, le=65535, description="Broker port")
+    username: str | None = Field(None, description="Broker user")
+    password: SecretStr | None = Field(None, description="Broker password")
+    client_id: str = Field("vigie-ingest", description="Fixed client id: the session persists")
+    shared_group: str | None = Field(None, description="Shared-subscription group for N workers")
+
+
+class ApiSettings(BaseModel):
+    """The HTTP API and pages."""
+
+    host: str = Field("127.0.0.1", description="Listen address")
+    port: int = Field(8000, ge=1, le=65535, description="Listen port")
+
+
+class Settings(BaseSettings):
+    """All of Vigie's settings; built once, at the entry point."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VIGIE_", env_nested_delimiter="__", extra="forbid", toml_file=None
+    )
+
+    environment: Literal["development", "production"] = Field(
+        "development", description="production refuses placeholder secrets"
+    )
+    log_json: bool = Field(False, description="Log one JSON object per line")
+    store: StoreSettings = StoreSettings()
+    state: StateSettings = StateSettings()
+    mqtt: MqttSettings = MqttSettings()
+    api: ApiSettings = ApiSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Explicit arguments, then the environment, then vigie.toml, then defaults.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_in_production(self) -> Settings:
+        if self.environment == "production":
+            bad = [path for path, value in _secrets(self) if value == PLACEHOLDER_SECRET]
+            if bad:
+                raise ValueError(
+                    f"placeholder secret {PLACEHOLDER_SECRET!r} in production: {', '.join(bad)}"
+                )
+        return self
+
+
+def _secrets(model: BaseModel, prefix: str = "") -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, SecretStr):
+            out.append((prefix + name, value.get_secret_value()))
+        elif isinstance(value, BaseModel):
+            out.extend(_secrets(value, f"{prefix}{name}."))
+    return out
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from ``config`` (a vigie.toml; missing file is an error), env, then defaults."""
+    if config is None:
+        return Settings(**overrides)
+    if not config.is_file():
+        raise FileNotFoundError(f"configuration file {config} does not exist")
+    bound = type(
+        "Settings",
+        (Settings,),
+        {"model_config": SettingsConfigDict(**{**Settings.model_config, "toml_file": config})},
+    )
+    settings: Settings = bound(**overrides)
+    return settings

@@ -1,0 +1,1 @@
+"""The relational state store: registry models, migrations, and registry import/export."""

@@ -1,0 +1,1 @@
+"""Vigie test suite: mirrors the source tree."""

@@ -1,0 +1,1 @@
+"""Tests of core/: the record, the vocabulary, windows, series and the stores."""

@@ -1,0 +1,132 @@
+"""The vigie command line: help everywhere, registry import/export, config, and the demo."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+import httpx
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from tests.services import free_port
+from vigie.cli import SAMPLE_REGISTRY, app
+
+ROOT = Path(__file__).parents[2]
+runner = CliRunner()
+
+
+def _command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            paths.extend(_command_paths(command, (*prefix, name)))
+        else:
+            paths.append((*prefix, name))
+    return paths
+
+
+COMMANDS = _command_paths(typer.main.get_command(app))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "vigie")
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_the_documented_example_configuration_matches_the_settings_models() -> None:
+    result = runner.invoke(app, ["config", "example"])
+    committed = (ROOT / "docs" / "vigie.example.toml").read_text(encoding="utf-8")
+    assert result.output == committed, "regenerate: vigie config example > docs/vigie.example.toml"
+
+
+def test_config_check_masks_secrets(tmp_path: Path) -> None:
+    config = tmp_path / "vigie.toml"
+    config.write_text('[store.influxdb]\npassword = "s3cret-pw"\n', encoding="utf-8")
+    result = runner.invoke(app, ["config", "check", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "s3cret-pw" not in result.output
+    assert "**********" in result.output
+
+
+def test_registry_import_then_export_round_trips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIGIE_STATE__URL", f"sqlite:///{tmp_path / 'state.sqlite'}")
+    first = runner.invoke(app, ["registry", "import", str(SAMPLE_REGISTRY)])
+    assert first.exit_code == 0, first.output
+    assert "inserted" in first.output
+    exported = tmp_path / "export.yaml"
+    assert runner.invoke(app, ["registry", "export", str(exported)]).exit_code == 0
+    again = runner.invoke(app, ["registry", "import", str(exported)])
+    assert again.exit_code == 0, again.output
+    assert "0 inserted, 0 updated" in again.output
+
+
+def test_registry_import_reports_every_bad_line_and_imports_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIGIE_STATE__URL", f"sqlite:///{tmp_path / 'state.sqlite'}")
+    tenants = tmp_path / "tenants.csv"
+    tenants.write_text(
+        "code,name,kind\ncaudry,Caudry,commune\nbad,Bad,village\nok,OK,commune\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["registry", "import", str(tenants)])
+    assert result.exit_code == 1
+    assert ":3" in result.output and "village" in result.output
+    assert "nothing imported" in result.output
+    listing = runner.invoke(app, ["registry", "export", str(tmp_path / "after.yaml")])
+    assert listing.exit_code == 0
+    assert "caudry" not in (tmp_path / "after.yaml").read_text(encoding="utf-8")
+
+
+def test_demo_serves_the_sample_registry_until_interrupted(tmp_path: Path) -> None:
+    """The README's first command, as a user runs it: a real process on a real port."""
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vigie",
+            "demo",
+            "--dir",
+            str(tmp_path / "demo"),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"{base}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                if demo.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"demo did not come up:\n{demo.stdout.read() if demo.stdout else ''}"
+                    ) from None
+                time.sleep(0.2)
+        assert health.status_code == 200
+        devices = httpx.get(f"{base}/api/v1/devices", timeout=5).json()
+        assert devices["total"] > 10
+    finally:
+        demo.send_signal(signal.SIGINT)
+        output, _ = demo.communicate(timeout=30)
+    assert demo.returncode == 0, output
+    assert f"{base}/docs" in output

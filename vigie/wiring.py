@@ -1,0 +1,50 @@
+"""Process wiring: settings in, real implementations out — the one place that picks them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from api.services import Services
+from core.clock import SystemClock
+from core.config import Settings, StoreSettings
+from core.state.store import StateStore
+from core.stores.influx import InfluxStore
+from core.stores.sqlite import SqliteStore
+from core.timeseries import TimeSeriesStore
+
+
+def build_store(settings: StoreSettings) -> TimeSeriesStore:
+    if settings.backend == "sqlite":
+        return SqliteStore(settings.sqlite_path)
+    influx = settings.influxdb
+    return InfluxStore(
+        influx.url,
+        influx.database,
+        username=influx.username,
+        password=influx.password.get_secret_value() if influx.password else None,
+        token=influx.token.get_secret_value() if influx.token else None,
+        retention_policy=influx.retention_policy,
+        timeout_s=influx.timeout_s,
+        batch_size=influx.batch_size,
+        gzip=influx.gzip,
+    )
+
+
+def build_state(settings: Settings) -> StateStore:
+    state = StateStore(settings.state.url.get_secret_value())
+    state.migrate()
+    return state
+
+
+def build_services(settings: Settings) -> Services:
+    return Services(
+        store=build_store(settings.store), state=build_state(settings), clock=SystemClock()
+    )
+
+
+def demo_settings(directory: Path) -> Settings:
+    """Embedded defaults under one directory: nothing to install, nothing to configure."""
+    return Settings(
+        store=StoreSettings(backend="sqlite", sqlite_path=directory / "timeseries.sqlite"),
+        state={"url": f"sqlite:///{directory / 'state.sqlite'}"},
+    )
