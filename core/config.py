@@ -60,6 +60,38 @@ class MqttSettings(BaseModel):
     shared_group: str | None = Field(None, description="Shared-subscription group for N workers")
 
 
+class ObjectField(BaseModel):
+    """How one key of a network server's decoded object becomes a reading."""
+
+    quantity: str = Field(description="Quantity of the vocabulary, e.g. temperature_c")
+    channel: str | None = Field(None, description="Channel, e.g. ext")
+    scale: float = Field(1.0, description="Multiply the NS value by this (e.g. 0.001 for mV→V)")
+
+
+class IngestSettings(BaseModel):
+    """Ingest: topics, batching, time checks, the outage spool, NS-decoded payload mappings."""
+
+    topics: list[str] = Field(
+        ["application/+/device/+/event/+", "v3/+/devices/+/up"],
+        description="MQTT topic filters (ChirpStack v4 and TTS v3)",
+    )
+    batch_size: int = Field(2000, ge=1, description="Messages per store write, at most")
+    batch_ms: int = Field(200, ge=1, description="Longest wait to fill a batch, ms")
+    max_future_s: float = Field(300, ge=0, description="Frames further in the future: bad_time")
+    max_age_days: float = Field(60, gt=0, description="Frames older than this: bad_time")
+    spool_path: Path = Field(Path("var/vigie/spool.sqlite"), description="Outage spool file")
+    spool_max_readings: int = Field(20_000_000, ge=1, description="Spool bound; then back-pressure")
+    retry_s: float = Field(5.0, gt=0, description="Pause between store retries during an outage")
+    metrics_port: int | None = Field(
+        9108, description="Port of `vigie ingest`'s /metrics (none: not served)"
+    )
+    object_fields: dict[str, dict[str, ObjectField]] = Field(
+        {},
+        description="Per device profile (or codec id): NS object key → reading, for devices "
+        "decoded by the network server",
+    )
+
+
 class ApiSettings(BaseModel):
     """The HTTP API and pages."""
 
@@ -81,6 +113,7 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     state: StateSettings = StateSettings()
     mqtt: MqttSettings = MqttSettings()
+    ingest: IngestSettings = IngestSettings()
     api: ApiSettings = ApiSettings()
 
     @classmethod

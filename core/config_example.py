@@ -18,6 +18,11 @@ def _toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, SecretStr):
         return json.dumps(value.get_secret_value())
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        pairs = (f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{" + ", ".join(pairs) + "}"
     return json.dumps(str(value), ensure_ascii=False)
 
 

@@ -277,6 +277,8 @@ listener {self.port} {LOOPBACK}
 allow_anonymous true
 persistence true
 persistence_location {persistence}{os.sep}
+max_queued_messages 0
+max_inflight_messages 0
 log_dest stderr
 log_type error
 log_type warning

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import threading
 from pathlib import Path
 from typing import Annotated
 
+import prometheus_client
 import typer
 import uvicorn
 
 from api.main import create_app
+from core.clock import SystemClock
 from core.config import Settings, load_settings
 from core.config_example import render_example
+from core.state.dead_letter_store import DeadLetterStore
+from core.state.dead_letters import LetterStatus
 from core.state.registry_io import RegistryImportError, export_registry, import_registry
+from ingest.directory import DeviceDirectory
+from ingest.inspect import inspect
 from vigie import logs
-from vigie.wiring import build_services, build_state, demo_settings
+from vigie.replay import replay
+from vigie.wiring import build_consumer, build_pipeline, build_services, build_state, demo_settings
 
 SAMPLE_REGISTRY = Path(__file__).parent / "data" / "sample_registry.yaml"
 
@@ -24,8 +34,15 @@ app = typer.Typer(
 )
 registry_app = typer.Typer(help="Import and export the registry (tenants, sites, devices, …).")
 config_app = typer.Typer(help="Inspect the configuration.")
+ingest_app = typer.Typer(
+    help="Consume network-server events from MQTT into the time-series store.",
+    invoke_without_command=True,
+)
+letters_app = typer.Typer(help="Frames ingest refused: list them, replay them after a fix.")
 app.add_typer(registry_app, name="registry")
 app.add_typer(config_app, name="config")
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(letters_app, name="deadletters")
 
 ConfigOption = Annotated[
     Path | None,
@@ -74,9 +91,20 @@ def api(config: ConfigOption = None) -> None:
 
 @app.command()
 def run(config: ConfigOption = None) -> None:
-    """Run the production set against external services (today: the API; ingest and analytics
-    join as they are built)."""
-    api(config)
+    """Run the production set in one process: the ingest worker and the API, on one /metrics."""
+    settings = _settings(config)
+    services = build_services(settings)
+    services.store.ping()
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=build_consumer(settings, services).run, args=(stop,), name="ingest", daemon=True
+    )
+    worker.start()
+    try:
+        uvicorn.run(create_app(services), host=settings.api.host, port=settings.api.port)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
 
 
 @registry_app.command("import")
@@ -107,6 +135,86 @@ def registry_export(
     """Write the whole registry as YAML that `vigie registry import` reads back."""
     export_registry(build_state(_settings(config)), file)
     typer.echo(f"registry written to {file}")
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+@ingest_app.callback()
+def ingest(ctx: typer.Context, config: ConfigOption = None) -> None:
+    """Run an ingest worker (QoS 1, persistent session, ack once durable) until SIGTERM."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = _settings(config)
+    services = build_services(settings)
+    if settings.ingest.metrics_port:
+        prometheus_client.start_http_server(
+            settings.ingest.metrics_port, addr=settings.api.host, registry=services.metrics
+        )
+    build_consumer(settings, services).run(_stop_on_signals())
+
+
+@ingest_app.command("inspect")
+def ingest_inspect(
+    file: Annotated[
+        Path, typer.Argument(help="One MQTT payload (JSON or binary protobuf)", exists=True)
+    ],
+    topic: Annotated[str | None, typer.Option(help="The MQTT topic it came on")] = None,
+    codec: Annotated[str | None, typer.Option(help="Decode with this codec id")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print, as JSON, what ingest would store from one payload, or why it would refuse it."""
+    settings = _settings(config)
+    state = build_state(settings)
+    clock = SystemClock()
+    report = inspect(
+        file.read_bytes(),
+        topic=topic,
+        codec_id=codec,
+        directory=DeviceDirectory(state, clock),
+        settings=settings.ingest,
+        now=clock.now(),
+    )
+    typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+@letters_app.command("list")
+def letters_list(
+    reason: Annotated[
+        str | None, typer.Option(help="Only this reason, e.g. unknown_device")
+    ] = None,
+    status: Annotated[
+        LetterStatus, typer.Option(help="open, replayed or discarded")
+    ] = LetterStatus.OPEN,
+    limit: Annotated[int, typer.Option(help="At most this many")] = 50,
+    config: ConfigOption = None,
+) -> None:
+    """Dead letters with their reason, device and time; counts per reason first."""
+    letters = DeadLetterStore(build_state(_settings(config)))
+    for (why, state_), n in sorted(letters.counts().items()):
+        typer.echo(f"{n:>8}  {why:<16} {state_}")
+    for x in letters.list(reason=reason, status=status, limit=limit):
+        when = x.event_time.isoformat() if x.event_time else "-"
+        typer.echo(f"#{x.id} {x.reason} {x.device or '-'} {when} ×{x.attempts}: {x.detail}")
+
+
+@letters_app.command("replay")
+def letters_replay(
+    reason: Annotated[
+        str | None, typer.Option(help="Only this reason, e.g. unknown_device")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many")] = 10_000,
+    config: ConfigOption = None,
+) -> None:
+    """Run open dead letters through ingest again (after a registry or codec fix)."""
+    settings = _settings(config)
+    services = build_services(settings)
+    replayed, still = replay(build_pipeline(settings, services), services, reason, limit)
+    typer.echo(f"{replayed} replayed, {still} still refused")
 
 
 @config_app.command("example")

@@ -32,3 +32,5 @@ def configure(*, json_lines: bool, level: int = logging.INFO) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    # Migrations run at every start; their step-by-step INFO lines are noise for operators.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

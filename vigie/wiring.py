@@ -11,6 +11,11 @@ from core.state.store import StateStore
 from core.stores.influx import InfluxStore
 from core.stores.sqlite import SqliteStore
 from core.timeseries import TimeSeriesStore
+from ingest.consumer import Consumer
+from ingest.directory import DeviceDirectory
+from ingest.metrics import IngestMetrics
+from ingest.pipeline import Pipeline
+from ingest.spool import Spool
 
 
 def build_store(settings: StoreSettings) -> TimeSeriesStore:
@@ -40,6 +45,23 @@ def build_services(settings: Settings) -> Services:
     return Services(
         store=build_store(settings.store), state=build_state(settings), clock=SystemClock()
     )
+
+
+def build_pipeline(settings: Settings, services: Services) -> Pipeline:
+    ingest = settings.ingest
+    return Pipeline(
+        DeviceDirectory(services.state, services.clock),
+        services.store,
+        services.state,
+        Spool(ingest.spool_path, ingest.spool_max_readings),
+        services.clock,
+        IngestMetrics.on(services.metrics),
+        ingest,
+    )
+
+
+def build_consumer(settings: Settings, services: Services) -> Consumer:
+    return Consumer(build_pipeline(settings, services), settings.mqtt, settings.ingest)
 
 
 def demo_settings(directory: Path) -> Settings:

@@ -265,3 +265,7 @@ class HubArea(Base):
 
     hub: Mapped[Hub] = relationship(back_populates="area_links")
     area: Mapped[ParkingArea] = relationship()
+
+
+# Every table lives on Base.metadata once this module is imported (migrations compare it).
+import core.state.dead_letters  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Payload codecs, one module per device model (see base.py for the contract)."""

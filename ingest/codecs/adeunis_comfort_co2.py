@@ -1,0 +1,143 @@
+"""Adeunis COMFORT CO2: indoor temperature, humidity and CO2 with device-side history (fPort 1).
+
+Every uplink starts with a frame code and a status byte, values are big-endian (Adeunis
+COMFORT CO2 technical reference manual, APP 2.3.x, and Adeunis' codec ``comfort_co2_lib.js`` in
+the TTN device repository ``vendor/adeunis``):
+
+====== ===================================================================================
+byte   meaning
+====== ===================================================================================
+0      frame code (below)
+1      status: bits 7-5 frame counter, bit 3 configuration inconsistency, bit 2 a timestamp
+       closes the frame, bit 1 low battery, bit 0 configuration done
+====== ===================================================================================
+
+Frame 0x6A, periodic data: from byte 2, N samples of 5 bytes, **newest first** (t=0, t-1, …),
+then, when status bit 2 is set, a 4-byte timestamp (u32 s since 2013-01-01 00:00 UTC):
+
+====== ===================================================================================
+bytes  sample
+====== ===================================================================================
+0-1    temperature, s16, 0.1 °C                                        → ``temperature_c``
+2      relative humidity, u8, %                                        → ``humidity_pct``
+3-4    CO2, u16, ppm                                                   → ``co2_ppm``
+====== ===================================================================================
+
+Sample k is dated ``t0 - k × period``; t0 is the frame's timestamp when present, else the
+receive time. The period is not in the frame: it is the sampling period (register 321, × 2 s)
+times the history period (register 320), read from ``out.params["history_period_s"]``, default
+600 s (factory 300 × 2 s × 1). A sample area that is not a whole number of samples is
+``truncated``.
+
+Frame 0x6B, alarm: byte 2 alarm status (bit 4 temperature, bit 0 humidity, bit 5 CO2), bytes
+3-4 temperature s16 0.1 °C, byte 5 humidity u8 %, bytes 6-7 CO2 s16 ppm (as Adeunis' codec
+reads it), then the optional timestamp: the three values are emitted at t0.
+
+Frames without readings, decoded to nothing and no error: 0x30 daily frame (24 h min/max/mean
+aggregates and the air-quality icon — not instantaneous values), 0x10 product configuration,
+0x1F digital input configuration, 0x20 network configuration, 0x33 register-set answer,
+0x37 software version, 0x51/0x52 digital input alarms (input state and event counters, no
+quantity). Any other frame code is ``bad_payload``.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
+
+PORT = 1
+DATA = 0x6A
+ALARM = 0x6B
+NO_READINGS = frozenset({0x10, 0x1F, 0x20, 0x30, 0x33, 0x37, 0x51, 0x52})
+HEADER = 2
+SAMPLE = 5
+ALARM_SIZE = 8
+TIMESTAMP_SIZE = 4
+TIMESTAMP_FLAG = 0x04
+EPOCH = datetime(2013, 1, 1, tzinfo=UTC)  # Adeunis timestamps count seconds from here
+DEFAULT_PERIOD_S = 600.0  # sampling period 300 × 2 s, one history record per sample
+
+
+def _t0(payload: bytes, out: Emitter) -> tuple[datetime, bytes]:
+    """The time of the newest value and the frame without its closing timestamp."""
+    if payload[1] & TIMESTAMP_FLAG:
+        (seconds,) = struct.unpack_from(">I", payload, len(payload) - TIMESTAMP_SIZE)
+        return EPOCH + timedelta(seconds=seconds), payload[:-TIMESTAMP_SIZE]
+    return out.received_at, payload
+
+
+def _data(payload: bytes, out: Emitter) -> None:
+    stamped = TIMESTAMP_SIZE if payload[1] & TIMESTAMP_FLAG else 0
+    if not out.need(payload, HEADER + SAMPLE + stamped, "0x6A data frame"):
+        return
+    t0, body = _t0(payload, out)
+    samples = body[HEADER:]
+    if len(samples) % SAMPLE:
+        out.fail(
+            CodecErrorCode.TRUNCATED,
+            f"0x6A samples are {SAMPLE} bytes each, got {len(samples)} bytes",
+        )
+        return
+    period = timedelta(seconds=out.params.get("history_period_s", DEFAULT_PERIOD_S))
+    for k in range(len(samples) // SAMPLE):
+        temp, hum, co2 = struct.unpack_from(">hBH", samples, k * SAMPLE)
+        at = t0 - k * period
+        out.add("temperature_c", temp / 10, at=at)
+        out.add("humidity_pct", hum, at=at)
+        out.add("co2_ppm", co2, at=at)
+
+
+def _alarm(payload: bytes, out: Emitter) -> None:
+    stamped = TIMESTAMP_SIZE if payload[1] & TIMESTAMP_FLAG else 0
+    if not out.need(payload, ALARM_SIZE + stamped, "0x6B alarm frame"):
+        return
+    t0, _ = _t0(payload, out)
+    temp, hum, co2 = struct.unpack_from(">hBh", payload, 3)
+    out.add("temperature_c", temp / 10, at=t0)
+    out.add("humidity_pct", hum, at=t0)
+    out.add("co2_ppm", co2, at=t0)
+
+
+def decode(f_port: int, payload: bytes, out: Emitter) -> None:
+    if f_port != PORT:
+        out.wrong_port(f_port, (PORT,))
+        return
+    if not out.need(payload, HEADER, "COMFORT CO2 frame header"):
+        return
+    code = payload[0]
+    if code == DATA:
+        _data(payload, out)
+    elif code == ALARM:
+        _alarm(payload, out)
+    elif code not in NO_READINGS:
+        out.fail(CodecErrorCode.BAD_PAYLOAD, f"unknown frame code {code:#04x}")
+
+
+def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
+    """A 0x6A frame with one sample (transmit period register 301 = 1), no timestamp."""
+    frame = struct.pack(
+        ">BBhBH",
+        DATA,
+        0x00,
+        round(values["temperature_c"] * 10),
+        round(values["humidity_pct"]),
+        round(values["co2_ppm"]),
+    )
+    return PORT, frame
+
+
+CODEC = Codec(
+    id="adeunis/comfort-co2",
+    ports=(PORT,),
+    decode=decode,
+    encode=encode,
+    fields=(
+        Field("temperature_c", -20, 60, 0.1),
+        Field("humidity_pct", 0, 100, 1),
+        Field("co2_ppm", 0, 5000, 1),
+    ),
+    summary="Indoor temperature, humidity and CO2; periodic frames carry several past samples",
+)

@@ -1,0 +1,121 @@
+"""The codec contract: pure functions from (fPort, payload bytes, receive time) to readings.
+
+A codec module declares one ``CODEC = Codec(...)``. Its ``decode`` writes into an ``Emitter`` —
+never raising for bad input: a short frame, an unknown fPort or frame type, and a value outside
+the quantity's physical range each become a coded error, and what could be decoded is kept. Its
+``encode`` is the inverse for the simulator: from a mapping of field keys (``quantity`` or
+``quantity:channel``) to the values at time ``at``, the fPort and bytes a device would send then.
+Codecs whose frames carry history accept extra keys ``<key>@-<N>h`` (the value N hours before
+``at``) and document them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from core.reading import Reading, ReadingError
+
+
+class CodecErrorCode(StrEnum):
+    """Why (part of) a frame could not be decoded; ingest turns these into dead-letter reasons."""
+
+    WRONG_FPORT = "wrong_fport"  # the device does not send this fPort
+    TRUNCATED = "truncated"  # fewer bytes than the frame type needs
+    BAD_PAYLOAD = "bad_payload"  # unknown frame type, impossible field, checksum mismatch
+    OUT_OF_RANGE = "out_of_range"  # decoded, but outside the quantity's physical range
+
+
+@dataclass(frozen=True, slots=True)
+class CodecError:
+    code: CodecErrorCode
+    message: str
+
+
+@dataclass(slots=True)
+class Decoded:
+    """What a frame said: readings, remarks that lose nothing, and errors that lose something."""
+
+    readings: list[Reading] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[CodecError] = field(default_factory=list)
+
+
+class Emitter:
+    """Collects a codec's output; builds validated readings for one device."""
+
+    def __init__(
+        self, device: str, received_at: datetime, params: Mapping[str, float] | None = None
+    ) -> None:
+        self.device = device
+        self.received_at = received_at
+        # Registry parameters a frame cannot carry (e.g. a history period set by downlink).
+        self.params: Mapping[str, float] = params or {}
+        self.result = Decoded()
+
+    def add(
+        self, quantity: str, value: float, channel: str | None = None, at: datetime | None = None
+    ) -> None:
+        """One reading at ``at`` (default: the receive time); out-of-range becomes an error."""
+        try:
+            reading = Reading(at or self.received_at, self.device, quantity, value, channel)
+        except ReadingError as exc:
+            code = (
+                CodecErrorCode.OUT_OF_RANGE if exc.field == "value" else CodecErrorCode.BAD_PAYLOAD
+            )
+            self.result.errors.append(CodecError(code, f"{quantity}: {exc}"))
+            return
+        self.result.readings.append(reading)
+
+    def warn(self, message: str) -> None:
+        self.result.warnings.append(message)
+
+    def fail(self, code: CodecErrorCode, message: str) -> None:
+        self.result.errors.append(CodecError(code, message))
+
+    def need(self, payload: bytes, size: int, what: str) -> bool:
+        """True when ``payload`` has at least ``size`` bytes, else record a truncation."""
+        if len(payload) >= size:
+            return True
+        self.fail(CodecErrorCode.TRUNCATED, f"{what} needs {size} bytes, got {len(payload)}")
+        return False
+
+    def wrong_port(self, f_port: int, ports: tuple[int, ...]) -> None:
+        expected = ", ".join(map(str, ports))
+        self.fail(
+            CodecErrorCode.WRONG_FPORT, f"fPort {f_port} is not sent by this device ({expected})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One value ``encode`` accepts: its key, the range the frame can carry, and its step."""
+
+    key: str  # "temperature_c" or "energy_kwh:hc"
+    minimum: float
+    maximum: float
+    resolution: float  # decode(encode(v)) is within resolution / 2 of v
+
+
+Decoder = Callable[[int, bytes, Emitter], None]
+Encoder = Callable[[Mapping[str, float], datetime], tuple[int, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Codec:
+    """A device model's payload format, named like the public LoRaWAN device repository."""
+
+    id: str  # "vendor/model", e.g. "dragino/lht65"
+    ports: tuple[int, ...]  # the fPorts the device sends data on
+    decode: Decoder
+    encode: Encoder
+    fields: tuple[Field, ...]  # what encode accepts; the round-trip property draws from these
+    summary: str = ""
+
+
+def split_key(key: str) -> tuple[str, str | None]:
+    """``"energy_kwh:hc"`` → ``("energy_kwh", "hc")``; ``"co2_ppm"`` → ``("co2_ppm", None)``."""
+    quantity, _, channel = key.partition(":")
+    return quantity, channel or None

@@ -1,0 +1,158 @@
+"""Milesight CT101 smart current transformer (CT10x family), fPort 85.
+
+Sources: Milesight-IoT/SensorDecoders ``CT_Series/CT10x/README.md`` (payload definition and
+example frames) and ``CT10x_Decoder.js``, and the TTN device repository
+``vendor/milesight-iot/ct101-codec.yaml``. The payload is a sequence of channel id, channel type,
+value, little-endian:
+
+======= ===== ====== ================================================================
+channel type  bytes  meaning
+======= ===== ====== ================================================================
+0x01    0x75  1      battery level, % → ``battery_pct`` (CT10x table; mains-clamped
+                     CT101/CT103 do not send it)
+0x03    0x97  4      total current, u32 / 100 Ah — not stored (no ampere-hour quantity)
+0x04    0x98  2      current, u16 / 100 A → ``current_a``; 0xFFFF = read failed
+0x09    0x67  2      cable temperature, s16 / 10 °C → ``temperature_c``;
+                     0xFFFD = over range, 0xFFFF = read failed
+0x84    0x98  7      current alarm: max, min, current (u16 / 100 A), alarm bits (1 threshold,
+                     2 threshold release, 4 over range, 8 over range release) → the current
+                     is a reading, the alarm a warning
+0x89    0x67  3      temperature alarm: s16 / 10 °C and 1 = threshold alarm, 0 = release →
+                     reading and warning
+0xFF    …     …      device information (0x01 IPSO version 1 B, 0x09 hardware 2 B, 0x0A
+                     firmware 2 B, 0x0B device status 1 B, 0x0F LoRaWAN class 1 B, 0x16
+                     serial 8 B, 0xFE reset event 1 B, 0xFF TSL version 2 B) and, with
+                     0xFE, downlink responses (0x02 2 B, 0x06 9 B, 0x10 1 B, 0x27 1 B,
+                     0x28 1 B, 0x8E 3 B, 0xF2 2 B): nothing to store
+======= ===== ====== ================================================================
+
+A sentinel is a warning, not a reading. An unknown channel/type pair cannot be skipped (its size
+is unknown): it is ``bad_payload`` and what came before it is kept. The CT has one clamp, so
+readings have no channel.
+
+``encode`` sends the current and, when given, the cable temperature.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping
+from datetime import datetime
+
+from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
+
+PORT = 85
+READ_FAILED = 0xFFFF
+OVER_RANGE = 0xFFFD
+
+BATTERY = (0x01, 0x75)
+TOTAL_CURRENT = (0x03, 0x97)
+CURRENT = (0x04, 0x98)
+TEMPERATURE = (0x09, 0x67)
+CURRENT_ALARM = (0x84, 0x98)
+TEMPERATURE_ALARM = (0x89, 0x67)
+VALUE_SIZE = {
+    BATTERY: 1,
+    TOTAL_CURRENT: 4,
+    CURRENT: 2,
+    TEMPERATURE: 2,
+    CURRENT_ALARM: 7,
+    TEMPERATURE_ALARM: 3,
+}
+# Device information (0xFF) and downlink responses (0xFE/0xFF): type → size, nothing to store.
+INFO_SIZE = {0x01: 1, 0x09: 2, 0x0A: 2, 0x0B: 1, 0x0F: 1, 0x16: 8, 0xFE: 1, 0xFF: 2}
+RESPONSE_SIZE = {0x02: 2, 0x06: 9, 0x10: 1, 0x27: 1, 0x28: 1, 0x8E: 3, 0xF2: 2}
+CURRENT_ALARM_BITS = (
+    (0x01, "current threshold alarm"),
+    (0x02, "current threshold alarm release"),
+    (0x04, "current over range alarm"),
+    (0x08, "current over range alarm release"),
+)
+
+
+def _size(channel: int, kind: int) -> int | None:
+    if (channel, kind) in VALUE_SIZE:
+        return VALUE_SIZE[(channel, kind)]
+    if channel == 0xFF and kind in INFO_SIZE:
+        return INFO_SIZE[kind]
+    if channel in (0xFE, 0xFF) and kind in RESPONSE_SIZE:
+        return RESPONSE_SIZE[kind]
+    return None
+
+
+def _current(raw: int, out: Emitter) -> None:
+    if raw == READ_FAILED:
+        out.warn("current sensor read failed (0xFFFF)")
+    else:
+        out.add("current_a", raw / 100)
+
+
+def _temperature(value: bytes, out: Emitter) -> None:
+    (raw,) = struct.unpack_from("<H", value)
+    if raw == OVER_RANGE:
+        out.warn("temperature sensor over range (0xFFFD)")
+    elif raw == READ_FAILED:
+        out.warn("temperature sensor read failed (0xFFFF)")
+    else:
+        out.add("temperature_c", struct.unpack_from("<h", value)[0] / 10)
+
+
+def _item(key: tuple[int, int], value: bytes, out: Emitter) -> None:
+    if key == BATTERY:
+        out.add("battery_pct", value[0])
+    elif key == CURRENT:
+        _current(struct.unpack_from("<H", value)[0], out)
+    elif key == TEMPERATURE:
+        _temperature(value, out)
+    elif key == CURRENT_ALARM:
+        _current(struct.unpack_from("<H", value, 4)[0], out)
+        alarms = [name for bit, name in CURRENT_ALARM_BITS if value[6] & bit]
+        out.warn(", ".join(alarms) if alarms else f"current alarm byte {value[6]:#04x}")
+    elif key == TEMPERATURE_ALARM:
+        _temperature(value, out)
+        release = value[2] == 0
+        out.warn(f"temperature threshold alarm{' release' if release else ''}")
+
+
+def decode(f_port: int, payload: bytes, out: Emitter) -> None:
+    if f_port != PORT:
+        out.wrong_port(f_port, (PORT,))
+        return
+    if not out.need(payload, 2, "channel and type"):
+        return
+    i = 0
+    while i < len(payload):
+        if not out.need(payload[i:], 2, f"channel header at byte {i}"):
+            return
+        channel, kind = payload[i], payload[i + 1]
+        size = _size(channel, kind)
+        if size is None:
+            out.fail(
+                CodecErrorCode.BAD_PAYLOAD,
+                f"unknown channel {channel:#04x} type {kind:#04x} at byte {i}",
+            )
+            return
+        if not out.need(payload[i + 2 :], size, f"channel {channel:#04x} type {kind:#04x}"):
+            return
+        _item((channel, kind), payload[i + 2 : i + 2 + size], out)
+        i += 2 + size
+
+
+def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
+    frame = struct.pack("<BBH", *CURRENT, round(values["current_a"] * 100))
+    if "temperature_c" in values:
+        frame += struct.pack("<BBh", *TEMPERATURE, round(values["temperature_c"] * 10))
+    return PORT, frame
+
+
+CODEC = Codec(
+    id="milesight-iot/ct101",
+    ports=(PORT,),
+    decode=decode,
+    encode=encode,
+    fields=(
+        Field("current_a", 0, 655.34, 0.01),
+        Field("temperature_c", -40, 125, 0.1),
+    ),
+    summary="Clamp-on current transformer: current and cable temperature",
+)

@@ -1,0 +1,92 @@
+"""Netvox R718H wireless pulse counter interface: data on fPort 6, command responses on 7.
+
+Sources: Netvox R718H user manual, "Example of ReportDataCmd" (uplink 011F012400C80000000000),
+the R718H2 manual (data report and clear modes) and the TTN device repository
+``vendor/netvox/r718h-codec.yaml`` / ``payload/r718h.js``. Frames are 11 bytes, big-endian:
+
+====== ==========================================================================
+bytes  meaning
+====== ==========================================================================
+0      version (0x01)
+1      device type, 0x1F = R718H
+2      report type: 0x00 version packet (nothing to store), 0x01 data
+3      battery: bits 6-0 in 0.1 V → ``battery_v``; bit 7 = low battery (warning)
+4-5    pulse count, u16 → ``pulse_count`` (single input, no channel)
+6-10   reserved
+====== ==========================================================================
+
+The count's meaning follows the pulse-counter clear mode set by downlink: in the factory mode
+("clear when send", R718H2 manual) the device clears the count after each report, so each value
+is the pulses since the previous report; in "clear when roll-over" mode it is a 16-bit running
+count that wraps at 65535. The codec reports the value as sent.
+
+fPort 7 carries command responses (0x81 configure-report status, 0x82 read-configuration,
+0x83/0x84 set/get filter time, 0x85/0x86 set/get clear mode): nothing to store.
+
+``encode`` sends a 0x01 data report.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping
+from datetime import datetime
+
+from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
+
+DATA_PORT = 6
+COMMAND_PORT = 7
+PORTS = (DATA_PORT, COMMAND_PORT)
+SIZE = 11
+VERSION = 0x01
+DEVICE_TYPE = 0x1F
+VERSION_REPORT, DATA = 0x00, 0x01
+LOW_BATTERY = 0x80
+RESPONSES = frozenset({0x81, 0x82, 0x83, 0x84, 0x85, 0x86})
+
+
+def decode(f_port: int, payload: bytes, out: Emitter) -> None:
+    if f_port not in PORTS:
+        out.wrong_port(f_port, PORTS)
+        return
+    if f_port == COMMAND_PORT:
+        if out.need(payload, 2, "command response") and payload[0] not in RESPONSES:
+            out.fail(CodecErrorCode.BAD_PAYLOAD, f"command {payload[0]:#04x} is not a response")
+        return
+    if not out.need(payload, SIZE, "R718H report"):
+        return
+    if payload[1] != DEVICE_TYPE:
+        out.fail(CodecErrorCode.BAD_PAYLOAD, f"device type {payload[1]:#04x} is not R718H (0x1f)")
+        return
+    report = payload[2]
+    if report == VERSION_REPORT:
+        return
+    if report != DATA:
+        out.fail(CodecErrorCode.BAD_PAYLOAD, f"report type {report:#04x} is not an R718H report")
+        return
+    battery = payload[3]
+    out.add("battery_v", (battery & 0x7F) / 10)
+    if battery & LOW_BATTERY:
+        out.warn("low battery")
+    (count,) = struct.unpack_from(">H", payload, 4)
+    out.add("pulse_count", count)
+
+
+def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
+    battery = round(values.get("battery_v", 3.6) * 10) & 0x7F
+    count = round(values["pulse_count"])
+    frame = struct.pack(">BBBBH5x", VERSION, DEVICE_TYPE, DATA, battery, count)
+    return DATA_PORT, frame
+
+
+CODEC = Codec(
+    id="netvox/r718h",
+    ports=PORTS,
+    decode=decode,
+    encode=encode,
+    fields=(
+        Field("battery_v", 2.0, 3.6, 0.1),
+        Field("pulse_count", 0, 0xFFFF, 1),
+    ),
+    summary="Single-input pulse counter (16-bit count) with battery voltage",
+)

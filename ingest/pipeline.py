@@ -1,0 +1,387 @@
+"""The ingest pipeline: MQTT messages in, readings durable in the store (or spool), refusals in
+dead letters — a batch at a time, and only then may its messages be acknowledged.
+
+Per message: envelope → event; duplicate check (ChirpStack deduplicationId, else DevEUI + fCnt +
+time); time sanity (NS event time, never the local clock); registry lookup (unknown devices are
+quarantined as dead letters, replayable once registered); payload decoding by the device's codec,
+or mapping of the NS-decoded object; derived readings (pulses → index, distance → level); radio
+readings from the envelope. A frame partly decoded keeps its good readings and also gets a dead
+letter naming what was lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from core.clock import Clock
+from core.config import IngestSettings
+from core.reading import Reading, ReadingError
+from core.state.dead_letter_store import DeadLetterStore, Letter
+from core.state.models import Device
+from core.state.store import StateStore
+from core.timeseries import Rejected, StoreUnavailable, TimeSeriesStore
+from ingest import envelopes
+from ingest.codecs import registry as codecs
+from ingest.codecs.base import CodecErrorCode
+from ingest.dedup import RecentFrames
+from ingest.derive import derived
+from ingest.directory import DeviceDirectory, DeviceInfo
+from ingest.events import EnvelopeError, Event, Ignored, Join, NsLog, Status, Uplink
+from ingest.metrics import IngestMetrics
+from ingest.objects import from_object
+from ingest.spool import Spool
+
+log = logging.getLogger(__name__)
+
+# When a frame has several problems, its dead letter carries the most telling one.
+_SEVERITY = ["wrong_fport", "truncated", "bad_payload", "out_of_range", "bad_parameters"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One MQTT message; ``token`` is what the consumer needs to acknowledge it."""
+
+    topic: str
+    payload: bytes
+    token: Any = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a batch came to."""
+
+    stored: int = 0  # readings durable in the store
+    spooled: int = 0  # readings durable in the spool
+    duplicates: int = 0
+    ignored: int = 0
+    dead_letters: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Batch:
+    readings: list[Reading] = field(default_factory=list)
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    letters: list[Letter] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    joins: dict[str, datetime] = field(default_factory=dict)
+    origin: dict[int, Message] = field(default_factory=dict)  # id(reading) → its message
+    times: list[datetime] = field(default_factory=list)
+
+
+def parse(m: Message) -> Event:
+    """The event of a message; every failure is an EnvelopeError, even one the envelope parser did
+    not foresee (a field of an unexpected type): a poison message is dead-lettered, never allowed
+    to stop the consumer — it would be redelivered to the next worker, and stop it too."""
+    try:
+        event = envelopes.parse(m.topic, m.payload)
+    except EnvelopeError:
+        raise
+    except Exception as exc:  # the parser is pure: whatever it trips over is the message's fault
+        raise EnvelopeError(
+            "bad_envelope", f"malformed event: {type(exc).__name__}: {exc}"
+        ) from None
+    if not isinstance(event, Ignored) and not isinstance(event.dedup_key, str):
+        raise EnvelopeError("bad_envelope", "deduplication id is not text", event.device)
+    return event
+
+
+def readings_of(
+    pairs: Sequence[tuple[str, float | None]], time: datetime, device: str
+) -> tuple[list[Reading], list[tuple[str, str]]]:
+    """Readings of the (quantity, value) pairs an envelope carried; out of range: a problem."""
+    readings: list[Reading] = []
+    problems: list[tuple[str, str]] = []
+    for quantity, value in pairs:
+        if value is None:
+            continue
+        try:
+            readings.append(Reading(time, device, quantity, value))
+        except ReadingError as exc:
+            problems.append(("out_of_range", f"{quantity}: {exc}"))
+    return readings, problems
+
+
+def decode_uplink(
+    up: Uplink, device: DeviceInfo, settings: IngestSettings
+) -> tuple[list[Reading], list[tuple[str, str]]]:
+    """Readings of an uplink and its problems as (reason, detail); pure."""
+    r = up.radio
+    readings, problems = readings_of(
+        (
+            ("rssi_dbm", r.rssi_dbm),
+            ("snr_db", r.snr_db),
+            ("gateway_count", r.gateway_count if r.gateway_count else None),
+            ("spreading_factor", r.spreading_factor),
+        ),
+        up.time,
+        up.device,
+    )
+    fields = settings.object_fields.get(device.codec_id) or settings.object_fields.get(
+        up.profile or ""
+    )
+    if device.codec_id in codecs.CODECS:
+        if up.f_port:  # fPort 0 / no payload: MAC commands only, nothing to decode
+            params = {k: v for k, v in device.parameters.items() if isinstance(v, int | float)}
+            result = codecs.decode(
+                device.codec_id, up.f_port, up.payload, up.time, up.device, params
+            )
+            readings.extend(result.readings)
+            for error in result.errors:
+                reason = (
+                    "out_of_range"
+                    if error.code is CodecErrorCode.OUT_OF_RANGE
+                    else error.code.value
+                )
+                problems.append((reason, error.message))
+    elif fields and up.decoded is not None:
+        mapped, errors = from_object(up.decoded, fields, up.device, up.time)
+        readings.extend(mapped)
+        problems.extend(("out_of_range", e) for e in errors)
+    elif up.f_port:
+        what = f"codec {device.codec_id!r} is not in the codec library"
+        if up.decoded is not None:
+            what += " and no object mapping exists for it or profile " + repr(up.profile)
+        problems.append(("no_codec", what))
+    more, issues = derived(readings, device.parameters)
+    readings.extend(more)
+    problems.extend(("bad_parameters", i) for i in issues)
+    return readings, problems
+
+
+class Pipeline:
+    """Turns batches of messages into durable readings and dead letters."""
+
+    def __init__(
+        self,
+        directory: DeviceDirectory,
+        store: TimeSeriesStore,
+        state: StateStore,
+        spool: Spool,
+        clock: Clock,
+        metrics: IngestMetrics,
+        settings: IngestSettings,
+        recent: RecentFrames | None = None,
+    ) -> None:
+        self._directory = directory
+        self._store = store
+        self._state = state
+        self._letters = DeadLetterStore(state)
+        self._spool = spool
+        self._clock = clock
+        self._metrics = metrics
+        self._settings = settings
+        self._recent = recent or RecentFrames()
+        self._retry_at: datetime | None = None
+
+    # -- one batch --------------------------------------------------------------------------------
+
+    def handle(self, messages: Sequence[Message]) -> Outcome:
+        """Make the batch durable; raises (SpoolFull, a state-store error) when it could not be,
+        in which case no message of it may be acknowledged."""
+        now = self._clock.now()
+        batch = _Batch()
+        outcome = Outcome()
+        seen: set[str] = set()
+        for message in messages:
+            self._one(message, now, batch, outcome, seen)
+        rejected = self._write(batch.readings, batch.tags, outcome)
+        for rej in rejected:
+            source = batch.origin.get(id(rej.reading))
+            batch.letters.append(
+                self._letter(
+                    source,
+                    "store_rejected",
+                    rej.reason,
+                    rej.reading.device,
+                    rej.reading.time,
+                    suffix=f":{rej.reading.quantity}:{rej.reading.channel}",
+                )
+            )
+        self._letters.add(batch.letters)
+        self._record_joins(batch.joins)
+        self._recent.remember(batch.keys)
+        for letter in batch.letters:
+            outcome.dead_letters[letter.reason] = outcome.dead_letters.get(letter.reason, 0) + 1
+            self._metrics.dead_letters.labels(letter.reason).inc()
+        done = self._clock.now()
+        for t in batch.times:
+            self._metrics.lag.observe(max(0.0, (done - t).total_seconds()))
+        self._metrics.frames.labels("deduplicated").inc(outcome.duplicates)
+        self._metrics.frames.labels("ignored").inc(outcome.ignored)
+        self._metrics.frames.labels("dead_lettered").inc(len(batch.letters))
+        self._metrics.frames.labels("stored").inc(len(batch.times))
+        self._metrics.spool_depth.set(self._spool.depth)
+        return outcome
+
+    def _one(
+        self, m: Message, now: datetime, batch: _Batch, outcome: Outcome, seen: set[str]
+    ) -> None:
+        try:
+            event = parse(m)
+        except EnvelopeError as exc:
+            digest = hashlib.sha256(m.topic.encode() + b"\0" + m.payload).hexdigest()
+            batch.letters.append(
+                self._letter(m, exc.reason, str(exc), exc.device, None, key=f"raw:{digest}")
+            )
+            return
+        if isinstance(event, Ignored):
+            outcome.ignored += 1
+            return
+        key = event.dedup_key
+        if key in seen or key in self._recent:
+            outcome.duplicates += 1
+            return
+        seen.add(key)
+        batch.keys.append(key)
+        if isinstance(event, NsLog):
+            if event.code == "UPLINK_CODEC":
+                uplink = event.context.get("deduplication_id", "")
+                detail = f"network server could not decode uplink {uplink}: {event.description}"
+                batch.letters.append(
+                    self._letter(m, "ns_codec_error", detail, event.device, event.time, key=key)
+                )
+            else:
+                outcome.ignored += 1
+            return
+        if event.time > now + timedelta(
+            seconds=self._settings.max_future_s
+        ) or event.time < now - timedelta(days=self._settings.max_age_days):
+            detail = f"event time {event.time.isoformat()} is too far from now ({now.isoformat()})"
+            batch.letters.append(
+                self._letter(m, "bad_time", detail, event.device, event.time, key=key)
+            )
+            return
+        device = self._directory.get(event.device)
+        if device is None:
+            detail = f"device {event.device} is not in the registry (quarantined until registered)"
+            batch.letters.append(
+                self._letter(m, "unknown_device", detail, event.device, event.time, key=key)
+            )
+            return
+        if isinstance(event, Join):
+            batch.joins[event.device] = max(event.time, batch.joins.get(event.device, event.time))
+            return
+        if isinstance(event, Status):
+            readings, problems = readings_of(
+                (("battery_pct", event.battery_pct), ("margin_db", event.margin_db)),
+                event.time,
+                event.device,
+            )
+        else:
+            try:
+                readings, problems = decode_uplink(event, device, self._settings)
+            except Exception as exc:  # pure code tripping over one frame: that frame's problem
+                readings, problems = [], [("codec_error", f"{type(exc).__name__}: {exc}")]
+        if problems:
+            reason = min(
+                (p[0] for p in problems), key=lambda r: _SEVERITY.index(r) if r in _SEVERITY else -1
+            )
+            detail = "; ".join(f"{r}: {d}" for r, d in problems)
+            batch.letters.append(self._letter(m, reason, detail, event.device, event.time, key=key))
+        if readings:
+            batch.tags[event.device] = device.tags
+            batch.readings.extend(readings)
+            batch.origin.update((id(r), m) for r in readings)
+            batch.times.append(event.time)
+
+    def _letter(
+        self,
+        m: Message | None,
+        reason: str,
+        detail: str,
+        device: str | None,
+        time: datetime | None,
+        *,
+        key: str | None = None,
+        suffix: str = "",
+    ) -> Letter:
+        return Letter(
+            key=f"{key or (m.topic if m else '')}:{reason}{suffix}",
+            reason=reason,
+            detail=detail,
+            topic=m.topic if m else "",
+            payload=m.payload if m else b"",
+            device=device,
+            event_time=time,
+            received_at=self._clock.now(),
+        )
+
+    # -- storing ------------------------------------------------------------------------------
+
+    def _write(
+        self, readings: list[Reading], tags: dict[str, dict[str, str]], outcome: Outcome
+    ) -> list[Rejected]:
+        if not readings:
+            return []
+        if self._spool.depth:  # keep arrival order: new readings queue behind the spooled ones
+            self._spool.put(readings, tags)
+            outcome.spooled += len(readings)
+            self._metrics.readings.labels("spool").inc(len(readings))
+            return []
+        try:
+            result = self._store.write(readings, tags)
+        except StoreUnavailable as exc:
+            log.warning("store unavailable, spooling %d readings: %s", len(readings), exc)
+            self._spool.put(readings, tags)
+            self._retry_at = self._clock.now() + timedelta(seconds=self._settings.retry_s)
+            outcome.spooled += len(readings)
+            self._metrics.readings.labels("spool").inc(len(readings))
+            return []
+        outcome.stored += result.accepted
+        self._metrics.readings.labels("store").inc(result.accepted)
+        return result.rejected
+
+    def drain(self, max_batches: int = 50) -> int:
+        """Replay spooled batches, oldest first, while the store takes them; readings replayed."""
+        now = self._clock.now()
+        if not self._spool.depth or (self._retry_at is not None and now < self._retry_at):
+            return 0
+        replayed = 0
+        for _ in range(max_batches):
+            head = self._spool.head()
+            if head is None:
+                break
+            try:
+                result = self._store.write(head.readings, head.tags)
+            except StoreUnavailable:
+                self._retry_at = self._clock.now() + timedelta(seconds=self._settings.retry_s)
+                break
+            if result.rejected:
+                self._letters.add(
+                    [
+                        self._letter(
+                            None,
+                            "store_rejected",
+                            rej.reason,
+                            rej.reading.device,
+                            rej.reading.time,
+                            key=f"spool:{head.id}",
+                            suffix=f":{rej.reading.device}:{rej.reading.quantity}:{rej.reading.time.isoformat()}",
+                        )
+                        for rej in result.rejected
+                    ]
+                )
+            self._spool.pop(head)
+            replayed += result.accepted
+            self._metrics.readings.labels("store").inc(result.accepted)
+        self._metrics.spool_depth.set(self._spool.depth)
+        if not self._spool.depth:
+            self._retry_at = None
+            log.info("spool drained")
+        return replayed
+
+    def _record_joins(self, joins: dict[str, datetime]) -> None:
+        if not joins:
+            return
+        with self._state.session() as session:
+            for dev_eui, when in joins.items():
+                session.execute(
+                    update(Device).where(Device.dev_eui == dev_eui).values(last_join_at=when)
+                )
