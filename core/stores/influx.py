@@ -3,20 +3,16 @@
 InfluxDB 1.x serves this API natively, 2.x through its v1 compatibility layer (a DBRP mapping and a
 token), 3.x too: one adapter covers every version. Write policy, in the spirit of Telegraf's
 partial-write spec: points go in gzip-compressed batches of ``batch_size`` lines; a 204 means the
-server has them in its WAL; 429 and 5xx are retried with jittered exponential backoff inside the
-call's deadline; a connection failure or a time-out raises ``StoreUnavailable`` at once (the
-caller spools and replays — writes are idempotent); a 400 partial write turns into per-reading
-rejects; 401, 403 and 404 raise ``StoreError``, which retrying will not fix.
+server has them in its WAL; retries and unavailability follow ``influx_http``; a 400 partial write
+turns into per-reading rejects; 401, 403 and 404 raise ``StoreError``.
 """
 
 from __future__ import annotations
 
 import gzip as gzip_lib
-import json
-import random
 import re
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -34,22 +30,19 @@ from core.series import (
     from_ns,
     to_ns,
 )
+from core.stores.influx_http import MAX_RETRIES, InfluxHttp, error_text, refusal
 from core.stores.line_protocol import LineBuilder, quote_identifier, quote_literal
 from core.timeseries import (
     ANY_CHANNEL,
     Agg,
     Rejected,
     Selection,
-    StoreError,
-    StoreUnavailable,
     Tags,
     WriteResult,
 )
 from core.windows import parse_every, partial_granularity_ns, reduce, window_edges
 
 _UNPARSABLE = re.compile(r"unable to parse '(.*?)': ([^\n]*?)(?= unable to parse '|\n|$)", re.S)
-_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-_MAX_RETRIES = 3
 _DEVICE_FILTER_MAX = 200  # devices per OR-list; beyond a few lists, filter client-side
 _LOOKBACKS: tuple[int | None, ...] = (1, 7, 31, 366, None)  # days; None: all history
 # Line protocol refuses a literal backslash before , = and space, so these splits are exact.
@@ -100,13 +93,12 @@ class InfluxStore:
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        headers = {"Authorization": f"Token {token}"} if token else {}
-        auth = httpx.BasicAuth(username, password or "") if username else None
-        self._http = httpx.Client(
-            base_url=url.rstrip("/"),
-            headers=headers,
-            auth=auth,
-            timeout=httpx.Timeout(timeout_s),
+        self._http = InfluxHttp(
+            url,
+            username=username,
+            password=password,
+            token=token,
+            timeout_s=timeout_s,
             transport=transport,
         )
         self._db = database
@@ -120,15 +112,13 @@ class InfluxStore:
 
     def create_database(self) -> None:
         """Create the database if it does not exist (InfluxDB 1.x; 2.x needs a DBRP mapping)."""
-        self._statements([f"CREATE DATABASE {quote_identifier(self._db)}"])
+        self._query([f"CREATE DATABASE {quote_identifier(self._db)}"])
 
     def drop_database(self) -> None:
-        self._statements([f"DROP DATABASE {quote_identifier(self._db)}"])
+        self._query([f"DROP DATABASE {quote_identifier(self._db)}"])
 
     def ping(self) -> None:
-        response = self._send("GET", "/ping")
-        if response.status_code != 204:
-            raise StoreUnavailable(f"InfluxDB /ping answered {response.status_code}")
+        self._http.ping()
 
     def close(self) -> None:
         self._http.close()
@@ -140,7 +130,7 @@ class InfluxStore:
     ) -> WriteResult:
         lines, owners, refused = self._lines.build(readings, tags or {})
         result = WriteResult(rejected=[Rejected(r, why) for r, why in refused])
-        deadline = time.monotonic() + max(self._timeout_s * (_MAX_RETRIES + 1), 1.0)
+        deadline = time.monotonic() + max(self._timeout_s * (MAX_RETRIES + 1), 1.0)
         for lo in range(0, len(lines), self._batch_size):
             bad = self._write_batch(lines[lo : lo + self._batch_size], deadline)
             result.accepted += len(lines[lo : lo + self._batch_size]) - len(bad)
@@ -157,7 +147,7 @@ class InfluxStore:
         params = {"db": self._db, "precision": "ns"}
         if self._rp:
             params["rp"] = self._rp
-        response = self._send_retrying("POST", "/write", deadline, params, body, headers)
+        response = self._http.write(body, params, headers, deadline)
         if response.status_code == 204:
             return {}
         if response.status_code == 413 and len(lines) > 1:
@@ -166,8 +156,8 @@ class InfluxStore:
             right = self._write_batch(lines[half:], deadline)
             return left | {i + half: why for i, why in right.items()}
         if response.status_code == 400:
-            return self._partial(lines, self._error_text(response), deadline)
-        raise self._refusal(response)
+            return self._partial(lines, error_text(response), deadline)
+        raise refusal(response)
 
     def _partial(self, lines: list[str], error: str, deadline: float) -> dict[int, str]:
         """Map a 400 partial-write error to the lines it refused.
@@ -194,82 +184,10 @@ class InfluxStore:
                 bad.update({part[j]: why for j, why in found.items()})
         return bad
 
-    # -- HTTP -----------------------------------------------------------------------------------
-
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return self._http.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise StoreUnavailable(
-                f"InfluxDB {path}: no answer within {self._timeout_s} s"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise StoreUnavailable(f"InfluxDB {path}: {type(exc).__name__}: {exc}") from exc
-
-    def _send_retrying(
-        self,
-        method: str,
-        path: str,
-        deadline: float,
-        params: Mapping[str, str],
-        content: bytes,
-        headers: Mapping[str, str],
-    ) -> httpx.Response:
-        for attempt in range(_MAX_RETRIES + 1):
-            response = self._send(method, path, params=params, content=content, headers=headers)
-            if response.status_code not in _RETRY_STATUS:
-                return response
-            pause = _backoff(attempt, response.headers.get("Retry-After"))
-            if attempt == _MAX_RETRIES or time.monotonic() + pause > deadline:
-                break
-            time.sleep(pause)
-        raise StoreUnavailable(
-            f"InfluxDB {path} answered {response.status_code}: {self._error_text(response)}"
-        )
-
-    @staticmethod
-    def _error_text(response: httpx.Response) -> str:
-        try:
-            return str(response.json().get("error", response.text))
-        except (ValueError, AttributeError):
-            return response.text.strip() or response.reason_phrase
-
-    def _refusal(self, response: httpx.Response) -> Exception:
-        text = self._error_text(response)
-        if response.status_code in _RETRY_STATUS:
-            return StoreUnavailable(f"InfluxDB answered {response.status_code}: {text}")
-        return StoreError(f"InfluxDB answered {response.status_code}: {text}")
-
-    def _statements(self, statements: list[str]) -> list[dict[str, Any]]:
-        """Run InfluxQL statements; return one result per statement, merged across chunks.
-
-        Always POST: InfluxDB 1.x requires it for DDL and it keeps long queries out of the URL.
-        """
-        params = {"db": self._db, "epoch": "ns", "chunked": "true", "chunk_size": "20000"}
-        data = {"q": ";".join(statements)}
-        try:
-            with self._http.stream("POST", "/query", params=params, data=data) as response:
-                if response.status_code != 200:
-                    response.read()
-                    raise self._refusal(response)
-                results: dict[int, dict[str, Any]] = {}
-                for chunk in _json_lines(response.iter_lines()):
-                    if "error" in chunk:
-                        raise StoreError(f"InfluxDB query failed: {chunk['error']}")
-                    for res in chunk.get("results", []):
-                        if "error" in res:
-                            raise StoreError(f"InfluxDB query failed: {res['error']}")
-                        merged = results.setdefault(res.get("statement_id", 0), {"series": []})
-                        merged["series"].extend(res.get("series", []))
-        except httpx.TimeoutException as exc:
-            raise StoreUnavailable(
-                f"InfluxDB /query: no answer within {self._timeout_s} s"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise StoreUnavailable(f"InfluxDB /query: {type(exc).__name__}: {exc}") from exc
-        return [results.get(i, {"series": []}) for i in range(len(statements))]
-
     # -- reading --------------------------------------------------------------------------------
+
+    def _query(self, statements: list[str]) -> list[dict[str, Any]]:
+        return self._http.query(self._db, statements)
 
     def _from(self, quantity: str) -> str:
         measurement = quote_identifier(QUANTITIES[quantity].domain.value)
@@ -325,7 +243,7 @@ class InfluxStore:
             f'WHERE "device" = {quote_literal(key.device)} '
             f'AND "channel" = {quote_literal(key.channel or "")} GROUP BY *'
         )
-        [result] = self._statements([stmt])
+        [result] = self._query([stmt])
         newest = max(result["series"], key=lambda s: s["values"][0][0], default=None)
         tags = {k: v for k, v in ((newest or {}).get("tags") or {}).items() if v}
         tags.pop("device", None)
@@ -338,7 +256,7 @@ class InfluxStore:
             f"SELECT {q} FROM {self._from(selection.quantity)} "
             f"WHERE {self._where(selection, to_ns(start), to_ns(end))} GROUP BY *"
         )
-        [result] = self._statements([stmt])
+        [result] = self._query([stmt])
         parts = {
             key: (tags, [row[0] for row in rows], [row[1] for row in rows])
             for key, (tags, rows) in self._group(result["series"], selection).items()
@@ -413,7 +331,7 @@ class InfluxStore:
             f"WHERE {self._where(selection, to_ns(start), to_ns(end))} "
             f"GROUP BY {group_time}, * fill(none){zone}"
         )
-        [result] = self._statements([stmt])
+        [result] = self._query([stmt])
         out: dict[SeriesKey, _Partials] = {}
         per_key: dict[SeriesKey, int] = {}
         for s in result["series"]:
@@ -464,7 +382,7 @@ class InfluxStore:
                     owners.append(q)
             if not statements:
                 break
-            for q, result in zip(owners, self._statements(statements), strict=True):
+            for q, result in zip(owners, self._query(statements), strict=True):
                 for s in result["series"]:
                     tags = s.get("tags") or {}
                     pair = (tags.get("device", ""), tags.get("channel") or None)
@@ -481,7 +399,7 @@ class InfluxStore:
         self, measurement: str, devices: frozenset[str] | None
     ) -> set[tuple[str, str | None]]:
         """(device, channel) of every series of a measurement, from the index (no data read)."""
-        [result] = self._statements([f"SHOW SERIES FROM {quote_identifier(measurement)}"])
+        [result] = self._query([f"SHOW SERIES FROM {quote_identifier(measurement)}"])
         pairs: set[tuple[str, str | None]] = set()
         for s in result["series"]:
             for (key,) in s["values"]:
@@ -492,7 +410,7 @@ class InfluxStore:
         return pairs
 
     def _fields(self) -> set[tuple[str, str]]:
-        [result] = self._statements(["SHOW FIELD KEYS"])
+        [result] = self._query(["SHOW FIELD KEYS"])
         return {(s["name"], row[0]) for s in result["series"] for row in s["values"]}
 
 
@@ -524,16 +442,3 @@ def _series_tags(key: str) -> dict[str, str]:
 
 def _unescape(text: str) -> str:
     return text.replace(r"\,", ",").replace(r"\=", "=").replace(r"\ ", " ")
-
-
-def _json_lines(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
-    for line in lines:
-        if line.strip():
-            yield json.loads(line)
-
-
-def _backoff(attempt: int, retry_after: str | None) -> float:
-    """Seconds to wait before retry ``attempt``: the server's Retry-After, else jittered 2^n."""
-    if retry_after and retry_after.isdigit():
-        return float(retry_after)
-    return random.uniform(0.5, 1.0) * min(0.1 * 2.0**attempt, 2.0)
