@@ -114,6 +114,7 @@ class Area:
     nbre_pmr: int
     commuter_share: float  # share of spaces taken by weekday commuters at the morning peak
     spaces: tuple[Space, ...]
+    holiday_zone: str = "B"  # school holidays thin out commuting (zone of the académie)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from ingest.directory import DeviceDirectory
 from ingest.inspect import inspect
 from vigie import logs
 from vigie.replay import replay
+from vigie.simulate import simulate
 from vigie.wiring import build_consumer, build_pipeline, build_services, build_state, demo_settings
 
 SAMPLE_REGISTRY = Path(__file__).parent / "data" / "sample_registry.yaml"
@@ -43,6 +44,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(config_app, name="config")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(letters_app, name="deadletters")
+app.command()(simulate)
 
 ConfigOption = Annotated[
     Path | None,

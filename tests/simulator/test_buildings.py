@@ -1,0 +1,84 @@
+"""Buildings: occupancy from schedules and calendars, setpoints, heating, indoor climate, faults."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from core.calendar import FrenchCalendar
+from simulator.buildings import STEP, BuildingRun, simulate_buildings
+from simulator.weather import LocalClock, simulate_weather
+from tests.simulator.conftest import CLIMATE, pool, school
+
+START = datetime(2024, 2, 1, tzinfo=UTC)  # zone B winter holidays: 24 Feb - 10 Mar 2024
+DAYS = 40
+
+
+@pytest.fixture(scope="module")
+def runs(calendar: FrenchCalendar) -> dict[str, BuildingRun]:
+    weather = simulate_weather(CLIMATE, START, DAYS, 2)
+    return simulate_buildings((school(), pool()), weather, START, DAYS, 2, calendar, faults=False)
+
+
+def test_deterministic_for_a_seed(calendar: FrenchCalendar) -> None:
+    w = simulate_weather(CLIMATE, START, 5, 1)
+    a = simulate_buildings((school(),), w, START, 5, 1, calendar)["sch"]
+    b = simulate_buildings((school(),), w, START, 5, 1, calendar)["sch"]
+    np.testing.assert_array_equal(a.indoor_c, b.indoor_c)
+    np.testing.assert_array_equal(a.electricity_kw, b.electricity_kw)
+
+
+def test_schools_are_empty_and_cold_in_school_holidays(
+    runs: dict[str, BuildingRun], calendar: FrenchCalendar
+) -> None:
+    r = runs["sch"]
+    clock = LocalClock.build(START, DAYS * 96, STEP)
+    dates = np.array(clock.dates)[clock.day]
+    holiday = np.array([calendar.school_holiday(d, "B") for d in dates])
+    term = np.array([not h and d.weekday() < 5 for d, h in zip(dates, holiday, strict=True)])
+    term &= (clock.hour > 9) & (clock.hour < 11)
+    later = holiday & np.array([d.day >= 28 or d.month == 3 for d in dates])
+    assert not r.occupied[holiday].any()
+    assert r.occupied[term].all()
+    assert r.indoor_c[later].mean() < 12.0
+    assert r.indoor_c[term].mean() == pytest.approx(19.0, abs=1.0)
+    assert r.setpoint_c[holiday].min() == 8.0
+
+
+def test_co2_is_higher_when_occupied_and_stays_plausible(runs: dict[str, BuildingRun]) -> None:
+    for r in runs.values():
+        assert r.co2_ppm[r.occupied].mean() > r.co2_ppm[~r.occupied].mean() + 50
+        assert r.co2_ppm.min() >= 400 and r.co2_ppm.max() <= 1500
+        assert r.humidity_pct.min() >= 15 and r.humidity_pct.max() <= 90
+
+
+def test_energy_per_m2_sits_in_the_kind_s_range(runs: dict[str, BuildingRun]) -> None:
+    # February is ~14 % of a school's annual energy and ~9 % of a pool's.
+    for code, annual in (("sch", (110, 150)), ("pool", (1000, 2000))):
+        r = runs[code]
+        kwh = (r.electricity_kw + r.gas_kw).sum() * 0.25 / r.building.floor_area_m2 * 365 / DAYS
+        assert annual[0] * 0.6 < kwh < annual[1] * 1.6
+
+
+def test_setpoint_fault_raises_occupied_temperature(calendar: FrenchCalendar) -> None:
+    w = simulate_weather(CLIMATE, START, 60, 1)
+    for seed in range(40):
+        r = simulate_buildings((school(),), w, START, 60, seed, calendar)["sch"]
+        fault = next((f for f in r.faults if f.kind == "setpoint_excess"), None)
+        if fault is not None:
+            break
+    assert fault is not None and fault.magnitude is not None
+    assert 2.0 <= fault.magnitude <= 4.0
+    i0 = int((fault.start - START) / STEP)
+    i1 = len(r.occupied) if fault.end is None else int((fault.end - START) / STEP)
+    window = np.zeros(len(r.occupied), dtype=bool)
+    window[i0:i1] = True
+    assert r.setpoint_c[window & r.occupied].max() == 19.0 + fault.magnitude
+    assert r.setpoint_c[~window & r.occupied].max() == 19.0
+    assert (
+        fault.start
+        < fault.start + timedelta(days=7)
+        <= (fault.end or fault.start + timedelta(days=7))
+    )
