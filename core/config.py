@@ -57,6 +57,9 @@ class MqttSettings(BaseModel):
     username: str | None = Field(None, description="Broker user")
     password: SecretStr | None = Field(None, description="Broker password")
     client_id: str = Field("vigie-ingest", description="Fixed client id: the session persists")
+    protocol: Literal["5", "3.1.1"] = Field(
+        "5", description="MQTT version; 3.1.1 for brokers without MQTT 5 (no session expiry)"
+    )
     shared_group: str | None = Field(None, description="Shared-subscription group for N workers")
 
 

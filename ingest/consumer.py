@@ -59,10 +59,13 @@ class Consumer:
         self._inbox: queue.Queue[Message] = queue.Queue(maxsize=4 * settings.batch_size)
         self._on_batch = on_batch
         self.connected = threading.Event()
+        self._v5 = mqtt_settings.protocol == "5"
         self._client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=mqtt_settings.client_id,
-            protocol=mqtt.MQTTv5,
+            protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
+            # MQTT 3.1.1 keeps the session with clean_session=False (MQTT 5 sets it at connect).
+            clean_session=None if self._v5 else False,
             manual_ack=True,
         )
         if mqtt_settings.username:
@@ -98,12 +101,15 @@ class Consumer:
     # -- worker thread ----------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
-        props.ReceiveMaximum = RECEIVE_MAXIMUM
-        self._client.connect_async(
-            self._mqtt.host, self._mqtt.port, keepalive=30, clean_start=False, properties=props
-        )
+        if self._v5:
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            props.SessionExpiryInterval = SESSION_EXPIRY_S
+            props.ReceiveMaximum = RECEIVE_MAXIMUM
+            self._client.connect_async(
+                self._mqtt.host, self._mqtt.port, keepalive=30, clean_start=False, properties=props
+            )
+        else:
+            self._client.connect_async(self._mqtt.host, self._mqtt.port, keepalive=30)
         self._client.loop_start()
         try:
             while not stop.is_set():

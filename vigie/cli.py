@@ -22,9 +22,11 @@ from core.state.registry_io import RegistryImportError, export_registry, import_
 from ingest.directory import DeviceDirectory
 from ingest.inspect import inspect
 from vigie import logs
+from vigie.broker import EmbeddedBroker
+from vigie.demo import SAMPLE_TERRITORY, demo_settings, load_registry, run_simulator
 from vigie.replay import replay
 from vigie.simulate import simulate
-from vigie.wiring import build_consumer, build_pipeline, build_services, build_state, demo_settings
+from vigie.wiring import build_consumer, build_pipeline, build_services, build_state
 
 SAMPLE_REGISTRY = Path(__file__).parent / "data" / "sample_registry.yaml"
 
@@ -63,23 +65,49 @@ def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where the demo keeps its data")] = Path(
         "var/demo"
     ),
-    host: Annotated[str, typer.Option(help="Listen address")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Listen port")] = 8000,
+    host: Annotated[str, typer.Option(help="Listen address of the API")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Listen port of the API")] = 8000,
+    broker_port: Annotated[int, typer.Option(help="Port of the embedded MQTT broker")] = 1883,
+    history_days: Annotated[int, typer.Option(help="Days of history published at start")] = 2,
 ) -> None:
-    """Run everything on embedded defaults (SQLite stores, sample registry) and print the URLs."""
+    """Run the whole chain on embedded defaults: MQTT broker, simulated territory, ingest,
+    SQLite stores and API; print the URLs."""
     logs.configure(json_lines=False)
-    settings = demo_settings(directory)
+    settings = demo_settings(directory, broker_port)
     services = build_services(settings)
-    report = import_registry(services.state, SAMPLE_REGISTRY)
+    report = load_registry(services, directory, SAMPLE_TERRITORY)
+    broker = EmbeddedBroker(settings.mqtt.host, broker_port)
+    broker.start()
+    stop = threading.Event()
+    consumer = build_consumer(settings, services)
+    threads = [
+        threading.Thread(target=consumer.run, args=(stop,), name="ingest", daemon=True),
+        threading.Thread(
+            target=run_simulator,
+            args=(SAMPLE_TERRITORY, (settings.mqtt.host, broker_port), services.clock, stop),
+            kwargs={"history_days": history_days},
+            name="simulator",
+            daemon=True,
+        ),
+    ]
+    for thread in threads:
+        thread.start()
     base = f"http://{host}:{port}"
-    typer.echo(f"Vigie demo — data in {directory}/")
-    typer.echo(f"  registry: {report}")
+    typer.echo(f"Vigie demo — data in {directory}/, broker on {settings.mqtt.host}:{broker_port}")
+    typer.echo(f"  registry:  {report}")
+    typer.echo(f"  simulator: the Caudrésis, {history_days} days of history, then live")
     typer.echo(f"  API docs:  {base}/docs")
     typer.echo(f"  health:    {base}/health")
     typer.echo(f"  devices:   {base}/api/v1/devices")
     typer.echo(f"  metrics:   {base}/metrics")
     typer.echo("Press Ctrl+C to stop.")
-    uvicorn.run(create_app(services), host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(create_app(services), host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=15)
+        broker.stop()
 
 
 @app.command()

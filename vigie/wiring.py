@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from api.services import Services
 from core.clock import SystemClock
 from core.config import Settings, StoreSettings
@@ -62,11 +60,3 @@ def build_pipeline(settings: Settings, services: Services) -> Pipeline:
 
 def build_consumer(settings: Settings, services: Services) -> Consumer:
     return Consumer(build_pipeline(settings, services), settings.mqtt, settings.ingest)
-
-
-def demo_settings(directory: Path) -> Settings:
-    """Embedded defaults under one directory: nothing to install, nothing to configure."""
-    return Settings(
-        store=StoreSettings(backend="sqlite", sqlite_path=directory / "timeseries.sqlite"),
-        state={"url": f"sqlite:///{directory / 'state.sqlite'}"},
-    )

@@ -44,37 +44,26 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from ingest.codecs import adeunis
 from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
 
 PORT = 1
 DATA = 0x6A
 ALARM = 0x6B
 NO_READINGS = frozenset({0x10, 0x1F, 0x20, 0x30, 0x33, 0x37, 0x51, 0x52})
-HEADER = 2
 SAMPLE = 5
 ALARM_SIZE = 8
-TIMESTAMP_SIZE = 4
-TIMESTAMP_FLAG = 0x04
-EPOCH = datetime(2013, 1, 1, tzinfo=UTC)  # Adeunis timestamps count seconds from here
 DEFAULT_PERIOD_S = 600.0  # sampling period 300 × 2 s, one history record per sample
 
 
-def _t0(payload: bytes, out: Emitter) -> tuple[datetime, bytes]:
-    """The time of the newest value and the frame without its closing timestamp."""
-    if payload[1] & TIMESTAMP_FLAG:
-        (seconds,) = struct.unpack_from(">I", payload, len(payload) - TIMESTAMP_SIZE)
-        return EPOCH + timedelta(seconds=seconds), payload[:-TIMESTAMP_SIZE]
-    return out.received_at, payload
-
-
 def _data(payload: bytes, out: Emitter) -> None:
-    stamped = TIMESTAMP_SIZE if payload[1] & TIMESTAMP_FLAG else 0
-    if not out.need(payload, HEADER + SAMPLE + stamped, "0x6A data frame"):
+    stamp = adeunis.timestamp_size(payload[1])
+    if not out.need(payload, adeunis.HEADER_SIZE + SAMPLE + stamp, "0x6A data frame"):
         return
-    t0, body = _t0(payload, out)
-    samples = body[HEADER:]
+    t0 = adeunis.closing_time(payload, out)
+    samples = payload[adeunis.HEADER_SIZE : len(payload) - stamp]
     if len(samples) % SAMPLE:
         out.fail(
             CodecErrorCode.TRUNCATED,
@@ -91,10 +80,9 @@ def _data(payload: bytes, out: Emitter) -> None:
 
 
 def _alarm(payload: bytes, out: Emitter) -> None:
-    stamped = TIMESTAMP_SIZE if payload[1] & TIMESTAMP_FLAG else 0
-    if not out.need(payload, ALARM_SIZE + stamped, "0x6B alarm frame"):
+    if not out.need(payload, ALARM_SIZE + adeunis.timestamp_size(payload[1]), "0x6B alarm frame"):
         return
-    t0, _ = _t0(payload, out)
+    t0 = adeunis.closing_time(payload, out)
     temp, hum, co2 = struct.unpack_from(">hBh", payload, 3)
     out.add("temperature_c", temp / 10, at=t0)
     out.add("humidity_pct", hum, at=t0)
@@ -105,7 +93,7 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
     if f_port != PORT:
         out.wrong_port(f_port, (PORT,))
         return
-    if not out.need(payload, HEADER, "COMFORT CO2 frame header"):
+    if not out.need(payload, adeunis.HEADER_SIZE, "COMFORT CO2 frame header"):
         return
     code = payload[0]
     if code == DATA:

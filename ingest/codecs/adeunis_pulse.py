@@ -49,12 +49,12 @@ from __future__ import annotations
 import itertools
 import struct
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from ingest.codecs import adeunis
 from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
 
 PORT = 1
-EPOCH = datetime(2013, 1, 1, tzinfo=UTC)  # Adeunis timestamps count seconds from here
 DEFAULT_HISTORY_PERIOD_S = 86_400
 
 DATA = 0x46
@@ -64,9 +64,6 @@ HISTORY = {0x5A: "a", 0x5B: "b"}
 HISTORY_CODE = {channel: code for code, channel in HISTORY.items()}
 NO_MEASUREMENT = frozenset({0x10, 0x11, 0x12, 0x20, 0x33})
 
-TIMESTAMP_FLAG = 0x04
-LOW_BATTERY = 0x02
-STAMP_SIZE = 4
 KEEP_ALIVE_ALARMS = (
     (0x01, "flow alarm on channel A"),
     (0x02, "flow alarm on channel B"),
@@ -77,17 +74,12 @@ KEEP_ALIVE_ALARMS = (
 )
 
 
-def _stamp(payload: bytes, offset: int) -> datetime:
-    (seconds,) = struct.unpack_from(">I", payload, offset)
-    return EPOCH + timedelta(seconds=seconds)
-
-
 def _fixed(payload: bytes, size: int, out: Emitter, what: str) -> datetime | None:
     """Check a fixed-size frame (plus its optional timestamp); return the reading time."""
-    stamped = bool(payload[1] & TIMESTAMP_FLAG)
-    if not out.need(payload, size + (STAMP_SIZE if stamped else 0), what):
+    stamp = adeunis.timestamp_size(payload[1])
+    if not out.need(payload, size + stamp, what):
         return None
-    return _stamp(payload, size) if stamped else out.received_at
+    return adeunis.timestamp(payload, size) if stamp else out.received_at
 
 
 def _history_period(out: Emitter) -> timedelta:
@@ -99,14 +91,14 @@ def _history_period(out: Emitter) -> timedelta:
 
 
 def _decode_history(payload: bytes, channel: str, out: Emitter) -> None:
-    stamped = bool(payload[1] & TIMESTAMP_FLAG)
-    if not out.need(payload, 6 + (STAMP_SIZE if stamped else 0), "history frame"):
+    stamp = adeunis.timestamp_size(payload[1])
+    if not out.need(payload, 6 + stamp, "history frame"):
         return
-    end = len(payload) - (STAMP_SIZE if stamped else 0)
+    end = len(payload) - stamp
     if (end - 6) % 2:
         out.fail(CodecErrorCode.BAD_PAYLOAD, f"history frame: odd delta area ({end - 6} bytes)")
         return
-    at = _stamp(payload, end) if stamped else out.received_at
+    at = adeunis.closing_time(payload, out)
     period = _history_period(out)
     (counter,) = struct.unpack_from(">I", payload, 2)
     out.add("pulse_count", counter, channel, at)
@@ -120,14 +112,14 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
     if f_port != PORT:
         out.wrong_port(f_port, (PORT,))
         return
-    if not out.need(payload, 2, "frame code and status byte"):
+    if not adeunis.header(payload, out):
         return
     code, status = payload[0], payload[1]
     known = code in (DATA, ALARM, KEEP_ALIVE) or code in HISTORY or code in NO_MEASUREMENT
     if not known:
         out.fail(CodecErrorCode.BAD_PAYLOAD, f"frame code {code:#04x} is not a PULSE 4 frame")
         return
-    if status & LOW_BATTERY:
+    if status & adeunis.LOW_BATTERY:
         out.warn("low battery")
     if code == DATA:
         at = _fixed(payload, 10, out, "data frame 0x46")

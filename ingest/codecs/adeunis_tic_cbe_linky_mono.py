@@ -46,6 +46,7 @@ import struct
 from collections.abc import Mapping
 from datetime import datetime
 
+from ingest.codecs import adeunis
 from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
 
 PORT = 1
@@ -57,7 +58,6 @@ NOT_FOUND = 0x8000_0000
 
 READ_ERROR = 0x10
 CONFIG_INCONSISTENT = 0x08
-LOW_BATTERY = 0x02
 
 # label → (byte offset in 0x49, quantity, channel, divisor from the TIC unit to ours)
 LABELS: dict[str, tuple[int, str, str | None, int]] = {
@@ -99,7 +99,7 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
     if f_port != PORT:
         out.wrong_port(f_port, (PORT,))
         return
-    if not out.need(payload, 2, "frame code and status byte"):
+    if not adeunis.header(payload, out):
         return
     code, status = payload[0], payload[1]
     if code not in (DATA, ALARM) and code not in NO_MEASUREMENT:
@@ -108,7 +108,7 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
     for bit, remark in (
         (READ_ERROR, "TIC read error"),
         (CONFIG_INCONSISTENT, "configuration inconsistency"),
-        (LOW_BATTERY, "low battery"),
+        (adeunis.LOW_BATTERY, "low battery"),
     ):
         if status & bit:
             out.warn(remark)

@@ -30,28 +30,14 @@ without a length byte nothing after it can be located; what was decoded before i
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 
-from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
+from ingest.codecs import milesight
+from ingest.codecs.base import Codec, Emitter, Field
 
 PORT = 85
-HISTORY_SIZE = 9
-INFO_CHANNELS = (0xFF, 0xFE)
-
-Handler = Callable[[bytes, Emitter], None]
-
-
-def _battery(data: bytes, out: Emitter) -> None:
-    out.add("battery_pct", data[0])
-
-
-def _temperature(data: bytes, out: Emitter) -> None:
-    out.add("temperature_c", struct.unpack_from("<h", data)[0] / 10)
-
-
-def _humidity(data: bytes, out: Emitter) -> None:
-    out.add("humidity_pct", data[0] / 2)
+HISTORY = struct.Struct("<IhBH")  # time, temperature, humidity, CO2
 
 
 def _co2(data: bytes, out: Emitter) -> None:
@@ -59,33 +45,18 @@ def _co2(data: bytes, out: Emitter) -> None:
 
 
 def _history(data: bytes, out: Emitter) -> None:
-    ts, temp, hum, co2 = struct.unpack_from("<IhBH", data)
-    at = datetime.fromtimestamp(ts, UTC)
-    out.add("temperature_c", temp / 10, at=at)
-    out.add("humidity_pct", hum / 2, at=at)
+    when, temperature, humidity, co2 = HISTORY.unpack_from(data)
+    at = milesight.history(when, temperature, humidity, out)
     out.add("co2_ppm", co2, at=at)
 
 
-def _skip(data: bytes, out: Emitter) -> None:
-    """Device information: nothing to store."""
-
-
 # (channel id, channel type) → (data length, handler)
-ITEMS: dict[tuple[int, int], tuple[int, Handler]] = {
-    (0x01, 0x75): (1, _battery),
-    (0x03, 0x67): (2, _temperature),
-    (0x04, 0x68): (1, _humidity),
+ITEMS: dict[tuple[int, int], milesight.Item] = {
+    **milesight.AMBIENT,
     (0x07, 0x7D): (2, _co2),
-    (0x20, 0xCE): (HISTORY_SIZE, _history),
-    (0xFF, 0x01): (1, _skip),  # protocol version
-    (0xFF, 0x09): (2, _skip),  # hardware version
-    (0xFF, 0x0A): (2, _skip),  # firmware version
-    (0xFF, 0x0B): (1, _skip),  # power on
-    (0xFF, 0x0F): (1, _skip),  # LoRaWAN class
-    (0xFF, 0x16): (8, _skip),  # serial number
-    (0xFF, 0x18): (2, _skip),  # sensor status
-    (0xFF, 0xFE): (1, _skip),  # reset event
-    (0xFF, 0xFF): (2, _skip),  # TSL version
+    (0x20, 0xCE): (HISTORY.size, _history),
+    **milesight.DEVICE_INFO,
+    (0xFF, 0x18): (2, milesight.skip),  # sensor status
 }
 
 
@@ -93,27 +64,8 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
     if f_port != PORT:
         out.wrong_port(f_port, (PORT,))
         return
-    if not out.need(payload, 2, "AM103 frame"):
-        return
-    pos = 0
-    while pos < len(payload):
-        if not out.need(payload[pos:], 2, f"item header at byte {pos}"):
-            return
-        channel, kind = payload[pos], payload[pos + 1]
-        item = ITEMS.get((channel, kind))
-        if item is None:
-            what = f"channel {channel:#04x} type {kind:#04x} at byte {pos}"
-            if channel in INFO_CHANNELS:
-                out.warn(f"{what}: configuration answer, rest of frame not decoded")
-            else:
-                out.fail(CodecErrorCode.BAD_PAYLOAD, f"unknown {what}")
-            return
-        size, handler = item
-        data = payload[pos + 2 : pos + 2 + size]
-        if not out.need(data, size, f"channel {channel:#04x} type {kind:#04x}"):
-            return
-        handler(data, out)
-        pos += 2 + size
+    if out.need(payload, 2, "AM103 frame"):
+        milesight.walk(payload, out, ITEMS)
 
 
 def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:

@@ -42,28 +42,15 @@ without a length byte nothing after it can be located; what was decoded before i
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 
-from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
+from ingest.codecs import milesight
+from ingest.codecs.base import Codec, Emitter, Field
 
 PORT = 85
-HISTORY_SIZE = 16
-INFO_CHANNELS = (0xFF, 0xFE)
-
-Handler = Callable[[bytes, Emitter], None]
-
-
-def _battery(data: bytes, out: Emitter) -> None:
-    out.add("battery_pct", data[0])
-
-
-def _temperature(data: bytes, out: Emitter) -> None:
-    out.add("temperature_c", struct.unpack_from("<h", data)[0] / 10)
-
-
-def _humidity(data: bytes, out: Emitter) -> None:
-    out.add("humidity_pct", data[0] / 2)
+# time, temperature, humidity, PIR, light level, CO2, tVOC, pressure
+HISTORY = struct.Struct("<IhHBBHHH")
 
 
 def _co2(data: bytes, out: Emitter) -> None:
@@ -75,40 +62,25 @@ def _pressure(data: bytes, out: Emitter) -> None:
 
 
 def _history(data: bytes, out: Emitter) -> None:
-    ts, temp, hum, _pir, _light, co2, _tvoc, press = struct.unpack_from("<IhHBBHHH", data)
-    at = datetime.fromtimestamp(ts, UTC)
-    out.add("temperature_c", temp / 10, at=at)
-    out.add("humidity_pct", hum / 2, at=at)
+    when, temperature, humidity, _pir, _light, co2, _tvoc, pressure = HISTORY.unpack_from(data)
+    at = milesight.history(when, temperature, humidity, out)
     out.add("co2_ppm", co2, at=at)
-    out.add("pressure_hpa", press / 10, at=at)
+    out.add("pressure_hpa", pressure / 10, at=at)
 
 
-def _skip(data: bytes, out: Emitter) -> None:
-    """A documented item with no quantity in the vocabulary (see the module docstring)."""
-
-
-# (channel id, channel type) → (data length, handler)
-ITEMS: dict[tuple[int, int], tuple[int, Handler]] = {
-    (0x01, 0x75): (1, _battery),
-    (0x03, 0x67): (2, _temperature),
-    (0x04, 0x68): (1, _humidity),
-    (0x05, 0x00): (1, _skip),  # PIR state
-    (0x06, 0xCB): (1, _skip),  # light level 0-5
+# (channel id, channel type) → (data length, handler); skipped items: see the module docstring
+ITEMS: dict[tuple[int, int], milesight.Item] = {
+    **milesight.AMBIENT,
+    (0x05, 0x00): (1, milesight.skip),  # PIR state
+    (0x06, 0xCB): (1, milesight.skip),  # light level 0-5
     (0x07, 0x7D): (2, _co2),
-    (0x08, 0x7D): (2, _skip),  # tVOC IAQ index
-    (0x08, 0xE6): (2, _skip),  # tVOC µg/m³
+    (0x08, 0x7D): (2, milesight.skip),  # tVOC IAQ index
+    (0x08, 0xE6): (2, milesight.skip),  # tVOC µg/m³
     (0x09, 0x73): (2, _pressure),
-    (0x0E, 0x01): (1, _skip),  # buzzer
-    (0x20, 0xCE): (HISTORY_SIZE, _history),
-    (0x21, 0xCE): (HISTORY_SIZE, _history),
-    (0xFF, 0x01): (1, _skip),  # protocol version
-    (0xFF, 0x09): (2, _skip),  # hardware version
-    (0xFF, 0x0A): (2, _skip),  # firmware version
-    (0xFF, 0x0B): (1, _skip),  # power on
-    (0xFF, 0x0F): (1, _skip),  # LoRaWAN class
-    (0xFF, 0x16): (8, _skip),  # serial number
-    (0xFF, 0xFE): (1, _skip),  # reset event
-    (0xFF, 0xFF): (2, _skip),  # TSL version
+    (0x0E, 0x01): (1, milesight.skip),  # buzzer
+    (0x20, 0xCE): (HISTORY.size, _history),
+    (0x21, 0xCE): (HISTORY.size, _history),
+    **milesight.DEVICE_INFO,
 }
 
 
@@ -116,27 +88,8 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
     if f_port != PORT:
         out.wrong_port(f_port, (PORT,))
         return
-    if not out.need(payload, 2, "AM307 frame"):
-        return
-    pos = 0
-    while pos < len(payload):
-        if not out.need(payload[pos:], 2, f"item header at byte {pos}"):
-            return
-        channel, kind = payload[pos], payload[pos + 1]
-        item = ITEMS.get((channel, kind))
-        if item is None:
-            what = f"channel {channel:#04x} type {kind:#04x} at byte {pos}"
-            if channel in INFO_CHANNELS:
-                out.warn(f"{what}: configuration answer, rest of frame not decoded")
-            else:
-                out.fail(CodecErrorCode.BAD_PAYLOAD, f"unknown {what}")
-            return
-        size, handler = item
-        data = payload[pos + 2 : pos + 2 + size]
-        if not out.need(data, size, f"channel {channel:#04x} type {kind:#04x}"):
-            return
-        handler(data, out)
-        pos += 2 + size
+    if out.need(payload, 2, "AM307 frame"):
+        milesight.walk(payload, out, ITEMS)
 
 
 def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:

@@ -39,28 +39,19 @@ import struct
 from collections.abc import Mapping
 from datetime import datetime
 
-from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
+from ingest.codecs import milesight
+from ingest.codecs.base import Codec, Emitter, Field
 
 PORT = 85
 READ_FAILED = 0xFFFF
 OVER_RANGE = 0xFFFD
 
-BATTERY = (0x01, 0x75)
 TOTAL_CURRENT = (0x03, 0x97)
 CURRENT = (0x04, 0x98)
 TEMPERATURE = (0x09, 0x67)
 CURRENT_ALARM = (0x84, 0x98)
 TEMPERATURE_ALARM = (0x89, 0x67)
-VALUE_SIZE = {
-    BATTERY: 1,
-    TOTAL_CURRENT: 4,
-    CURRENT: 2,
-    TEMPERATURE: 2,
-    CURRENT_ALARM: 7,
-    TEMPERATURE_ALARM: 3,
-}
-# Device information (0xFF) and downlink responses (0xFE/0xFF): type → size, nothing to store.
-INFO_SIZE = {0x01: 1, 0x09: 2, 0x0A: 2, 0x0B: 1, 0x0F: 1, 0x16: 8, 0xFE: 1, 0xFF: 2}
+# Downlink responses (0xFE/0xFF): type → size, nothing to store.
 RESPONSE_SIZE = {0x02: 2, 0x06: 9, 0x10: 1, 0x27: 1, 0x28: 1, 0x8E: 3, 0xF2: 2}
 CURRENT_ALARM_BITS = (
     (0x01, "current threshold alarm"),
@@ -68,16 +59,6 @@ CURRENT_ALARM_BITS = (
     (0x04, "current over range alarm"),
     (0x08, "current over range alarm release"),
 )
-
-
-def _size(channel: int, kind: int) -> int | None:
-    if (channel, kind) in VALUE_SIZE:
-        return VALUE_SIZE[(channel, kind)]
-    if channel == 0xFF and kind in INFO_SIZE:
-        return INFO_SIZE[kind]
-    if channel in (0xFE, 0xFF) and kind in RESPONSE_SIZE:
-        return RESPONSE_SIZE[kind]
-    return None
 
 
 def _current(raw: int, out: Emitter) -> None:
@@ -97,45 +78,46 @@ def _temperature(value: bytes, out: Emitter) -> None:
         out.add("temperature_c", struct.unpack_from("<h", value)[0] / 10)
 
 
-def _item(key: tuple[int, int], value: bytes, out: Emitter) -> None:
-    if key == BATTERY:
-        out.add("battery_pct", value[0])
-    elif key == CURRENT:
-        _current(struct.unpack_from("<H", value)[0], out)
-    elif key == TEMPERATURE:
-        _temperature(value, out)
-    elif key == CURRENT_ALARM:
-        _current(struct.unpack_from("<H", value, 4)[0], out)
-        alarms = [name for bit, name in CURRENT_ALARM_BITS if value[6] & bit]
-        out.warn(", ".join(alarms) if alarms else f"current alarm byte {value[6]:#04x}")
-    elif key == TEMPERATURE_ALARM:
-        _temperature(value, out)
-        release = value[2] == 0
-        out.warn(f"temperature threshold alarm{' release' if release else ''}")
+def _current_item(value: bytes, out: Emitter) -> None:
+    _current(struct.unpack_from("<H", value)[0], out)
+
+
+def _current_alarm(value: bytes, out: Emitter) -> None:
+    _current(struct.unpack_from("<H", value, 4)[0], out)
+    alarms = [name for bit, name in CURRENT_ALARM_BITS if value[6] & bit]
+    out.warn(", ".join(alarms) if alarms else f"current alarm byte {value[6]:#04x}")
+
+
+def _temperature_alarm(value: bytes, out: Emitter) -> None:
+    _temperature(value, out)
+    release = value[2] == 0
+    out.warn(f"temperature threshold alarm{' release' if release else ''}")
+
+
+# (channel, type) → (value size, handler)
+ITEMS: dict[tuple[int, int], milesight.Item] = {
+    milesight.BATTERY: (1, milesight.battery),
+    TOTAL_CURRENT: (4, milesight.skip),  # no ampere-hour quantity
+    CURRENT: (2, _current_item),
+    TEMPERATURE: (2, _temperature),
+    CURRENT_ALARM: (7, _current_alarm),
+    TEMPERATURE_ALARM: (3, _temperature_alarm),
+    **milesight.DEVICE_INFO,
+    **{
+        (channel, kind): (size, milesight.skip)
+        for channel in milesight.REPLY_CHANNELS
+        for kind, size in RESPONSE_SIZE.items()
+    },
+}
 
 
 def decode(f_port: int, payload: bytes, out: Emitter) -> None:
     if f_port != PORT:
         out.wrong_port(f_port, (PORT,))
         return
-    if not out.need(payload, 2, "channel and type"):
-        return
-    i = 0
-    while i < len(payload):
-        if not out.need(payload[i:], 2, f"channel header at byte {i}"):
-            return
-        channel, kind = payload[i], payload[i + 1]
-        size = _size(channel, kind)
-        if size is None:
-            out.fail(
-                CodecErrorCode.BAD_PAYLOAD,
-                f"unknown channel {channel:#04x} type {kind:#04x} at byte {i}",
-            )
-            return
-        if not out.need(payload[i + 2 :], size, f"channel {channel:#04x} type {kind:#04x}"):
-            return
-        _item((channel, kind), payload[i + 2 : i + 2 + size], out)
-        i += 2 + size
+    if out.need(payload, 2, "channel and type"):
+        # Every documented reply is sized above: any other one is an unknown item, not skipped.
+        milesight.walk(payload, out, ITEMS, replies=())
 
 
 def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
@@ -152,7 +134,10 @@ CODEC = Codec(
     encode=encode,
     fields=(
         Field("current_a", 0, 655.34, 0.01),
-        Field("temperature_c", -40, 125, 0.1),
+        # The vendor's sentinels 0xFFFD ("over range") and 0xFFFF ("read failed") are also the
+        # s16 encodings of −0.3 and −0.1 °C: those two values cannot be sent as readings, so the
+        # round-trip range stops at 0 °C; decoding handles negatives as the device sends them.
+        Field("temperature_c", 0, 125, 0.1),
     ),
     summary="Clamp-on current transformer: current and cable temperature",
 )

@@ -36,27 +36,12 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
-from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
+from ingest.codecs import milesight
+from ingest.codecs.base import Codec, Emitter, Field
 
 PORT = 85
-INFO_SIZES = {0x01: 1, 0x09: 2, 0x0A: 2, 0xFF: 2, 0x16: 8, 0x0F: 1, 0xFE: 1, 0x0B: 1}
-DEVICE_INFO, DOWNLINK_REPLY = 0xFF, 0xFE
-SIZES = {
-    (0x01, 0x75): 1,
-    (0x03, 0x67): 2,
-    (0x04, 0x68): 1,
-    (0x05, 0x00): 1,
-    (0x05, 0xC8): 4,
-    (0x05, 0xE1): 8,
-    (0x06, 0xE1): 8,
-    (0x85, 0x00): 2,
-    (0x85, 0xE1): 9,
-    (0x86, 0xE1): 9,
-    (0x20, 0xCE): 13,
-    (0x21, 0xCE): 18,
-}
 WATER = struct.Struct("<HHf")  # water_conv, pulse_conv, water
 HISTORY = struct.Struct("<IhBBBI")  # time, temperature, humidity, input type, level, pulses
 HISTORY_V2 = struct.Struct("<IhBBBBHHf")  # time, temp, hum, alarm, type, level, conversion
@@ -79,75 +64,66 @@ def _pulses(water_conv: int, pulse_conv: int, water: float, at: datetime, out: E
     out.add("pulse_count", round(water * pulse_conv / water_conv), at=at)
 
 
-def _climate(temperature: int, humidity: int, at: datetime | None, out: Emitter) -> None:
-    out.add("temperature_c", temperature / 10, at=at)
-    out.add("humidity_pct", humidity / 2, at=at)
+def _counter(data: bytes, out: Emitter) -> None:
+    out.add("pulse_count", struct.unpack("<I", data)[0])
 
 
-def _channel(key: tuple[int, int], body: bytes, out: Emitter) -> None:
-    if key == (0x01, 0x75):
-        out.add("battery_pct", body[0])
-    elif key == (0x03, 0x67):
-        out.add("temperature_c", struct.unpack("<h", body)[0] / 10)
-    elif key == (0x04, 0x68):
-        out.add("humidity_pct", body[0] / 2)
-    elif key == (0x05, 0xC8):
-        out.add("pulse_count", struct.unpack("<I", body)[0])
-    elif key in ((0x05, 0xE1), (0x06, 0xE1), (0x85, 0xE1), (0x86, 0xE1)):
-        water_conv, pulse_conv, water = WATER.unpack_from(body)
-        _pulses(water_conv, pulse_conv, water, out.received_at, out)
-        if len(body) > WATER.size:
-            out.warn(WATER_ALARMS.get(body[WATER.size], f"water alarm {body[WATER.size]}"))
-    elif key == (0x85, 0x00) and body[1] == 1:
-        out.warn(f"GPIO alarm (input level {body[0]})")
-    elif key == (0x20, 0xCE):
-        when, temperature, humidity, mode, _, pulses = HISTORY.unpack(body)
-        at = datetime.fromtimestamp(when, UTC)
-        _climate(temperature, humidity, at, out)
-        if mode == PULSE_MODE:
-            out.add("pulse_count", pulses, at=at)
-    elif key == (0x21, 0xCE):
-        when, temperature, humidity, alarm, mode, _, w_conv, p_conv, water = HISTORY_V2.unpack(body)
-        at = datetime.fromtimestamp(when, UTC)
-        _climate(temperature, humidity, at, out)
-        if mode == PULSE_MODE:
-            _pulses(w_conv, p_conv, water, at, out)
-        if alarm:
-            out.warn(f"history {at.isoformat()}: {WATER_ALARMS.get(alarm, f'alarm {alarm}')}")
+def _water(data: bytes, out: Emitter) -> None:
+    """05/06 E1 (conversion) and 85/86 E1 (conversion + water alarm byte)."""
+    water_conv, pulse_conv, water = WATER.unpack_from(data)
+    _pulses(water_conv, pulse_conv, water, out.received_at, out)
+    if len(data) > WATER.size:
+        out.warn(WATER_ALARMS.get(data[WATER.size], f"water alarm {data[WATER.size]}"))
+
+
+def _gpio_alarm(data: bytes, out: Emitter) -> None:
+    if data[1] == 1:
+        out.warn(f"GPIO alarm (input level {data[0]})")
+
+
+def _history(data: bytes, out: Emitter) -> None:
+    when, temperature, humidity, mode, _, pulses = HISTORY.unpack(data)
+    at = milesight.history(when, temperature, humidity, out)
+    if mode == PULSE_MODE:
+        out.add("pulse_count", pulses, at=at)
+
+
+def _history_v2(data: bytes, out: Emitter) -> None:
+    when, temperature, humidity, alarm, mode, _, w_conv, p_conv, water = HISTORY_V2.unpack(data)
+    at = milesight.history(when, temperature, humidity, out)
+    if mode == PULSE_MODE:
+        _pulses(w_conv, p_conv, water, at, out)
+    if alarm:
+        out.warn(f"history {at.isoformat()}: {WATER_ALARMS.get(alarm, f'alarm {alarm}')}")
+
+
+# (channel id, channel type) → (data length, handler)
+ITEMS: dict[tuple[int, int], milesight.Item] = {
+    **milesight.AMBIENT,
+    (0x05, 0x00): (1, milesight.skip),  # digital input level
+    (0x05, 0xC8): (4, _counter),
+    (0x05, 0xE1): (WATER.size, _water),
+    (0x06, 0xE1): (WATER.size, _water),
+    (0x85, 0x00): (2, _gpio_alarm),
+    (0x85, 0xE1): (WATER.size + 1, _water),
+    (0x86, 0xE1): (WATER.size + 1, _water),
+    (0x20, 0xCE): (HISTORY.size, _history),
+    (0x21, 0xCE): (HISTORY_V2.size, _history_v2),
+    **milesight.DEVICE_INFO,
+}
 
 
 def decode(f_port: int, payload: bytes, out: Emitter) -> None:
     if f_port != PORT:
         out.wrong_port(f_port, (PORT,))
         return
-    i = 0
-    while i < len(payload):
-        if not out.need(payload, i + 2, "channel header"):
-            return
-        channel, kind = payload[i], payload[i + 1]
-        size = INFO_SIZES.get(kind) if channel == DEVICE_INFO else SIZES.get((channel, kind))
-        if size is None:
-            if channel in (DEVICE_INFO, DOWNLINK_REPLY):
-                out.warn(f"configuration reply {channel:#04x}/{kind:#04x} not decoded")
-            else:
-                out.fail(CodecErrorCode.BAD_PAYLOAD, f"unknown channel {channel:#04x}/{kind:#04x}")
-            return
-        if not out.need(payload, i + 2 + size, f"channel {channel:#04x}/{kind:#04x}"):
-            return
-        if channel != DEVICE_INFO:
-            _channel((channel, kind), payload[i + 2 : i + 2 + size], out)
-        i += 2 + size
+    milesight.walk(payload, out, ITEMS)
 
 
 def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
     """A periodic report in counter mode: battery, temperature, humidity, pulse counter."""
-    frame = bytearray()
-    if "battery_pct" in values:
-        frame += bytes((0x01, 0x75, round(values["battery_pct"])))
-    frame += struct.pack("<BBh", 0x03, 0x67, round(values["temperature_c"] * 10))
-    frame += bytes((0x04, 0x68, round(values["humidity_pct"] * 2)))
-    frame += struct.pack("<BBI", 0x05, 0xC8, round(values["pulse_count"]))
-    return PORT, bytes(frame)
+    frame = milesight.encode_ambient(values)
+    return PORT, frame + struct.pack("<BBI", 0x05, 0xC8, round(values["pulse_count"]))
 
 
 CODEC = Codec(

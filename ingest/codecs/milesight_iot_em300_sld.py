@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
+from ingest.codecs import milesight
 from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
 
 PORT = 85
-INFO_SIZES = {0x01: 1, 0x09: 2, 0x0A: 2, 0xFF: 2, 0x16: 8, 0x0F: 1, 0xFE: 1, 0x0B: 1}
-DEVICE_INFO, DOWNLINK_REPLY = 0xFF, 0xFE
-SIZES = {(0x01, 0x75): 1, (0x03, 0x67): 2, (0x04, 0x68): 1, (0x05, 0x00): 1, (0x20, 0xCE): 8}
 HISTORY = struct.Struct("<IhBB")  # time, temperature, humidity, leakage status
 LEAK_STATES = (0, 1)
 
@@ -43,55 +41,36 @@ def _leak(status: int, at: datetime | None, out: Emitter) -> None:
         out.fail(CodecErrorCode.BAD_PAYLOAD, f"leakage status {status} is not 0 or 1")
 
 
-def _channel(key: tuple[int, int], body: bytes, out: Emitter) -> None:
-    if key == (0x01, 0x75):
-        out.add("battery_pct", body[0])
-    elif key == (0x03, 0x67):
-        out.add("temperature_c", struct.unpack("<h", body)[0] / 10)
-    elif key == (0x04, 0x68):
-        out.add("humidity_pct", body[0] / 2)
-    elif key == (0x05, 0x00):
-        _leak(body[0], None, out)
-    else:  # (0x20, 0xCE)
-        when, temperature, humidity, status = HISTORY.unpack(body)
-        at = datetime.fromtimestamp(when, UTC)
-        out.add("temperature_c", temperature / 10, at=at)
-        out.add("humidity_pct", humidity / 2, at=at)
-        _leak(status, at, out)
+def _status(data: bytes, out: Emitter) -> None:
+    _leak(data[0], None, out)
+
+
+def _history(data: bytes, out: Emitter) -> None:
+    when, temperature, humidity, status = HISTORY.unpack(data)
+    at = milesight.history(when, temperature, humidity, out)
+    _leak(status, at, out)
+
+
+# (channel id, channel type) → (data length, handler)
+ITEMS: dict[tuple[int, int], milesight.Item] = {
+    **milesight.AMBIENT,
+    (0x05, 0x00): (1, _status),
+    (0x20, 0xCE): (HISTORY.size, _history),
+    **milesight.DEVICE_INFO,
+}
 
 
 def decode(f_port: int, payload: bytes, out: Emitter) -> None:
     if f_port != PORT:
         out.wrong_port(f_port, (PORT,))
         return
-    i = 0
-    while i < len(payload):
-        if not out.need(payload, i + 2, "channel header"):
-            return
-        channel, kind = payload[i], payload[i + 1]
-        size = INFO_SIZES.get(kind) if channel == DEVICE_INFO else SIZES.get((channel, kind))
-        if size is None:
-            if channel in (DEVICE_INFO, DOWNLINK_REPLY):
-                out.warn(f"configuration reply {channel:#04x}/{kind:#04x} not decoded")
-            else:
-                out.fail(CodecErrorCode.BAD_PAYLOAD, f"unknown channel {channel:#04x}/{kind:#04x}")
-            return
-        if not out.need(payload, i + 2 + size, f"channel {channel:#04x}/{kind:#04x}"):
-            return
-        if channel != DEVICE_INFO:
-            _channel((channel, kind), payload[i + 2 : i + 2 + size], out)
-        i += 2 + size
+    milesight.walk(payload, out, ITEMS)
 
 
 def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
     """A periodic report: battery, temperature, humidity, leakage status."""
-    frame = bytearray()
-    if "battery_pct" in values:
-        frame += bytes((0x01, 0x75, round(values["battery_pct"])))
-    frame += struct.pack("<BBh", 0x03, 0x67, round(values["temperature_c"] * 10))
-    frame += bytes((0x04, 0x68, round(values["humidity_pct"] * 2)))
-    frame += bytes((0x05, 0x00, 1 if values.get("leak", 0) >= 0.5 else 0))
-    return PORT, bytes(frame)
+    frame = milesight.encode_ambient(values)
+    return PORT, frame + bytes((0x05, 0x00, 1 if values.get("leak", 0) >= 0.5 else 0))
 
 
 CODEC = Codec(

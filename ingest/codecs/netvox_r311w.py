@@ -26,16 +26,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from ingest.codecs import netvox
 from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
 
 PORT_REPORT, PORT_CONFIG = 6, 7
 PORTS = (PORT_REPORT, PORT_CONFIG)
-SIZE = 11
-VERSION = 0x01
 DEVICE_R311W = 0x06
-VERSION_REPORT, STATUS_REPORT = 0x00, 0x01
-LOW_BATTERY = 0x80
-VOLTS_MASK = 0x7F
+STATUS_REPORT = 0x01
 PROBES = ("1", "2")
 
 
@@ -43,27 +40,22 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
     if f_port not in PORTS:
         out.wrong_port(f_port, PORTS)
         return
-    if f_port == PORT_CONFIG or not out.need(payload, SIZE, "R311W report"):
+    if f_port == PORT_CONFIG:
         return
-    if payload[1] != DEVICE_R311W:
-        out.fail(CodecErrorCode.BAD_PAYLOAD, f"device type {payload[1]:#04x} is not an R311W")
-    elif payload[2] == STATUS_REPORT:
-        battery = payload[3]
-        if battery & LOW_BATTERY:
-            out.warn("low battery flag set")
-        out.add("battery_v", (battery & VOLTS_MASK) / 10)
+    report = netvox.report_type(payload, out, DEVICE_R311W, "R311W")
+    if report == STATUS_REPORT:
+        netvox.battery(payload[3], out)
         for channel, state in zip(PROBES, payload[4:6], strict=True):
             out.add("leak", 1 if state else 0, channel=channel)
-    elif payload[2] != VERSION_REPORT:
-        out.fail(CodecErrorCode.BAD_PAYLOAD, f"report type {payload[2]:#04x} is not documented")
+    elif report is not None and report != netvox.VERSION_REPORT:
+        out.fail(CodecErrorCode.BAD_PAYLOAD, f"report type {report:#04x} is not documented")
 
 
 def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
     """A status report: battery voltage and both probes."""
-    battery = round(values.get("battery_v", 3.0) * 10) & VOLTS_MASK
+    head = netvox.header(DEVICE_R311W, STATUS_REPORT, values.get("battery_v", 3.0))
     probes = (1 if values.get(f"leak:{channel}", 0) >= 0.5 else 0 for channel in PROBES)
-    frame = bytes((VERSION, DEVICE_R311W, STATUS_REPORT, battery, *probes)) + bytes(5)
-    return PORT_REPORT, frame
+    return PORT_REPORT, head + bytes(probes) + bytes(5)
 
 
 CODEC = Codec(

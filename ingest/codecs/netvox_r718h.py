@@ -32,16 +32,14 @@ import struct
 from collections.abc import Mapping
 from datetime import datetime
 
+from ingest.codecs import netvox
 from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
 
 DATA_PORT = 6
 COMMAND_PORT = 7
 PORTS = (DATA_PORT, COMMAND_PORT)
-SIZE = 11
-VERSION = 0x01
 DEVICE_TYPE = 0x1F
-VERSION_REPORT, DATA = 0x00, 0x01
-LOW_BATTERY = 0x80
+DATA = 0x01
 RESPONSES = frozenset({0x81, 0x82, 0x83, 0x84, 0x85, 0x86})
 
 
@@ -50,33 +48,22 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
         out.wrong_port(f_port, PORTS)
         return
     if f_port == COMMAND_PORT:
-        if out.need(payload, 2, "command response") and payload[0] not in RESPONSES:
-            out.fail(CodecErrorCode.BAD_PAYLOAD, f"command {payload[0]:#04x} is not a response")
+        netvox.command_response(payload, out, RESPONSES)
         return
-    if not out.need(payload, SIZE, "R718H report"):
-        return
-    if payload[1] != DEVICE_TYPE:
-        out.fail(CodecErrorCode.BAD_PAYLOAD, f"device type {payload[1]:#04x} is not R718H (0x1f)")
-        return
-    report = payload[2]
-    if report == VERSION_REPORT:
+    report = netvox.report_type(payload, out, DEVICE_TYPE, "R718H")
+    if report is None or report == netvox.VERSION_REPORT:
         return
     if report != DATA:
         out.fail(CodecErrorCode.BAD_PAYLOAD, f"report type {report:#04x} is not an R718H report")
         return
-    battery = payload[3]
-    out.add("battery_v", (battery & 0x7F) / 10)
-    if battery & LOW_BATTERY:
-        out.warn("low battery")
+    netvox.battery(payload[3], out)
     (count,) = struct.unpack_from(">H", payload, 4)
     out.add("pulse_count", count)
 
 
 def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
-    battery = round(values.get("battery_v", 3.6) * 10) & 0x7F
-    count = round(values["pulse_count"])
-    frame = struct.pack(">BBBBH5x", VERSION, DEVICE_TYPE, DATA, battery, count)
-    return DATA_PORT, frame
+    head = netvox.header(DEVICE_TYPE, DATA, values.get("battery_v", 3.6))
+    return DATA_PORT, head + struct.pack(">H5x", round(values["pulse_count"]))
 
 
 CODEC = Codec(

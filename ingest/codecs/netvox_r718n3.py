@@ -38,18 +38,16 @@ import struct
 from collections.abc import Mapping
 from datetime import datetime
 
+from ingest.codecs import netvox
 from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
 
 DATA_PORT = 6
 COMMAND_PORT = 7
 PORTS = (DATA_PORT, COMMAND_PORT)
-SIZE = 11
-VERSION = 0x01
 DEVICE_TYPE = 0x4A
 RESPONSES = frozenset({0x81, 0x82})
 
-VERSION_REPORT, CURRENTS, MULTIPLIERS, PACKED, ALARMS = 0x00, 0x01, 0x02, 0x03, 0x04
-LOW_BATTERY = 0x80
+CURRENTS, MULTIPLIERS, PACKED, ALARMS = 0x01, 0x02, 0x03, 0x04
 PACKED_MULTIPLIER = (1, 5, 10, 100)  # two-bit code → multiplier (report type 0x03)
 ALARM_BITS = (
     (0x01, "low current 1"),
@@ -69,15 +67,12 @@ def _currents(payload: bytes, multipliers: tuple[int, int, int], out: Emitter) -
 
 def _decode_report(payload: bytes, out: Emitter) -> None:
     report = payload[2]
-    if report == VERSION_REPORT:
+    if report == netvox.VERSION_REPORT:
         return
     if report not in (CURRENTS, MULTIPLIERS, PACKED, ALARMS):
         out.fail(CodecErrorCode.BAD_PAYLOAD, f"report type {report:#04x} is not an R718N3 report")
         return
-    battery = payload[3]
-    out.add("battery_v", (battery & 0x7F) / 10)
-    if battery & LOW_BATTERY:
-        out.warn("low battery")
+    netvox.battery(payload[3], out)
     if report == CURRENTS:
         _currents(payload, (payload[10], 1, 1), out)
     elif report == MULTIPLIERS:
@@ -100,15 +95,9 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
         out.wrong_port(f_port, PORTS)
         return
     if f_port == COMMAND_PORT:
-        if out.need(payload, 2, "command response") and payload[0] not in RESPONSES:
-            out.fail(CodecErrorCode.BAD_PAYLOAD, f"command {payload[0]:#04x} is not a response")
-        return
-    if not out.need(payload, SIZE, "R718N3 report"):
-        return
-    if payload[1] != DEVICE_TYPE:
-        out.fail(CodecErrorCode.BAD_PAYLOAD, f"device type {payload[1]:#04x} is not R718N3 (0x4a)")
-        return
-    _decode_report(payload, out)
+        netvox.command_response(payload, out, RESPONSES)
+    elif netvox.report_type(payload, out, DEVICE_TYPE, "R718N3") is not None:
+        _decode_report(payload, out)
 
 
 def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
@@ -119,9 +108,8 @@ def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
         index = next(i for i, m in enumerate(PACKED_MULTIPLIER) if milliamps / m <= 0xFFFF)
         raws.append(round(milliamps / PACKED_MULTIPLIER[index]))
         code |= index << (2 * phase)
-    battery = round(values.get("battery_v", 3.6) * 10) & 0x7F
-    frame = struct.pack(">BBBBHHHB", VERSION, DEVICE_TYPE, PACKED, battery, *raws, code)
-    return DATA_PORT, frame
+    head = netvox.header(DEVICE_TYPE, PACKED, values.get("battery_v", 3.6))
+    return DATA_PORT, head + struct.pack(">HHHB", *raws, code)
 
 
 CODEC = Codec(

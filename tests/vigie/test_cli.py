@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -88,9 +89,10 @@ def test_registry_import_reports_every_bad_line_and_imports_nothing(
     assert "caudry" not in (tmp_path / "after.yaml").read_text(encoding="utf-8")
 
 
-def test_demo_serves_the_sample_registry_until_interrupted(tmp_path: Path) -> None:
-    """The README's first command, as a user runs it: a real process on a real port."""
-    port = free_port()
+def test_demo_runs_the_whole_chain_until_interrupted(tmp_path: Path) -> None:
+    """The README's first command, as a user runs it: a real process, an embedded broker, the
+    simulated territory published on it, ingested, and served by the API."""
+    port, broker_port = free_port(), free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     demo = subprocess.Popen(
         [
@@ -102,6 +104,10 @@ def test_demo_serves_the_sample_registry_until_interrupted(tmp_path: Path) -> No
             str(tmp_path / "demo"),
             "--port",
             str(port),
+            "--broker-port",
+            str(broker_port),
+            "--history-days",
+            "1",
         ],
         cwd=ROOT,
         env=env,
@@ -109,24 +115,37 @@ def test_demo_serves_the_sample_registry_until_interrupted(tmp_path: Path) -> No
         stderr=subprocess.STDOUT,
         text=True,
     )
+    base = f"http://127.0.0.1:{port}"
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                health = httpx.get(f"{base}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                if demo.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"demo did not come up:\n{demo.stdout.read() if demo.stdout else ''}"
-                    ) from None
-                time.sleep(0.2)
-        assert health.status_code == 200
-        devices = httpx.get(f"{base}/api/v1/devices", timeout=5).json()
-        assert devices["total"] > 10
+        _wait(lambda: _get(f"{base}/health") is not None, demo, 90)
+        devices = httpx.get(f"{base}/api/v1/devices", params={"limit": 1000}, timeout=5).json()
+        assert devices["total"] > 600, "the simulated territory's registry is loaded"
+        climate = next(d["dev_eui"] for d in devices["items"] if d["role"] == "climate")
+        # Frames flow broker → ingest → store: the device soon has readings.
+        _wait(lambda: (_get(f"{base}/api/v1/devices/{climate}") or {}).get("latest"), demo, 120)
     finally:
         demo.send_signal(signal.SIGINT)
-        output, _ = demo.communicate(timeout=30)
+        output, _ = demo.communicate(timeout=60)
     assert demo.returncode == 0, output
     assert f"{base}/docs" in output
+
+
+def _get(url: str) -> dict[str, object] | None:
+    try:
+        response = httpx.get(url, timeout=5)
+    except httpx.TransportError:
+        return None
+    return response.json() if response.status_code == 200 else None
+
+
+def _wait(
+    condition: Callable[[], object], process: subprocess.Popen[str], timeout_s: float
+) -> None:
+    """Poll a real process's progress, bounded; fail with its output if it died or stalled."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            out = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"demo did not get there:\n{out[-3000:]}")
+        time.sleep(0.5)
