@@ -132,7 +132,7 @@ def decode_uplink(
             result = codecs.decode(
                 device.codec_id, up.f_port, up.payload, up.time, up.device, params
             )
-            readings.extend(result.readings)
+            readings.extend(_clock_checked(result.readings, up, settings, problems))
             for error in result.errors:
                 reason = (
                     "out_of_range"
@@ -153,6 +153,26 @@ def decode_uplink(
     readings.extend(more)
     problems.extend(("bad_parameters", i) for i in issues)
     return readings, problems
+
+
+def _clock_checked(
+    readings: list[Reading], up: Uplink, settings: IngestSettings, problems: list[tuple[str, str]]
+) -> list[Reading]:
+    """Readings a device timed itself (history frames) must sit near the uplink's NS time: a
+    meter whose clock was reset to 2000 would otherwise write points decades away."""
+    earliest = up.time - timedelta(days=settings.max_age_days)
+    latest = up.time + timedelta(seconds=settings.max_future_s)
+    kept = [r for r in readings if earliest <= r.time <= latest]
+    if len(kept) < len(readings):
+        bad = next(r for r in readings if not earliest <= r.time <= latest)
+        problems.append(
+            (
+                "bad_time",
+                f"{len(readings) - len(kept)} reading(s) timed by the device far from "
+                f"the uplink's {up.time.isoformat()}, e.g. {bad.time.isoformat()}",
+            )
+        )
+    return kept
 
 
 class Pipeline:

@@ -24,6 +24,7 @@ NOW = datetime(2026, 11, 2, 7, 20, tzinfo=UTC)
 CLIMATE = "a840414b61866d2c"  # dragino/lht65 in the gym
 NS_DECODED = "a840414b61866d2d"  # decoded by the network server, mapped by profile
 NO_CODEC = "a840414b61866d2e"  # a model the library does not know
+METER = "a840414b61866d2f"  # axioma/qalcosonic-w1: hourly history timed by the meter's clock
 UNKNOWN = "ffffffffffff0001"  # not in the registry
 
 REGISTRY = f"""
@@ -45,6 +46,7 @@ devices:
     role: climate
     building: caudry-gymnase-salle
   - {{dev_eui: "{NO_CODEC}", tenant: caudry, codec_id: acme/thermo-9000, role: climate}}
+  - {{dev_eui: "{METER}", tenant: caudry, codec_id: axioma/qalcosonic-w1, role: water_meter}}
 """
 
 OBJECT_FIELDS = {

@@ -24,7 +24,15 @@ from simulator.envelopes import (
     chirpstack_up_protobuf,
     tts_up,
 )
-from tests.ingest.conftest import CLIMATE, NO_CODEC, NOW, NS_DECODED, UNKNOWN, PipelineFactory
+from tests.ingest.conftest import (
+    CLIMATE,
+    METER,
+    NO_CODEC,
+    NOW,
+    NS_DECODED,
+    UNKNOWN,
+    PipelineFactory,
+)
 from tests.services import InfluxServer
 
 LHT65 = bytes.fromhex("cbf60b0d0376010add7fff")  # 3.062 V, 28.29 °C, 88.6 %, probe 27.81 °C
@@ -215,3 +223,25 @@ def test_spooled_readings_survive_a_restart(tmp_path: Path, series: SqliteStore)
     )
     assert reopened.depth == 1
     reopened.close()
+
+
+def test_history_timed_by_a_wrong_device_clock_is_refused(
+    series: SqliteStore, state: StateStore, make_pipeline: PipelineFactory
+) -> None:
+    from datetime import UTC, datetime
+
+    from ingest.codecs.registry import codec
+
+    good_port, good = codec("axioma/qalcosonic-w1").encode({"volume_m3": 120.5}, T)
+    reset_port, reset = codec("axioma/qalcosonic-w1").encode(
+        {"volume_m3": 120.5}, datetime(2001, 1, 1, tzinfo=UTC)
+    )
+    pipeline = make_pipeline(series)
+    ok = pipeline.handle([msg(chirpstack_up_json(frame(METER, 1, good, f_port=good_port)))])
+    assert ok.dead_letters == {}
+    wrong = pipeline.handle([msg(chirpstack_up_json(frame(METER, 2, reset, f_port=reset_port)))])
+    assert wrong.dead_letters == {"bad_time": 1}
+    volumes = series.read(
+        Selection.of("volume_m3", devices=[METER]), NOW - timedelta(days=365 * 30), NOW
+    )
+    assert len(volumes.times) == 24 and volumes.times.min() > 10**18  # nothing from 2001
