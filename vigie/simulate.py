@@ -83,7 +83,11 @@ def simulate(
     run = run_physics(land, first, days, seed)
     typer.echo(f"physics: {days} days in {time.perf_counter() - began:.1f} s", err=True)
     if stats:
-        typer.echo(report(figures(land, run, first, days, seed)))
+        # Annual figures from a whole simulated year (physics is cheap: seconds a year), so a
+        # January run does not report winter consumption as if it lasted twelve months.
+        year = first.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+        annual = run if (first, days) == (year, 365) else run_physics(land, year, 365, seed)
+        typer.echo(report(figures(land, annual, year, 365, seed)))
     if not wants_stream:
         return
     fmt: Format = format  # type: ignore[assignment]
