@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from core.state.registry_files import _Loader
+from core.state.registry_files import Yaml12Loader
 from core.state.registry_rows import AreaRow, BuildingRow, HubRow, SiteRow, TenantRow
 from core.state.vocabulary import DeviceRole
 from ingest.codecs.registry import CODECS
@@ -102,7 +102,7 @@ class TerritoryFileError(ValueError):
         self.errors = errors
 
 
-class _LineLoader(_Loader):
+class _LineLoader(Yaml12Loader):
     """The registry's YAML 1.2-like loader, also recording each mapping's line as ``__line__``."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

@@ -33,7 +33,7 @@ class RawRow:
     data: dict[str, Any]
 
 
-class _Loader(yaml.SafeLoader):
+class Yaml12Loader(yaml.SafeLoader):
     """YAML whose only implicit types are null, true/false, decimal integers and decimals.
 
     PyYAML follows YAML 1.1, where ``18:00`` is the sexagesimal number 1080, ``no`` is False,
@@ -42,7 +42,7 @@ class _Loader(yaml.SafeLoader):
     """
 
 
-_Loader.yaml_implicit_resolvers = {
+Yaml12Loader.yaml_implicit_resolvers = {
     first: [
         (tag, rx)
         for tag, rx in resolvers
@@ -50,13 +50,13 @@ _Loader.yaml_implicit_resolvers = {
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver(
+Yaml12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
-_Loader.add_implicit_resolver(
+Yaml12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
 )
-_Loader.add_implicit_resolver(
+Yaml12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(
         r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+][0-9]+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"
@@ -83,7 +83,7 @@ def read_yaml(path: Path) -> tuple[list[RawRow], list[RowError]]:
     source = path.name
     rows: list[RawRow] = []
     errors: list[RowError] = []
-    loader = _Loader(path.read_text(encoding="utf-8-sig"))
+    loader = Yaml12Loader(path.read_text(encoding="utf-8-sig"))
     try:
         root = loader.get_single_node()
         if root is None:
@@ -137,7 +137,7 @@ def _line(node: yaml.Node) -> int:
 
 
 def _yaml_item(
-    loader: _Loader, source: str, section: str, item: yaml.Node
+    loader: Yaml12Loader, source: str, section: str, item: yaml.Node
 ) -> tuple[RawRow | None, RowError | None]:
     line = _line(item)
     if not isinstance(item, yaml.MappingNode):
