@@ -59,6 +59,7 @@ class Consumer:
         self._inbox: queue.Queue[Message] = queue.Queue(maxsize=4 * settings.batch_size)
         self._on_batch = on_batch
         self.connected = threading.Event()
+        self._stopping = False
         self._v5 = mqtt_settings.protocol == "5"
         self._client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
@@ -118,6 +119,7 @@ class Consumer:
                 if batch:
                     self._handle(batch, stop)
         finally:
+            self._stopping = True
             self._client.disconnect()
             self._client.loop_stop()
 

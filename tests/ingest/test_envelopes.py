@@ -159,3 +159,19 @@ def test_bad_envelopes_name_their_reason(topic: str, payload: bytes, reason: str
     with pytest.raises(EnvelopeError) as caught:
         envelopes.parse(topic, payload)
     assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-02T07:15:30.123456789Z", datetime(2026, 11, 2, 7, 15, 30, 123456, tzinfo=UTC)),
+        ("2026-11-02T08:15:30.5+01:00", datetime(2026, 11, 2, 7, 15, 30, 500000, tzinfo=UTC)),
+        ("2026-11-02T07:15:30z", datetime(2026, 11, 2, 7, 15, 30, tzinfo=UTC)),
+    ],
+)
+def test_rfc3339_times_with_nanoseconds_and_offsets_become_utc(
+    text: str, expected: datetime
+) -> None:
+    from ingest.envelopes.common import parse_time
+
+    assert parse_time(text, "time") == expected
