@@ -93,7 +93,10 @@ class Consumer:
         self, _c: mqtt.Client, _ud: object, _flags: object, reason: ReasonCode, _p: object
     ) -> None:
         self.connected.clear()
-        log.warning("disconnected from the broker (%s); reconnecting", reason)
+        if self._stopping:
+            log.info("disconnected from the broker")
+        else:
+            log.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, _c: mqtt.Client, _ud: object, msg: mqtt.MQTTMessage) -> None:
         # Blocks when the worker is behind: the socket stops being read, the broker holds on.

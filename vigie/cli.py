@@ -22,8 +22,8 @@ from core.state.registry_io import RegistryImportError, export_registry, import_
 from ingest.directory import DeviceDirectory
 from ingest.inspect import inspect
 from vigie import logs
-from vigie.broker import EmbeddedBroker
-from vigie.demo import SAMPLE_TERRITORY, demo_settings, load_registry, run_simulator
+from vigie.broker import demo_broker
+from vigie.demo import SAMPLE_TERRITORY, demo_settings, free_port, load_registry, run_simulator
 from vigie.replay import replay
 from vigie.simulate import simulate
 from vigie.wiring import build_consumer, build_pipeline, build_services, build_state
@@ -67,16 +67,18 @@ def demo(
     ),
     host: Annotated[str, typer.Option(help="Listen address of the API")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Listen port of the API")] = 8000,
-    broker_port: Annotated[int, typer.Option(help="Port of the embedded MQTT broker")] = 1883,
+    broker_port: Annotated[
+        int, typer.Option(help="Port of the embedded MQTT broker (another if taken)")
+    ] = 1883,
     history_days: Annotated[int, typer.Option(help="Days of history published at start")] = 2,
 ) -> None:
     """Run the whole chain on embedded defaults: MQTT broker, simulated territory, ingest,
     SQLite stores and API; print the URLs."""
     logs.configure(json_lines=False)
-    settings = demo_settings(directory, broker_port)
+    broker = demo_broker("127.0.0.1", free_port("127.0.0.1", broker_port))
+    settings = demo_settings(directory, broker.port, broker.protocol)
     services = build_services(settings)
     report = load_registry(services, directory, SAMPLE_TERRITORY)
-    broker = EmbeddedBroker(settings.mqtt.host, broker_port)
     broker.start()
     stop = threading.Event()
     consumer = build_consumer(settings, services)
@@ -84,7 +86,7 @@ def demo(
         threading.Thread(target=consumer.run, args=(stop,), name="ingest", daemon=True),
         threading.Thread(
             target=run_simulator,
-            args=(SAMPLE_TERRITORY, (settings.mqtt.host, broker_port), services.clock, stop),
+            args=(SAMPLE_TERRITORY, (broker.host, broker.port), services.clock, stop),
             kwargs={"history_days": history_days},
             name="simulator",
             daemon=True,
@@ -93,7 +95,10 @@ def demo(
     for thread in threads:
         thread.start()
     base = f"http://{host}:{port}"
-    typer.echo(f"Vigie demo — data in {directory}/, broker on {settings.mqtt.host}:{broker_port}")
+    kind = type(broker).__name__.removesuffix("Broker").lower()
+    typer.echo(
+        f"Vigie demo — data in {directory}/, {kind} MQTT broker on {broker.host}:{broker.port}"
+    )
     typer.echo(f"  registry:  {report}")
     typer.echo(f"  simulator: the Caudrésis, {history_days} days of history, then live")
     typer.echo(f"  API docs:  {base}/docs")

@@ -7,6 +7,7 @@ last ``history_days`` at once, then live, each message when its time comes), the
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -26,13 +27,30 @@ SAMPLE_TERRITORY = Path(__file__).parents[1] / "simulator" / "data" / "caudresis
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def demo_settings(directory: Path, broker_port: int) -> Settings:
+def free_port(host: str, preferred: int) -> int:
+    """``preferred`` if nothing listens there (a machine may run its own Mosquitto), else any."""
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise OSError(f"no free port on {host}")
+
+
+def demo_settings(directory: Path, broker_port: int, protocol: str) -> Settings:
     """Embedded defaults under one directory: nothing to install, nothing to configure."""
     return Settings(
         store=StoreSettings(backend="sqlite", sqlite_path=directory / "timeseries.sqlite"),
         state=StateSettings.model_validate({"url": f"sqlite:///{directory / 'state.sqlite'}"}),
-        mqtt=MqttSettings(port=broker_port, client_id="vigie-demo", protocol="3.1.1"),
-        ingest=IngestSettings(spool_path=directory / "spool.sqlite", metrics_port=None),
+        mqtt=MqttSettings.model_validate(
+            {"port": broker_port, "client_id": "vigie-demo", "protocol": protocol}
+        ),
+        # Small batches: acknowledgements come quickly, which the in-process broker needs.
+        ingest=IngestSettings(
+            spool_path=directory / "spool.sqlite", metrics_port=None, batch_size=250, batch_ms=100
+        ),
     )
 
 
@@ -43,7 +61,7 @@ def load_registry(services: Services, directory: Path, territory_file: Path) -> 
 
 
 def paced(
-    emissions: Iterable[Emission], clock: Clock, stop: threading.Event, backlog_rate: float = 1500
+    emissions: Iterable[Emission], clock: Clock, stop: threading.Event, backlog_rate: float = 600
 ) -> Iterator[Emission]:
     """Messages whose time has come: the past at ``backlog_rate`` a second, the future on time.
 
@@ -79,4 +97,8 @@ def run_simulator(
     territory = load_territory(territory_file)
     physics = run_physics(territory, start, days, seed)
     engine = Engine(territory, physics.truths, start, days, seed, EngineConfig(format="mix"))
-    publish(paced(engine, clock, stop), broker[0], broker[1], client_id="vigie-demo-simulator")
+    try:
+        publish(paced(engine, clock, stop), broker[0], broker[1], client_id="vigie-demo-simulator")
+    except RuntimeError:
+        if not stop.is_set():
+            raise  # a broker lost while the demo runs is an error; at shutdown it is expected
