@@ -1,0 +1,1 @@
+"""Water analytics: household, building and sector leak detectors."""
