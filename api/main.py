@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors, telemetry
-from api.routes import devices, health, metrics, readings
+from api.routes import alerts, devices, health, metrics, readings
 from api.services import Services
 
 
@@ -24,4 +24,5 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(devices.router)
     app.include_router(readings.router)
+    app.include_router(alerts.router)
     return app

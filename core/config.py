@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -102,6 +104,97 @@ class ApiSettings(BaseModel):
     port: int = Field(8000, ge=1, le=65535, description="Listen port")
 
 
+class QuietHoursSettings(BaseModel):
+    """Quiet hours: non-critical notices wait until they end; critical ones go out at once."""
+
+    enabled: bool = Field(True, description="Hold non-critical notices during the window")
+    start: time = Field(time(20, 0), description="Local start; the window may cross midnight")
+    end: time = Field(time(7, 30), description="Local end; held notices go out after it")
+    timezone: str = Field("Europe/Paris", description="Zone of start and end (DST-aware)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+class AlertRoute(BaseModel):
+    """Who hears about which alerts, on which channel."""
+
+    tenants: list[str] = Field([], description="Tenant codes; empty: every tenant")
+    types: list[str] = Field([], description="Alert types, e.g. burst; empty: every type")
+    min_severity: Literal["info", "warning", "critical"] = Field(
+        "warning", description="Lowest severity routed"
+    )
+    channel: Literal["email", "webhook", "mqtt"] = Field(description="email, webhook or mqtt")
+    to: list[str] = Field([], description="Addresses, URLs or MQTT topics for every notice")
+    escalate_to: list[str] = Field(
+        [], description="Destinations of escalations (unacknowledged alerts)"
+    )
+
+
+class SmtpSettings(BaseModel):
+    """The mail server that sends e-mail notices."""
+
+    host: str = Field("127.0.0.1", description="SMTP host")
+    port: int = Field(587, ge=1, le=65535, description="SMTP port (587 submission, 25 relay)")
+    username: str | None = Field(None, description="SMTP user; none: no authentication")
+    password: SecretStr | None = Field(None, description="SMTP password")
+    starttls: bool = Field(True, description="Upgrade the connection with STARTTLS")
+    sender: str = Field("vigie@localhost", description="From address of notices")
+    timeout_s: float = Field(10.0, gt=0, description="Connection and command timeout, seconds")
+
+
+class WebhookSettings(BaseModel):
+    """Webhook notices: JSON POSTs, signed with HMAC-SHA256 when a secret is set."""
+
+    secret: SecretStr | None = Field(None, description="HMAC key of the signature header")
+    timeout_s: float = Field(5.0, gt=0, description="Per-request timeout, seconds")
+
+
+class AlertsSettings(BaseModel):
+    """Alerts: cost estimates, notification routes, quiet hours, rate limit, escalation."""
+
+    price_eur_m3: float = Field(
+        4.0,
+        ge=0,
+        description="Water price, €/m³, for the cost of losses; 4 € is the order of magnitude "
+        "of the French average (water + sanitation): set your tariff",
+    )
+    base_url: str = Field(
+        "http://127.0.0.1:8000", description="Public base URL of the API, for links in notices"
+    )
+    rate_limit: int = Field(
+        20,
+        ge=0,
+        description="Notices per destination per rolling hour (0: no limit); the excess is "
+        "recorded as suppressed, critical ones excepted",
+    )
+    escalate_after_h: float = Field(
+        4.0, ge=0, description="Escalate an alert open and unacknowledged this long (0: never)"
+    )
+    escalation_levels: int = Field(
+        1, ge=1, description="Escalations per alert; level k comes after k × escalate_after_h"
+    )
+    retry_after_s: float = Field(
+        60.0, gt=0, description="First retry of a failed send; doubles per attempt, ≤ 1 h"
+    )
+    max_attempts: int = Field(8, ge=1, description="Send attempts before a notice stays failed")
+    mqtt_topic_prefix: str = Field("vigie/alerts", description="Prefix of MQTT notice topics")
+    routes: list[AlertRoute] = Field(
+        [],
+        description="Routes, as [[alerts.routes]] tables: tenants, types, min_severity, "
+        'channel, to, escalate_to; e.g. channel = "email", to = ["eau@agglo.fr"]',
+    )
+    quiet_hours: QuietHoursSettings = QuietHoursSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    webhook: WebhookSettings = WebhookSettings()
+
+
 class Settings(BaseSettings):
     """All of Vigie's settings; built once, at the entry point."""
 
@@ -118,6 +211,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = MqttSettings()
     ingest: IngestSettings = IngestSettings()
     api: ApiSettings = ApiSettings()
+    alerts: AlertsSettings = AlertsSettings()
 
     @classmethod
     def settings_customise_sources(

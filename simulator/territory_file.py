@@ -445,6 +445,8 @@ def _station(b: _Builder, item: dict[str, Any]) -> Station | None:
         site=spec.site,
     )
     device.parameters["reference_height_m"] = spec.reference_height_m
+    # Analytics reads the vigilance thresholds from the registry, next to the reference height.
+    device.parameters["vigilance_m"] = spec.vigilance.model_dump()
     return Station(
         spec.code,
         spec.tenant,

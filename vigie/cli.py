@@ -22,6 +22,7 @@ from core.state.registry_io import RegistryImportError, export_registry, import_
 from ingest.directory import DeviceDirectory
 from ingest.inspect import inspect
 from vigie import logs
+from vigie.alerts_cli import alerts_app
 from vigie.broker import demo_broker
 from vigie.demo import SAMPLE_TERRITORY, demo_settings, free_port, load_registry, run_simulator
 from vigie.replay import replay
@@ -46,6 +47,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(config_app, name="config")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(letters_app, name="deadletters")
+app.add_typer(alerts_app, name="alerts")
 app.command()(simulate)
 
 ConfigOption = Annotated[

@@ -51,6 +51,14 @@ def simulate(
         Path | None, typer.Option(help="Write the registry file `vigie registry import` takes")
     ] = None,
     stats: Annotated[bool, typer.Option("--stats", help="Print sanity figures")] = False,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help="Only these device roles (repeatable), e.g. --only water_meter --only "
+            "sector_inflow; physics, faults and ground truth still cover the whole territory",
+        ),
+    ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -92,7 +100,15 @@ def simulate(
         return
     fmt: Format = format  # type: ignore[assignment]
     assert fmt in get_args(Format)
-    engine = Engine(land, run.truths, first, days, seed, EngineConfig(format=fmt))
+    truths = run.truths
+    if only:
+        roles = set(only)
+        unknown = roles - {d.role for d in land.devices()}
+        if unknown:
+            raise typer.BadParameter(f"no device has role {sorted(unknown)}", param_hint="--only")
+        keep = {d.dev_eui for d in land.devices() if d.role in roles}
+        truths = {eui: t for eui, t in truths.items() if eui in keep}
+    engine = Engine(land, truths, first, days, seed, EngineConfig(format=fmt))
     tally = Tally()
     stream = tally.track(engine)
     progress = Progress(first, first + timedelta(days=days)) if days > 1 else None

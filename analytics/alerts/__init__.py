@@ -1,0 +1,1 @@
+"""Alert engine: one open alert per subject and type, its lifecycle, and notifications."""

@@ -1,0 +1,265 @@
+"""The alert engine: findings open or update alerts (one open per subject and type), clearances
+resolve them, unacknowledged alerts escalate; every step is history and, where due, a notice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from analytics.alerts.desk import AlertDesk, close
+from analytics.alerts.history import record
+from analytics.alerts.locking import writing
+from analytics.alerts.model import (
+    ALERT_TYPES,
+    AlertStatus,
+    Clearance,
+    Estimates,
+    Finding,
+    NoticeKind,
+    Severity,
+)
+from analytics.alerts.queries import AlertView
+from core.clock import Clock
+from core.config import AlertsSettings
+from core.state.alerts import Alert, EventKind, Resolution
+from core.state.store import StateStore
+
+Key = tuple[str, str, str, str]  # tenant, subject kind, subject, type
+
+# Keys per prefetch query: well under SQLite's bound-parameter limit (4 parameters per key).
+_KEY_CHUNK = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What the engine did to one alert: the history step, and the notice it queued, if any.
+
+    ``event`` is ``updated`` with no notice for a plain refresh (last seen, evidence, estimates)
+    or a lower severity."""
+
+    alert_id: int
+    event: EventKind
+    notice: NoticeKind | None = None
+
+
+class AlertEngine:
+    """Keeps alerts in the state store in step with what detectors find.
+
+    All state lives in the store, so a restarted engine carries on where the last one stopped;
+    time comes from ``clock``.
+    """
+
+    def __init__(self, state: StateStore, clock: Clock, settings: AlertsSettings) -> None:
+        self._state = state
+        self._clock = clock
+        self._settings = settings
+        self._desk = AlertDesk(state, clock)
+
+    def apply(
+        self, findings: Sequence[Finding], clearances: Sequence[Clearance] = ()
+    ) -> list[Change]:
+        """Upsert findings and resolve cleared alerts, in one transaction, in time order.
+
+        A finding older than its alert's last sighting, or a clearance older than it, is stale
+        and changes nothing.
+        """
+        statements: list[Finding | Clearance] = [*findings, *clearances]
+        unknown = sorted({s.type for s in statements} - ALERT_TYPES.keys())
+        if unknown:
+            raise ValueError(f"unknown alert type(s): {', '.join(unknown)}")
+        statements.sort(key=_time)
+        now = self._clock.now()
+        changes: list[Change] = []
+        with writing(self._state) as session:
+            alerts = _open_alerts(session, {_key(s) for s in statements})
+            for statement in statements:
+                if isinstance(statement, Finding):
+                    change = self._upsert(session, alerts, statement, now)
+                else:
+                    change = _clear(session, alerts, statement, now)
+                if change is not None:
+                    changes.append(change)
+        return changes
+
+    def escalate_due(self) -> list[Change]:
+        """Escalate alerts open and unacknowledged for ``escalate_after_h`` × the next level.
+
+        Each level is reached once; when several are due at once (the engine was stopped), the
+        alert goes straight to the highest with one notice.
+        """
+        after_h = self._settings.escalate_after_h
+        if after_h <= 0:
+            return []
+        step = timedelta(hours=after_h)
+        levels = self._settings.escalation_levels
+        now = self._clock.now()
+        changes: list[Change] = []
+        with writing(self._state) as session:
+            due = session.scalars(
+                select(Alert)
+                .where(
+                    Alert.status == AlertStatus.OPEN.value,
+                    Alert.escalation_level < levels,
+                    Alert.opened_at <= now - step,
+                )
+                .order_by(Alert.id)
+                .with_for_update()
+            ).all()
+            for alert in due:
+                level = min(levels, (now - alert.opened_at) // step)
+                if level <= alert.escalation_level:
+                    continue
+                alert.escalation_level = level
+                alert.escalated_at = now
+                alert.updated_at = now
+                record(
+                    session,
+                    alert,
+                    EventKind.ESCALATED,
+                    now,
+                    notice=NoticeKind.ESCALATED,
+                    level=level,
+                )
+                changes.append(Change(alert.id, EventKind.ESCALATED, NoticeKind.ESCALATED))
+        return changes
+
+    def acknowledge(self, alert_id: int, actor: str, comment: str | None = None) -> AlertView:
+        return self._desk.acknowledge(alert_id, actor, comment)
+
+    def resolve(self, alert_id: int, actor: str, comment: str) -> AlertView:
+        return self._desk.resolve(alert_id, actor, comment)
+
+    def assign(self, alert_id: int, assignee: str | None, actor: str) -> AlertView:
+        return self._desk.assign(alert_id, assignee, actor)
+
+    def _estimates(self, finding: Finding) -> Estimates:
+        given = finding.estimates
+        if given.volume_m3 is None:
+            return given
+        return Estimates(
+            flow_lph=given.flow_lph,
+            volume_m3=given.volume_m3,
+            cost_eur=round(given.volume_m3 * self._settings.price_eur_m3, 2),
+        )
+
+    def _upsert(
+        self, session: Session, alerts: dict[Key, Alert], finding: Finding, now: datetime
+    ) -> Change | None:
+        key = _key(finding)
+        severity = finding.severity or ALERT_TYPES[finding.type].severity
+        estimates = self._estimates(finding)
+        alert = alerts.get(key)
+        if alert is None:
+            alert = _insert(session, finding, severity, estimates, now)
+            if alert is not None:
+                alerts[key] = alert
+                record(session, alert, EventKind.OPENED, now, notice=NoticeKind.OPENED)
+                return Change(alert.id, EventKind.OPENED, NoticeKind.OPENED)
+            # Another engine opened it between our read and our insert: update that one.
+            alert = _open_alerts(session, {key})[key]
+            alerts[key] = alert
+        if finding.observed_at < alert.last_seen:
+            return None
+        alert.last_seen = finding.observed_at
+        alert.start = min(alert.start, finding.start)
+        alert.evidence = dict(finding.evidence)
+        alert.flow_lph, alert.volume_m3, alert.cost_eur = (
+            estimates.flow_lph,
+            estimates.volume_m3,
+            estimates.cost_eur,
+        )
+        alert.updated_at = now
+        previous = Severity(alert.severity)
+        alert.severity = severity.value
+        if severity.rank > previous.rank:
+            record(
+                session,
+                alert,
+                EventKind.WORSENED,
+                now,
+                notice=NoticeKind.WORSENED,
+                previous=previous.value,
+            )
+            return Change(alert.id, EventKind.WORSENED, NoticeKind.WORSENED)
+        if severity.rank < previous.rank:
+            record(session, alert, EventKind.UPDATED, now, previous=previous.value)
+        return Change(alert.id, EventKind.UPDATED)
+
+
+def _time(statement: Finding | Clearance) -> datetime:
+    return statement.observed_at if isinstance(statement, Finding) else statement.at
+
+
+def _key(statement: Finding | Clearance) -> Key:
+    return (statement.tenant, statement.subject_kind.value, statement.subject, statement.type)
+
+
+def _open_alerts(session: Session, keys: set[Key]) -> dict[Key, Alert]:
+    """The alerts not yet resolved for these keys, locked against concurrent changes."""
+    found: dict[Key, Alert] = {}
+    ordered = sorted(keys)
+    columns = tuple_(Alert.tenant, Alert.subject_kind, Alert.subject, Alert.type)
+    for start in range(0, len(ordered), _KEY_CHUNK):
+        chunk = ordered[start : start + _KEY_CHUNK]
+        rows = session.scalars(
+            select(Alert)
+            .where(Alert.status != AlertStatus.RESOLVED.value, columns.in_(chunk))
+            .with_for_update()
+        ).all()
+        found.update({(a.tenant, a.subject_kind, a.subject, a.type): a for a in rows})
+    return found
+
+
+def _insert(
+    session: Session, finding: Finding, severity: Severity, estimates: Estimates, now: datetime
+) -> Alert | None:
+    """A new open alert, or None when the database already holds an open one for its key."""
+    alert = Alert(
+        type=finding.type,
+        severity=severity.value,
+        status=AlertStatus.OPEN.value,
+        tenant=finding.tenant,
+        subject_kind=finding.subject_kind.value,
+        subject=finding.subject,
+        start=finding.start,
+        last_seen=finding.observed_at,
+        opened_at=now,
+        updated_at=now,
+        evidence=dict(finding.evidence),
+        flow_lph=estimates.flow_lph,
+        volume_m3=estimates.volume_m3,
+        cost_eur=estimates.cost_eur,
+        escalation_level=0,
+    )
+    try:
+        with session.begin_nested():
+            session.add(alert)
+    except IntegrityError:
+        return None
+    return alert
+
+
+def _clear(
+    session: Session, alerts: dict[Key, Alert], clearance: Clearance, now: datetime
+) -> Change | None:
+    alert = alerts.pop(_key(clearance), None)
+    if alert is None:
+        return None
+    if clearance.at < alert.last_seen:
+        alerts[_key(clearance)] = alert
+        return None
+    close(alert, Resolution.AUTO, clearance.at, None)
+    record(
+        session,
+        alert,
+        EventKind.RESOLVED,
+        now,
+        notice=NoticeKind.RESOLVED,
+        resolution=Resolution.AUTO.value,
+    )
+    return Change(alert.id, EventKind.RESOLVED, NoticeKind.RESOLVED)

@@ -1,0 +1,1 @@
+"""Alert notification channels: e-mail (SMTP), signed webhook, MQTT topic."""

@@ -1,0 +1,1 @@
+"""River and groundwater levels: sensor-fault guard, vigilance thresholds, rate of rise."""

@@ -1,0 +1,325 @@
+"""``/api/v1/alerts``: list (JSON or CSV), one alert with its history and evidence series, and
+the operator actions: acknowledge, resolve with a comment, assign."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import AwareDatetime, BaseModel, Field
+
+from analytics.alerts.desk import AlertDesk
+from analytics.alerts.errors import AlertConflict, AlertNotFound
+from analytics.alerts.evidence import read_evidence
+from analytics.alerts.model import AlertStatus, Severity
+from analytics.alerts.queries import AlertFilter, AlertView, alert_events, get_alert, list_alerts
+from api.deps import Caller, CallerDep, ClockDep, StateDep, StoreDep
+from api.routes import API_V1
+from core.state.store import StateStore
+
+router = APIRouter(prefix=API_V1, tags=["alerts"])
+
+MAX_CSV_ROWS = 100_000
+
+
+class EstimatesOut(BaseModel):
+    flow_lph: float | None
+    volume_m3: float | None
+    cost_eur: float | None
+
+
+class AlertOut(BaseModel):
+    id: int
+    type: str
+    title: str
+    severity: Severity
+    status: AlertStatus
+    tenant: str
+    subject_kind: str
+    subject: str
+    start: datetime
+    last_seen: datetime
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution: str | None
+    assignee: str | None
+    escalation_level: int
+    estimates: EstimatesOut
+    evidence: dict[str, Any]
+
+
+class AlertPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[AlertOut]
+
+
+class EventOut(BaseModel):
+    at: datetime
+    kind: str
+    actor: str | None
+    comment: str | None
+    details: dict[str, Any]
+
+
+class PointOut(BaseModel):
+    time: datetime
+    value: float | None
+
+
+class EvidenceSeriesOut(BaseModel):
+    device: str
+    quantity: str
+    channel: str | None
+    unit: str | None
+    start: datetime | None
+    end: datetime | None
+    every: str | None
+    points: list[PointOut]
+    error: str | None
+
+
+class AlertDetail(AlertOut):
+    events: list[EventOut]
+    series: list[EvidenceSeriesOut]
+
+
+class AckIn(BaseModel):
+    comment: str | None = Field(None, description="Optional note, e.g. who is on it")
+
+
+class ResolveIn(BaseModel):
+    comment: str = Field(min_length=1, description="Why it is closed: repair, false alarm, ...")
+
+
+class AssignIn(BaseModel):
+    assignee: str | None = Field(description="Who handles it; null: nobody")
+
+
+def _out(a: AlertView) -> AlertOut:
+    e = a.estimates
+    return AlertOut(
+        id=a.id,
+        type=a.type,
+        title=a.title_fr,
+        severity=a.severity,
+        status=a.status,
+        tenant=a.tenant,
+        subject_kind=a.subject_kind.value,
+        subject=a.subject,
+        start=a.start,
+        last_seen=a.last_seen,
+        opened_at=a.opened_at,
+        acknowledged_at=a.acknowledged_at,
+        acknowledged_by=a.acknowledged_by,
+        resolved_at=a.resolved_at,
+        resolved_by=a.resolved_by,
+        resolution=a.resolution,
+        assignee=a.assignee,
+        escalation_level=a.escalation_level,
+        estimates=EstimatesOut(flow_lph=e.flow_lph, volume_m3=e.volume_m3, cost_eur=e.cost_eur),
+        evidence=a.evidence,
+    )
+
+
+def _filter(
+    caller: Caller,
+    tenant: str | None,
+    type_: list[str] | None,
+    severity: list[Severity] | None,
+    status: list[AlertStatus] | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> AlertFilter:
+    tenants: set[str] | None = None if tenant is None else {tenant}
+    if caller.tenants is not None:
+        tenants = set(caller.tenants) if tenants is None else tenants & caller.tenants
+    return AlertFilter(
+        tenants=tenants,
+        types=type_ or None,
+        severities=severity or None,
+        statuses=status or None,
+        since=since,
+        until=until,
+    )
+
+
+TenantQ = Annotated[str | None, Query(description="Tenant code")]
+TypeQ = Annotated[
+    list[str] | None, Query(alias="type", description="Alert type, e.g. burst (repeatable)")
+]
+SeverityQ = Annotated[list[Severity] | None, Query(description="info, warning, critical")]
+StatusQ = Annotated[list[AlertStatus] | None, Query(description="open, acknowledged, resolved")]
+SinceQ = Annotated[AwareDatetime | None, Query(description="Seen at or after this instant")]
+UntilQ = Annotated[AwareDatetime | None, Query(description="Started before this instant")]
+
+
+@router.get("/alerts", response_model=AlertPage)
+def alerts(
+    state: StateDep,
+    caller: CallerDep,
+    tenant: TenantQ = None,
+    type_: TypeQ = None,
+    severity: SeverityQ = None,
+    status: StatusQ = None,
+    since: SinceQ = None,
+    until: UntilQ = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AlertPage:
+    """Alerts, most recently opened first."""
+    where = _filter(caller, tenant, type_, severity, status, since, until)
+    total, page = list_alerts(state, where, limit=limit, offset=offset)
+    return AlertPage(total=total, limit=limit, offset=offset, items=[_out(a) for a in page])
+
+
+CSV_COLUMNS: list[tuple[str, Callable[[AlertView], object]]] = [
+    ("id", lambda a: a.id),
+    ("type", lambda a: a.type),
+    ("titre", lambda a: a.title_fr),
+    ("severity", lambda a: a.severity.value),
+    ("status", lambda a: a.status.value),
+    ("tenant", lambda a: a.tenant),
+    ("subject_kind", lambda a: a.subject_kind.value),
+    ("subject", lambda a: a.subject),
+    ("start", lambda a: a.start),
+    ("last_seen", lambda a: a.last_seen),
+    ("opened_at", lambda a: a.opened_at),
+    ("acknowledged_at", lambda a: a.acknowledged_at),
+    ("acknowledged_by", lambda a: a.acknowledged_by),
+    ("resolved_at", lambda a: a.resolved_at),
+    ("resolved_by", lambda a: a.resolved_by),
+    ("resolution", lambda a: a.resolution),
+    ("assignee", lambda a: a.assignee),
+    ("escalation_level", lambda a: a.escalation_level),
+    ("flow_lph", lambda a: a.estimates.flow_lph),
+    ("volume_m3", lambda a: a.estimates.volume_m3),
+    ("cost_eur", lambda a: a.estimates.cost_eur),
+]
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value
+
+
+@router.get("/alerts.csv", response_class=Response)
+def alerts_csv(
+    state: StateDep,
+    caller: CallerDep,
+    tenant: TenantQ = None,
+    type_: TypeQ = None,
+    severity: SeverityQ = None,
+    status: StatusQ = None,
+    since: SinceQ = None,
+    until: UntilQ = None,
+) -> Response:
+    """The same list as CSV (UTF-8, comma-separated, times in ISO 8601 UTC)."""
+    where = _filter(caller, tenant, type_, severity, status, since, until)
+    total, page = list_alerts(state, where, limit=MAX_CSV_ROWS)
+    if total > MAX_CSV_ROWS:
+        raise HTTPException(422, f"{total} alerts: narrow the filters to {MAX_CSV_ROWS} or fewer")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([name for name, _ in CSV_COLUMNS])
+    for a in page:
+        writer.writerow([_cell(get(a)) for _, get in CSV_COLUMNS])
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="alertes.csv"'},
+    )
+
+
+def _visible(state: StateStore, caller: Caller, alert_id: int) -> AlertView:
+    try:
+        alert = get_alert(state, alert_id)
+    except AlertNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    if caller.tenants is not None and alert.tenant not in caller.tenants:
+        raise HTTPException(404, f"no alert #{alert_id}")
+    return alert
+
+
+@router.get("/alerts/{alert_id}", response_model=AlertDetail)
+def alert(
+    alert_id: int, state: StateDep, store: StoreDep, clock: ClockDep, caller: CallerDep
+) -> AlertDetail:
+    """One alert, its history, and the series its evidence names (read from the store)."""
+    a = _visible(state, caller, alert_id)
+    events = [
+        EventOut(at=e.at, kind=e.kind, actor=e.actor, comment=e.comment, details=e.details)
+        for e in alert_events(state, alert_id)
+    ]
+    series = [
+        EvidenceSeriesOut(
+            device=s.device,
+            quantity=s.quantity,
+            channel=s.channel,
+            unit=s.unit,
+            start=s.start,
+            end=s.end,
+            every=s.every,
+            points=[PointOut(time=t, value=v) for t, v in s.points],
+            error=s.error,
+        )
+        for s in read_evidence(a.evidence, store, a.start, a.resolved_at or clock.now())
+    ]
+    return AlertDetail(**_out(a).model_dump(), events=events, series=series)
+
+
+def _act(
+    state: StateStore, caller: Caller, alert_id: int, action: Callable[[], AlertView]
+) -> AlertOut:
+    _visible(state, caller, alert_id)
+    try:
+        return _out(action())
+    except AlertNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except AlertConflict as exc:
+        raise HTTPException(409, str(exc)) from None
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.post("/alerts/{alert_id}/ack", response_model=AlertOut)
+def acknowledge(
+    alert_id: int,
+    state: StateDep,
+    clock: ClockDep,
+    caller: CallerDep,
+    body: AckIn | None = None,
+) -> AlertOut:
+    """Someone is on it: escalation stops. 409 when the alert is already resolved."""
+    comment = body.comment if body else None
+    desk = AlertDesk(state, clock)
+    return _act(state, caller, alert_id, lambda: desk.acknowledge(alert_id, caller.name, comment))
+
+
+@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut)
+def resolve(
+    alert_id: int, body: ResolveIn, state: StateDep, clock: ClockDep, caller: CallerDep
+) -> AlertOut:
+    """Close by hand, with a comment (422 without one)."""
+    desk = AlertDesk(state, clock)
+    return _act(state, caller, alert_id, lambda: desk.resolve(alert_id, caller.name, body.comment))
+
+
+@router.post("/alerts/{alert_id}/assign", response_model=AlertOut)
+def assign(
+    alert_id: int, body: AssignIn, state: StateDep, clock: ClockDep, caller: CallerDep
+) -> AlertOut:
+    """Give the alert to someone (or to nobody with null)."""
+    desk = AlertDesk(state, clock)
+    return _act(state, caller, alert_id, lambda: desk.assign(alert_id, body.assignee, caller.name))

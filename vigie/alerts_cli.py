@@ -1,0 +1,165 @@
+"""``vigie alerts``: list alerts, acknowledge, resolve (with a comment) and assign them."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from analytics.alerts.desk import AlertDesk
+from analytics.alerts.errors import AlertConflict, AlertNotFound
+from analytics.alerts.model import AlertStatus, Severity
+from analytics.alerts.queries import AlertFilter, AlertView, list_alerts
+from core.clock import SystemClock
+from core.config import load_settings
+from core.state.store import StateStore
+from vigie import logs
+from vigie.wiring import build_state
+
+alerts_app = typer.Typer(help="Alerts: list them, acknowledge, resolve (with a comment), assign.")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="vigie.toml; settings also come from VIGIE_* variables"),
+]
+ByOption = Annotated[str | None, typer.Option("--by", help="Who acts; default: your login")]
+
+ACTIVE = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
+
+def _state(config: Path | None) -> StateStore:
+    settings = load_settings(config)
+    logs.configure(json_lines=settings.log_json)
+    return build_state(settings)
+
+
+def _actor(by: str | None) -> str:
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (e.g. a container with an unnamed uid)
+        return "cli"
+
+
+def _row(a: AlertView) -> dict[str, Any]:
+    e = a.estimates
+    return {
+        "id": a.id,
+        "type": a.type,
+        "title": a.title_fr,
+        "severity": a.severity.value,
+        "status": a.status.value,
+        "tenant": a.tenant,
+        "subject_kind": a.subject_kind.value,
+        "subject": a.subject,
+        "start": a.start.isoformat(),
+        "last_seen": a.last_seen.isoformat(),
+        "opened_at": a.opened_at.isoformat(),
+        "assignee": a.assignee,
+        "escalation_level": a.escalation_level,
+        "flow_lph": e.flow_lph,
+        "volume_m3": e.volume_m3,
+        "cost_eur": e.cost_eur,
+    }
+
+
+def _line(a: AlertView) -> str:
+    cost = f"{a.estimates.cost_eur:.2f} €" if a.estimates.cost_eur is not None else "-"
+    since = a.start.strftime("%Y-%m-%d %H:%M")
+    return (
+        f"#{a.id:<6} {a.status.value:<12} {a.severity.value:<8} {a.tenant:<12} "
+        f"{a.type:<20} {a.subject_kind.value}:{a.subject}  depuis {since} UTC  {cost}"
+        + (f"  → {a.assignee}" if a.assignee else "")
+    )
+
+
+@alerts_app.command("list")
+def alerts_list(
+    tenant: Annotated[str | None, typer.Option(help="Tenant code")] = None,
+    type_: Annotated[str | None, typer.Option("--type", help="Alert type, e.g. burst")] = None,
+    severity: Annotated[Severity | None, typer.Option(help="info, warning or critical")] = None,
+    status: Annotated[
+        AlertStatus | None,
+        typer.Option(help="open, acknowledged or resolved; default: open and acknowledged"),
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every status, resolved included")] = False,
+    since: Annotated[
+        datetime | None,
+        typer.Option(help="Seen at or after this UTC time, e.g. 2026-11-02T06:00:00"),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Alerts, most recently opened first."""
+    statuses = None if all_ else [status] if status else list(ACTIVE)
+    where = AlertFilter(
+        tenants=[tenant] if tenant else None,
+        types=[type_] if type_ else None,
+        severities=[severity] if severity else None,
+        statuses=statuses,
+        since=_utc(since),
+    )
+    total, page = list_alerts(_state(config), where, limit=limit)
+    if as_json:
+        document = {"total": total, "items": [_row(a) for a in page]}
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    for a in page:
+        typer.echo(_line(a))
+    typer.echo(f"{len(page)} of {total} alert(s)")
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    if when is None or when.tzinfo is not None:
+        return when
+    return when.replace(tzinfo=UTC)
+
+
+def _act(config: Path | None, action: Callable[[AlertDesk], AlertView]) -> None:
+    desk = AlertDesk(_state(config), SystemClock())
+    try:
+        alert = action(desk)
+    except (AlertNotFound, AlertConflict, ValueError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(_line(alert))
+
+
+@alerts_app.command("ack")
+def alerts_ack(
+    alert_id: Annotated[int, typer.Argument(help="Alert id")],
+    comment: Annotated[str | None, typer.Option(help="Note for the history")] = None,
+    by: ByOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Acknowledge: someone is on it, escalation stops."""
+    _act(config, lambda desk: desk.acknowledge(alert_id, _actor(by), comment))
+
+
+@alerts_app.command("resolve")
+def alerts_resolve(
+    alert_id: Annotated[int, typer.Argument(help="Alert id")],
+    comment: Annotated[str, typer.Option(help="Why it is closed (required)")],
+    by: ByOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Resolve by hand, saying why (repair, false alarm, ...)."""
+    _act(config, lambda desk: desk.resolve(alert_id, _actor(by), comment))
+
+
+@alerts_app.command("assign")
+def alerts_assign(
+    alert_id: Annotated[int, typer.Argument(help="Alert id")],
+    to: Annotated[str, typer.Option("--to", help="Who handles it")],
+    by: ByOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Give the alert to someone."""
+    _act(config, lambda desk: desk.assign(alert_id, to, _actor(by)))
