@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors, telemetry
-from api.routes import alerts, devices, health, metrics, readings
+from api.routes import alerts, devices, health, metrics, readings, water
 from api.services import Services
 
 
@@ -25,4 +25,5 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(devices.router)
     app.include_router(readings.router)
     app.include_router(alerts.router)
+    app.include_router(water.router)
     return app

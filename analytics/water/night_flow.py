@@ -1,0 +1,208 @@
+"""Minimum night flow (MNF) of each local night, from a flow series at any sampling interval.
+
+Rule (design brief §5 Water)
+----------------------------
+1. Grid: samples are averaged into fixed cells aligned on the Unix epoch.  The cell length is
+   the shortest of 15, 20, 30 and 60 minutes that is at least the series' median sampling
+   interval (1-minute data gives 15-minute means, hourly data hourly cells).  A sample counts in
+   the cell holding its timestamp.  Series sampled more coarsely than hourly have no night
+   minimum and are refused.
+2. Night: local hours ``[02:00, 04:00)`` of each local date in the zone (Europe/Paris by
+   default).  The window is taken on the wall clock, so the night of the spring change lasts one
+   real hour (02:00 does not exist) and the night of the autumn change three (02:00-03:00 happens
+   twice).
+3. MNF: the lowest cell mean in the window, in m³/h.  A night is *missing* (NaN) when fewer than
+   ``min_coverage`` (half, by default) of its window's cells hold a sample: the count is made on
+   the window's real length, so a short DST night needs fewer cells.
+4. Day mean: the mean of the cell means of the whole local day, with the same coverage rule; the
+   sector detector uses it to scale its smallest reported step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core.series import NS, FloatArray, Int64Array, to_ns
+
+PARIS = "Europe/Paris"
+CELL_CHOICES_S: tuple[int, ...] = (900, 1200, 1800, 3600)
+
+
+@dataclass(frozen=True)
+class NightFlowParams:
+    """Night window (local wall-clock hours) and the share of a window that must hold data."""
+
+    start_hour: int = 2
+    end_hour: int = 4
+    min_coverage: float = 0.5
+
+
+@dataclass(frozen=True)
+class NightFlows:
+    """Minimum night flow per local night; arrays share one index (one entry per local date)."""
+
+    dates: NDArray[np.datetime64]  # local date of the night, datetime64[D]
+    start_ns: Int64Array  # window start (02:00 local), ns UTC
+    end_ns: Int64Array  # window end (04:00 local), ns UTC
+    mnf_m3h: FloatArray  # NaN: too little data that night
+    coverage: FloatArray  # share of the window's cells holding a sample
+    day_mean_m3h: FloatArray  # mean flow of the local day, NaN below coverage
+    cell_s: int  # grid cell length
+    last_ns: int  # time of the series' last sample
+
+    def __len__(self) -> int:
+        return len(self.dates)
+
+
+def cell_seconds(times_ns: Int64Array) -> int:
+    """Grid cell length for a series: the shortest choice not finer than its sampling."""
+    t = np.unique(np.asarray(times_ns, dtype=np.int64))
+    if t.size < 2:
+        return CELL_CHOICES_S[0]
+    interval_s = float(np.median(np.diff(t))) / NS
+    for cell in CELL_CHOICES_S:
+        if interval_s <= cell:
+            return cell
+    raise ValueError(
+        f"sampling every {interval_s / 3600:.1f} h is too coarse for a night minimum; "
+        "hourly or finer is needed"
+    )
+
+
+def local_windows(
+    first: date, last: date, start: time, end: time, tz: str = PARIS
+) -> tuple[NDArray[np.datetime64], Int64Array, Int64Array]:
+    """UTC edges of the wall-clock window ``[start, end)`` of every local date first..last.
+
+    ``end`` at midnight means the next day's midnight.  Non-existent wall times (spring change)
+    resolve with the offset before the change, ambiguous ones (autumn) with the first occurrence
+    (``fold=0``): both are what ``datetime.combine`` with a ``ZoneInfo`` gives.
+    """
+    zone = ZoneInfo(tz)
+    n = (last - first).days + 1
+    days = [first + timedelta(days=k) for k in range(max(n, 0))]
+    starts = [to_ns(datetime.combine(d, start, zone)) for d in days]
+    ends = [
+        to_ns(datetime.combine(d + timedelta(days=1) if end <= start else d, end, zone))
+        for d in days
+    ]
+    return (
+        np.asarray([d.isoformat() for d in days], dtype="datetime64[D]"),
+        np.asarray(starts, dtype=np.int64),
+        np.asarray(ends, dtype=np.int64),
+    )
+
+
+def night_flows(
+    times_ns: Int64Array,
+    flow_m3h: FloatArray,
+    tz: str = PARIS,
+    params: NightFlowParams | None = None,
+) -> NightFlows:
+    """MNF of every local night from the first to the last sample's local date."""
+    p = params or NightFlowParams()
+    t = np.asarray(times_ns, dtype=np.int64)
+    v = np.asarray(flow_m3h, dtype=np.float64)
+    if t.shape != v.shape or t.ndim != 1:
+        raise ValueError("times_ns and flow_m3h must be 1-D arrays of one length")
+    keep = np.isfinite(v)
+    t, v = t[keep], v[keep]
+    if t.size == 0:
+        raise ValueError("no finite flow sample")
+    order = np.argsort(t, kind="stable")
+    t, v = t[order], v[order]
+    cell = cell_seconds(t)
+    step = cell * NS
+    t0 = int(t[0]) - int(t[0]) % step
+    idx = (t - t0) // step
+    n_cells = int(idx[-1]) + 1
+    counts = np.bincount(idx, minlength=n_cells)
+    sums = np.bincount(idx, weights=v, minlength=n_cells)
+    has = counts > 0
+    means = np.where(has, sums / np.maximum(counts, 1), np.nan)
+
+    zone = ZoneInfo(tz)
+    first = datetime.fromtimestamp(int(t[0]) / NS, zone).date()
+    last = datetime.fromtimestamp(int(t[-1]) / NS, zone).date()
+    dates, ns, ne = local_windows(first, last, time(p.start_hour), time(p.end_hour), tz)
+    _, ds, de = local_windows(first, last, time(0), time(0), tz)
+    mnf, coverage = _window_reduce(means, has, t0, step, ns, ne, np.fmin, p.min_coverage)
+    day_sum, _ = _window_reduce(
+        np.where(has, means, 0.0), has, t0, step, ds, de, np.add, p.min_coverage
+    )
+    day_n = _window_count(has, t0, step, ds, de)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        day_mean = day_sum / day_n
+    return NightFlows(
+        dates=dates,
+        start_ns=ns,
+        end_ns=ne,
+        mnf_m3h=mnf,
+        coverage=coverage,
+        day_mean_m3h=day_mean,
+        cell_s=cell,
+        last_ns=int(t[-1]),
+    )
+
+
+def _cell_range(
+    n_cells: int, t0: int, step: int, lo: Int64Array, hi: Int64Array
+) -> tuple[Int64Array, Int64Array, Int64Array]:
+    """First and past-the-last cell of each window (clipped to the grid), and its nominal size."""
+    a = -(-(lo - t0) // step)
+    b = -(-(hi - t0) // step)
+    size = b - a
+    return np.clip(a, 0, n_cells), np.clip(b, 0, n_cells), size
+
+
+def _window_count(
+    has: NDArray[np.bool_], t0: int, step: int, lo: Int64Array, hi: Int64Array
+) -> Int64Array:
+    a, b, _ = _cell_range(has.size, t0, step, lo, hi)
+    c = np.concatenate([[0], np.cumsum(has, dtype=np.int64)])
+    out: Int64Array = c[b] - c[a]
+    return out
+
+
+def _window_reduce(
+    values: FloatArray,
+    has: NDArray[np.bool_],
+    t0: int,
+    step: int,
+    lo: Int64Array,
+    hi: Int64Array,
+    op: np.ufunc,
+    min_coverage: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Reduce ``values`` over each window's cells; NaN where coverage is below the minimum."""
+    a, b, size = _cell_range(values.size, t0, step, lo, hi)
+    n_have = _window_count(has, t0, step, lo, hi)
+    coverage = np.where(size > 0, n_have / np.maximum(size, 1), 0.0)
+    # reduceat over interleaved [a, b) pairs; a sentinel makes every b a valid index.
+    padded = np.concatenate([values, [np.nan]])
+    pairs = np.empty(2 * a.size, dtype=np.int64)
+    pairs[0::2], pairs[1::2] = a, b
+    reduced = op.reduceat(padded, pairs)[0::2] if a.size else np.empty(0)
+    ok = (n_have > 0) & (coverage >= min_coverage)
+    return np.where(ok, reduced, np.nan), coverage.astype(np.float64)
+
+
+def flow_from_index(times_ns: Int64Array, volume_m3: FloatArray) -> tuple[Int64Array, FloatArray]:
+    """Flow (m³/h) between consecutive index readings, stamped at each interval's midpoint.
+
+    Decreasing indexes (register reset or wrap, reverse flow) give no flow sample.
+    """
+    t = np.asarray(times_ns, dtype=np.int64)
+    v = np.asarray(volume_m3, dtype=np.float64)
+    order = np.argsort(t, kind="stable")
+    t, v = t[order], v[order]
+    dt_h = np.diff(t) / (3600 * NS)
+    dv = np.diff(v)
+    ok = (dt_h > 0) & (dv >= 0) & np.isfinite(dv)
+    mid = t[:-1] + np.diff(t) // 2
+    return mid[ok], dv[ok] / dt_h[ok]

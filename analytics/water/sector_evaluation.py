@@ -1,0 +1,218 @@
+"""Score the sector leak detector against injected leaks: recall, delay and false alarms.
+
+Protocol
+--------
+- Each sector's inflow series runs through :func:`night_flows` and :func:`detect_sector_leaks`.
+- A leak is *eligible* when its flow is at least ``min_share`` of the sector's mean inflow, it
+  starts after the detector's warm-up (``warmup`` from the series start) and at least ``within``
+  before the series end.  Bursts are never eligible: they are another detector's job.
+- A detected leak *explains* an injected one when its onset falls in
+  ``[leak start − onset_slack, leak start + ramp_slack]`` (an incipient leak's first visible
+  night can come days after its start) and before the leak's end.  Each event is credited to
+  the latest-starting leak it explains that no earlier event took; an event that only explains
+  leaks already taken is a *duplicate*; one explaining no leak but a burst (onset within
+  ``onset_slack`` of it) is a *burst alarm*; any other event is a *false alarm*.
+- A leak is *found within* ``within`` when its event is confirmed no later than ``within`` after
+  the leak's start; delay = confirmation − start.  The lenient count (``found_any``) also takes a
+  leak as found when any event, even one credited to another leak (leaks starting the same
+  days merge into one step), has its onset from ``onset_slack`` before the leak's start and is
+  confirmed within ``within`` of it.
+- Sector-months = observed days after warm-up / (365.25 / 12), summed over sectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from analytics.water.night_flow import PARIS, night_flows
+from analytics.water.sector import SectorLeak, SectorLeakParams, detect_sector_leaks
+from core.series import NS, FloatArray, Int64Array
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclass(frozen=True)
+class InjectedLeak:
+    """A leak put into a simulated sector: kind ``abrupt``, ``incipient`` or ``burst``."""
+
+    sector: str
+    start: datetime
+    end: datetime | None
+    flow_m3h: float
+    kind: str
+
+
+@dataclass(frozen=True)
+class SectorInflow:
+    """One sector's inflow series: sample times (ns UTC) and flow in m³/h."""
+
+    sector: str
+    times_ns: Int64Array
+    flow_m3h: FloatArray
+
+
+@dataclass(frozen=True)
+class KindScore:
+    """Recall and delays for one kind of leak (``all`` pools the kinds)."""
+
+    kind: str
+    eligible: int
+    found_within: int
+    recall: float | None
+    found_any: int
+    recall_any: float | None
+    median_delay_h: float | None
+    median_onset_error_h: float | None
+    median_flow_error_pct: float | None
+
+
+@dataclass(frozen=True)
+class SectorEvaluation:
+    """The detector's score over every sector of a run."""
+
+    by_kind: dict[str, KindScore]
+    events: int
+    false_alarms: int
+    burst_alarms: int
+    duplicates: int
+    sector_months: float
+    false_alarms_per_sector_month: float
+
+
+@dataclass
+class _Match:
+    leak: InjectedLeak
+    event: SectorLeak
+
+
+def evaluate_sector_detector(
+    inflows: Sequence[SectorInflow],
+    leaks: Sequence[InjectedLeak],
+    params: SectorLeakParams | None = None,
+    tz: str = PARIS,
+    within: timedelta = timedelta(days=7),
+    min_share: float = 0.02,
+    warmup: timedelta = timedelta(days=14),
+    onset_slack: timedelta = timedelta(days=1),
+    ramp_slack: timedelta = timedelta(days=14),
+) -> SectorEvaluation:
+    """Run the detector on every sector and score it against the injected leaks."""
+    matches: list[_Match] = []
+    eligible: list[InjectedLeak] = []
+    seen: list[tuple[str, SectorLeak]] = []
+    counts = {"events": 0, "false": 0, "burst": 0, "duplicate": 0}
+    months = 0.0
+    for inflow in inflows:
+        t0, t1 = _utc(int(inflow.times_ns.min())), _utc(int(inflow.times_ns.max()))
+        months += max(0.0, (t1 - t0 - warmup) / timedelta(days=1)) / DAYS_PER_MONTH
+        mean = float(np.nanmean(inflow.flow_m3h))
+        mine = [lk for lk in leaks if lk.sector == inflow.sector]
+        network = sorted((lk for lk in mine if lk.kind != "burst"), key=lambda lk: lk.start)
+        bursts = [lk for lk in mine if lk.kind == "burst"]
+        eligible += [
+            lk
+            for lk in network
+            if lk.flow_m3h >= min_share * mean and t0 + warmup <= lk.start <= t1 - within
+        ]
+        events = detect_sector_leaks(
+            night_flows(inflow.times_ns, inflow.flow_m3h, tz), params or SectorLeakParams()
+        )
+        counts["events"] += len(events)
+        seen += [(inflow.sector, e) for e in events]
+        taken: set[int] = set()
+        for e in events:
+            explains = [
+                k
+                for k, lk in enumerate(network)
+                if lk.start - onset_slack <= e.start <= lk.start + ramp_slack
+                and (lk.end is None or e.start < lk.end)
+            ]
+            free = [k for k in explains if k not in taken]
+            if free:
+                k = free[-1]
+                taken.add(k)
+                matches.append(_Match(network[k], e))
+            elif explains:
+                counts["duplicate"] += 1
+            elif any(_near_burst(e, b, onset_slack) for b in bursts):
+                counts["burst"] += 1
+            else:
+                counts["false"] += 1
+    by_kind = {
+        kind: _score(
+            kind,
+            [lk for lk in eligible if kind in ("all", lk.kind)],
+            matches,
+            seen,
+            within,
+            onset_slack,
+        )
+        for kind in ("abrupt", "incipient", "all")
+    }
+    return SectorEvaluation(
+        by_kind=by_kind,
+        events=counts["events"],
+        false_alarms=counts["false"],
+        burst_alarms=counts["burst"],
+        duplicates=counts["duplicate"],
+        sector_months=months,
+        false_alarms_per_sector_month=counts["false"] / months if months else float("nan"),
+    )
+
+
+def _near_burst(e: SectorLeak, burst: InjectedLeak, slack: timedelta) -> bool:
+    end = burst.end or burst.start
+    return burst.start - slack <= e.start <= end + slack
+
+
+def _score(
+    kind: str,
+    eligible: list[InjectedLeak],
+    matches: list[_Match],
+    seen: list[tuple[str, SectorLeak]],
+    within: timedelta,
+    onset_slack: timedelta,
+) -> KindScore:
+    by_leak = {id(m.leak): m.event for m in matches}
+    delays: list[float] = []
+    onsets: list[float] = []
+    flows: list[float] = []
+    found = 0
+    found_any = sum(
+        any(
+            sector == lk.sector
+            and e.start >= lk.start - onset_slack
+            and lk.start <= e.confirmed_at <= lk.start + within
+            for sector, e in seen
+        )
+        for lk in eligible
+    )
+    for lk in eligible:
+        e = by_leak.get(id(lk))
+        if e is None:
+            continue
+        delay = e.confirmed_at - lk.start
+        if delay <= within:
+            found += 1
+            delays.append(delay / timedelta(hours=1))
+            onsets.append((e.start - lk.start) / timedelta(hours=1))
+            flows.append(100.0 * (e.flow_m3h_estimate - lk.flow_m3h) / lk.flow_m3h)
+    return KindScore(
+        kind=kind,
+        eligible=len(eligible),
+        found_within=found,
+        recall=found / len(eligible) if eligible else None,
+        found_any=found_any,
+        recall_any=found_any / len(eligible) if eligible else None,
+        median_delay_h=float(np.median(delays)) if delays else None,
+        median_onset_error_h=float(np.median(onsets)) if onsets else None,
+        median_flow_error_pct=float(np.median(flows)) if flows else None,
+    )
+
+
+def _utc(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns / NS, UTC)
