@@ -447,6 +447,7 @@ def _station(b: _Builder, item: dict[str, Any]) -> Station | None:
     device.parameters["reference_height_m"] = spec.reference_height_m
     # Analytics reads the vigilance thresholds from the registry, next to the reference height.
     device.parameters["vigilance_m"] = spec.vigilance.model_dump()
+    device.parameters["station"] = spec.code  # the station's code names its alerts
     return Station(
         spec.code,
         spec.tenant,
