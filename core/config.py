@@ -195,6 +195,19 @@ class AlertsSettings(BaseModel):
     webhook: WebhookSettings = WebhookSettings()
 
 
+class AnalyticsSettings(BaseModel):
+    """The periodic analytics runner: detectors, alert engine, escalation, notification."""
+
+    enabled: bool = Field(True, description="Run the analytics in `vigie run` and `vigie demo`")
+    every_s: float = Field(300.0, gt=0, description="Seconds between two passes")
+    water_lookback_days: int = Field(
+        35,
+        ge=3,
+        le=120,
+        description="Days of water data each pass reads: detector baselines, not all history",
+    )
+
+
 class Settings(BaseSettings):
     """All of Vigie's settings; built once, at the entry point."""
 
@@ -212,6 +225,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     api: ApiSettings = ApiSettings()
     alerts: AlertsSettings = AlertsSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
 
     @classmethod
     def settings_customise_sources(

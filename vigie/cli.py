@@ -6,6 +6,7 @@ import json
 import signal
 import threading
 from pathlib import Path
+from threading import Thread
 from typing import Annotated
 
 import prometheus_client
@@ -13,6 +14,7 @@ import typer
 import uvicorn
 
 from api.main import create_app
+from api.services import Services
 from core.clock import SystemClock
 from core.config import Settings, load_settings
 from core.config_example import render_example
@@ -23,11 +25,18 @@ from ingest.directory import DeviceDirectory
 from ingest.inspect import inspect
 from vigie import logs
 from vigie.alerts_cli import alerts_app
+from vigie.analytics_cli import analytics_app
 from vigie.broker import demo_broker
 from vigie.demo import SAMPLE_TERRITORY, demo_settings, free_port, load_registry, run_simulator
 from vigie.replay import replay
 from vigie.simulate import simulate
-from vigie.wiring import build_consumer, build_pipeline, build_services, build_state
+from vigie.wiring import (
+    build_consumer,
+    build_pipeline,
+    build_runner,
+    build_services,
+    build_state,
+)
 
 SAMPLE_REGISTRY = Path(__file__).parent / "data" / "sample_registry.yaml"
 
@@ -48,6 +57,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(letters_app, name="deadletters")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(analytics_app, name="analytics")
 app.command()(simulate)
 
 ConfigOption = Annotated[
@@ -94,6 +104,8 @@ def demo(
             daemon=True,
         ),
     ]
+    if settings.analytics.enabled:
+        threads.append(_analytics_thread(settings, services, stop))
     for thread in threads:
         thread.start()
     base = f"http://{host}:{port}"
@@ -117,6 +129,16 @@ def demo(
         broker.stop()
 
 
+def _analytics_thread(settings: Settings, services: Services, stop: threading.Event) -> Thread:
+    runner = build_runner(settings, services)
+    return threading.Thread(
+        target=runner.run,
+        args=(stop, settings.analytics.every_s),
+        name="analytics",
+        daemon=True,
+    )
+
+
 @app.command()
 def api(config: ConfigOption = None) -> None:
     """Serve the HTTP API (REST, docs, health, metrics) with the configured stores."""
@@ -133,15 +155,21 @@ def run(config: ConfigOption = None) -> None:
     services = build_services(settings)
     services.store.ping()
     stop = threading.Event()
-    worker = threading.Thread(
-        target=build_consumer(settings, services).run, args=(stop,), name="ingest", daemon=True
-    )
-    worker.start()
+    workers = [
+        threading.Thread(
+            target=build_consumer(settings, services).run, args=(stop,), name="ingest", daemon=True
+        )
+    ]
+    if settings.analytics.enabled:
+        workers.append(_analytics_thread(settings, services, stop))
+    for worker in workers:
+        worker.start()
     try:
         uvicorn.run(create_app(services), host=settings.api.host, port=settings.api.port)
     finally:
         stop.set()
-        worker.join(timeout=30)
+        for worker in workers:
+            worker.join(timeout=30)
 
 
 @registry_app.command("import")

@@ -17,7 +17,14 @@ from zoneinfo import ZoneInfo
 
 from api.services import Services
 from core.clock import Clock
-from core.config import IngestSettings, MqttSettings, Settings, StateSettings, StoreSettings
+from core.config import (
+    AnalyticsSettings,
+    IngestSettings,
+    MqttSettings,
+    Settings,
+    StateSettings,
+    StoreSettings,
+)
 from core.state.registry_io import ImportReport, import_registry
 from simulator.engine import Emission, Engine, EngineConfig, run_physics
 from simulator.output import publish
@@ -51,6 +58,8 @@ def demo_settings(directory: Path, broker_port: int, protocol: str) -> Settings:
         ingest=IngestSettings(
             spool_path=directory / "spool.sqlite", metrics_port=None, batch_size=250, batch_ms=100
         ),
+        # A pass a minute: the demo's alerts appear while someone is watching.
+        analytics=AnalyticsSettings(every_s=60.0),
     )
 
 

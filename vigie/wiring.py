@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from pydantic import SecretStr
+
+from analytics.alerts.channel import Notifier
+from analytics.alerts.dispatcher import Dispatcher
+from analytics.alerts.engine import AlertEngine
+from analytics.alerts.notifiers.mqtt import MqttNotifier, MqttNotifierConfig
+from analytics.alerts.notifiers.smtp import SmtpConfig, SmtpNotifier
+from analytics.alerts.notifiers.webhook import WebhookNotifier
+from analytics.runner import AnalyticsRunner
+from analytics.watch.base import Watch
+from analytics.watch.levels import LevelWatch
+from analytics.watch.water import WaterWatch
 from api.services import Services
-from core.clock import SystemClock
+from core.clock import Clock, SystemClock
 from core.config import Settings, StoreSettings
+from core.state.checkpoints import Checkpoints
 from core.state.store import StateStore
 from core.stores.influx import InfluxStore
 from core.stores.sqlite import SqliteStore
@@ -60,3 +75,66 @@ def build_pipeline(settings: Settings, services: Services) -> Pipeline:
 
 def build_consumer(settings: Settings, services: Services) -> Consumer:
     return Consumer(build_pipeline(settings, services), settings.mqtt, settings.ingest)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def build_notifiers(settings: Settings, clock: Clock) -> dict[str, Notifier]:
+    """One notifier per channel the routes use. Webhooks are always signed: a webhook route
+    without a secret is a configuration error, raised here at start-up."""
+    alerts = settings.alerts
+    channels = {route.channel for route in alerts.routes}
+    out: dict[str, Notifier] = {}
+    if "email" in channels:
+        smtp = alerts.smtp
+        out["email"] = SmtpNotifier(
+            SmtpConfig(
+                host=smtp.host,
+                sender=smtp.sender,
+                port=smtp.port,
+                username=smtp.username,
+                password=_secret(smtp.password),
+                starttls=smtp.starttls,
+                timeout_s=smtp.timeout_s,
+            ),
+            clock=clock,
+        )
+    if "webhook" in channels:
+        secret = _secret(alerts.webhook.secret)
+        if not secret:
+            raise ValueError("alerts: a webhook route needs [alerts.webhook] secret (HMAC key)")
+        out["webhook"] = WebhookNotifier(secret, clock=clock, timeout_s=alerts.webhook.timeout_s)
+    if "mqtt" in channels:
+        mqtt = settings.mqtt
+        out["mqtt"] = MqttNotifier(
+            MqttNotifierConfig(
+                host=mqtt.host,
+                port=mqtt.port,
+                username=mqtt.username,
+                password=_secret(mqtt.password),
+                protocol=mqtt.protocol,
+            )
+        )
+    return out
+
+
+def build_runner(settings: Settings, services: Services) -> AnalyticsRunner:
+    """The analytics runner on the process's stores, with the notifiers its routes need."""
+    clock = services.clock
+    watches: list[Watch] = [
+        WaterWatch(
+            services.store,
+            services.state,
+            lookback=timedelta(days=settings.analytics.water_lookback_days),
+        ),
+        LevelWatch(services.store, services.state),
+    ]
+    return AnalyticsRunner(
+        watches,
+        AlertEngine(services.state, clock, settings.alerts),
+        Dispatcher(services.state, clock, settings.alerts, build_notifiers(settings, clock)),
+        Checkpoints(services.state),
+        clock,
+    )

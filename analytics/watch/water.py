@@ -1,0 +1,291 @@
+"""Water: household and building leaks, night flow, bursts and sector leaks over a recent window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from analytics.alerts.model import AlertStatus, Clearance, Estimates, Finding, SubjectKind
+from analytics.alerts.queries import AlertFilter, list_alerts
+from analytics.watch.base import WatchResult
+from analytics.water.building import BUILDING_PARAMS, detect_night_flow
+from analytics.water.burst import detect_bursts
+from analytics.water.household import detect_continuous_flow, hourly_axis
+from analytics.water.meter_hours import HOUSEHOLD_HOURLY_RULES, MeterHours, meter_hours
+from analytics.water.night_flow import flow_from_index, night_flows
+from analytics.water.sector import detect_sector_leaks
+from core.series import NS
+from core.state.models import Device
+from core.state.store import StateStore
+from core.timeseries import Selection, TimeSeriesStore
+
+TYPES = ("household_leak", "building_leak", "building_night_flow", "burst", "sector_leak")
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Meter:
+    dev_eui: str
+    tenant: str
+    subject: str  # the DevEUI for a household, the building code, the sector code
+
+
+class WaterWatch:
+    """Each pass reads the last ``lookback`` of water data (whole hours up to now) and runs every
+    water detector on it. Detectors need their baselines (recent nights, the hour-of-week
+    envelope), so the window is bounded rather than the whole history: the cost of a pass does
+    not grow with the years stored. An event still open at the end of the window is a finding;
+    an open alert whose subject reports again without an open event is cleared. A silent meter
+    clears nothing: silence is not evidence that a leak stopped."""
+
+    name = "water"
+
+    def __init__(
+        self, store: TimeSeriesStore, state: StateStore, *, lookback: timedelta = timedelta(days=35)
+    ) -> None:
+        self._store = store
+        self._state = state
+        self._lookback = lookback
+
+    def run(self, now: datetime, since: datetime | None, document: dict[str, Any]) -> WatchResult:
+        end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        start = end - self._lookback
+        households, buildings, sectors = self._meters()
+        findings: list[Finding] = []
+        fresh: set[tuple[str, str]] = set()  # (type, subject) with recent data
+
+        def add(type_: str, kind: SubjectKind, m: _Meter, f: Finding | None) -> None:
+            fresh.add((type_, m.subject))
+            if f is not None:
+                findings.append(f)
+
+        if households:
+            mh = self._hours(households, start, end, HOUSEHOLD_HOURLY_RULES)
+            col = _ColumnTime(mh)
+            events = detect_continuous_flow(mh.volume_l, mh.axis.local_hour, mh.axis.local_date)
+            self._emit(
+                "household_leak", SubjectKind.DEVICE, households, mh, events, col, add,
+                flow=lambda e: e.flow_lph_estimate,
+            )  # fmt: skip
+        if buildings:
+            mh = self._hours(buildings, start, end, None)
+            col = _ColumnTime(mh)
+            leaks = detect_continuous_flow(
+                mh.volume_l, mh.axis.local_hour, mh.axis.local_date, BUILDING_PARAMS
+            )
+            self._emit(
+                "building_leak", SubjectKind.BUILDING, buildings, mh, leaks, col, add,
+                flow=lambda e: e.flow_lph_estimate,
+            )  # fmt: skip
+            nights = detect_night_flow(mh.volume_l, mh.axis)
+            self._emit(
+                "building_night_flow", SubjectKind.BUILDING, buildings, mh, nights, col, add,
+                flow=lambda e: e.excess_flow_lph,
+            )  # fmt: skip
+        if sectors:
+            mh = self._hours(sectors, start, end, None)
+            col = _ColumnTime(mh)
+            bursts = detect_bursts(mh.volume_l, mh.axis)
+            self._emit(
+                "burst", SubjectKind.SECTOR, sectors, mh, bursts, col, add,
+                flow=lambda e: e.excess_flow_lph,
+            )  # fmt: skip
+            findings.extend(self._sector_leaks(sectors, start, end, fresh))
+        return WatchResult(
+            findings=findings,
+            clearances=self._clearances(findings, fresh, end),
+            document={},
+            counts={
+                "households": len(households),
+                "buildings": len(buildings),
+                "sectors": len(sectors),
+                "findings": len(findings),
+            },
+        )
+
+    # -- registry ---------------------------------------------------------------------------
+
+    def _meters(self) -> tuple[list[_Meter], list[_Meter], list[_Meter]]:
+        households: list[_Meter] = []
+        buildings: list[_Meter] = []
+        sectors: list[_Meter] = []
+        with self._state.session() as s:
+            devices = s.scalars(
+                select(Device)
+                .where(Device.role.in_(("water_meter", "sector_inflow")))
+                .options(
+                    joinedload(Device.tenant),
+                    joinedload(Device.building),
+                    joinedload(Device.sector),
+                )
+            ).all()
+            for d in devices:
+                tenant = d.tenant.code
+                if d.role == "sector_inflow" and d.sector is not None:
+                    sectors.append(_Meter(d.dev_eui, tenant, d.sector.code))
+                elif d.building is not None:
+                    buildings.append(_Meter(d.dev_eui, tenant, d.building.code))
+                elif d.sector is not None:
+                    households.append(_Meter(d.dev_eui, tenant, d.dev_eui))
+        return households, buildings, sectors
+
+    # -- data -------------------------------------------------------------------------------
+
+    def _hours(
+        self, meters: list[_Meter], start: datetime, end: datetime, rules: Any
+    ) -> MeterHours:
+        """Hourly litres per meter from its ``volume_m3`` register, on the window's axis."""
+        row = {m.dev_eui: i for i, m in enumerate(meters)}
+        data = self._store.read(Selection.of("volume_m3", row), start - 2 * HOUR, end)
+        rows, times, values = [], [], []
+        for i, key in enumerate(data.keys):
+            t, v = data.series(i)
+            rows.append(np.full(len(t), row[key.device], dtype=np.int64))
+            times.append(t // NS)
+            values.append(v * 1000.0)
+        axis = hourly_axis(start, int((end - start) / HOUR))
+        return meter_hours(
+            np.concatenate(rows) if rows else np.empty(0, dtype=np.int64),
+            np.concatenate(times) if times else np.empty(0, dtype=np.int64),
+            np.concatenate(values) if values else np.empty(0),
+            axis,
+            n_meters=len(meters),
+            rules=rules,
+        )
+
+    def _emit(
+        self,
+        type_: str,
+        kind: SubjectKind,
+        meters: list[_Meter],
+        mh: MeterHours,
+        events: Iterable[Any],
+        col: _ColumnTime,
+        add: Callable[[str, SubjectKind, _Meter, Finding | None], None],
+        *,
+        flow: Callable[[Any], float],
+    ) -> None:
+        open_rows = {}
+        for e in events:
+            if e.end is None:
+                open_rows[e.meter] = e
+        recent = np.isfinite(mh.volume_l[:, -24:]).any(axis=1)
+        for r, m in enumerate(meters):
+            e = open_rows.get(r)
+            if e is None and not recent[r]:
+                continue  # silent meter: neither a finding nor a clearance
+            finding = None
+            if e is not None:
+                lph = float(flow(e))
+                finding = Finding(
+                    type=type_,
+                    tenant=m.tenant,
+                    subject_kind=kind,
+                    subject=m.subject,
+                    start=col.at(e.start),
+                    observed_at=col.end,
+                    evidence={
+                        "detected_at": col.at(e.alert).isoformat(),
+                        "flow_lph": round(lph, 1) if np.isfinite(lph) else None,
+                        "series": {
+                            "device": m.dev_eui,
+                            "quantity": "volume_m3",
+                            "start": col.at(max(0, e.start - 48)).isoformat(),
+                            "end": col.end.isoformat(),
+                        },
+                    },
+                    estimates=Estimates(
+                        flow_lph=lph if np.isfinite(lph) else None,
+                        volume_m3=float(e.volume_l) / 1000 if np.isfinite(e.volume_l) else None,
+                    ),
+                )
+            add(type_, kind, m, finding)
+
+    def _sector_leaks(
+        self, sectors: list[_Meter], start: datetime, end: datetime, fresh: set[tuple[str, str]]
+    ) -> list[Finding]:
+        out: list[Finding] = []
+        data = self._store.read(
+            Selection.of("volume_m3", [m.dev_eui for m in sectors]), start, end
+        )
+        by_device = {key.device: data.series(i) for i, key in enumerate(data.keys)}
+        for m in sectors:
+            if m.dev_eui not in by_device:
+                continue
+            t, v = by_device[m.dev_eui]
+            times, flow = flow_from_index(t, v)
+            if len(times) < 2:
+                continue
+            if times[-1] >= int((end - timedelta(days=1)).timestamp()) * NS:
+                fresh.add(("sector_leak", m.subject))
+            for leak in detect_sector_leaks(night_flows(times, flow)):
+                if leak.end is not None:
+                    continue
+                out.append(
+                    Finding(
+                        type="sector_leak",
+                        tenant=m.tenant,
+                        subject_kind=SubjectKind.SECTOR,
+                        subject=m.subject,
+                        start=leak.start,
+                        observed_at=end,
+                        evidence={
+                            "detected_at": leak.confirmed_at.isoformat(),
+                            "baseline_m3h": round(leak.baseline_m3h, 3),
+                            "night_mnf_m3h": [round(x, 3) for x in leak.night_mnf_m3h],
+                            "nights": [d.isoformat() for d in leak.night_dates],
+                            "series": {
+                                "device": m.dev_eui,
+                                "quantity": "volume_m3",
+                                "start": start.isoformat(),
+                                "end": end.isoformat(),
+                            },
+                        },
+                        estimates=Estimates(
+                            flow_lph=leak.flow_m3h_estimate * 1000, volume_m3=leak.volume_m3
+                        ),
+                    )
+                )
+        return out
+
+    def _clearances(
+        self, findings: list[Finding], fresh: set[tuple[str, str]], end: datetime
+    ) -> list[Clearance]:
+        holding = {(f.type, f.subject) for f in findings}
+        _, alerts = list_alerts(
+            self._state,
+            AlertFilter(types=TYPES, statuses=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)),
+            limit=100_000,
+        )
+        return [
+            Clearance(a.type, a.tenant, a.subject_kind, a.subject, end)
+            for a in alerts
+            if (a.type, a.subject) in fresh and (a.type, a.subject) not in holding
+        ]
+
+
+class _ColumnTime:
+    """UTC datetimes of a matrix's columns."""
+
+    def __init__(self, mh: MeterHours) -> None:
+        self._first = _utc(mh.axis.utc[0])
+        self._step = (
+            timedelta(seconds=int((mh.axis.utc[1] - mh.axis.utc[0]) / np.timedelta64(1, "s")))
+            if len(mh.axis.utc) > 1
+            else HOUR
+        )
+        self.end = self._first + self._step * len(mh.axis.utc)
+
+    def at(self, column: int) -> datetime:
+        return self._first + self._step * column
+
+
+def _utc(t: np.datetime64) -> datetime:
+    seconds = int(t.astype("datetime64[s]").astype(np.int64))
+    return datetime.fromtimestamp(seconds, UTC)

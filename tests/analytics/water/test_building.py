@@ -1,0 +1,175 @@
+"""Building night flow against the building's own nights, on simulated schools and pools."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from analytics.water.building import (
+    BUILDING_PARAMS,
+    NightFlowParams,
+    _assess,
+    detect_night_flow,
+    night_flows,
+)
+from analytics.water.household import HourlyAxis, detect_continuous_flow, hourly_axis
+from analytics.water.meter_hours import step_axis
+from core.calendar import FrenchCalendar
+from simulator.buildings import simulate_buildings
+from simulator.water import building_demand
+from simulator.weather import simulate_weather
+from tests.simulator.conftest import CLIMATE, pool, school
+
+START = datetime(2024, 2, 26, tzinfo=UTC)  # Monday; the spring DST change is on day 34
+DAYS = 70
+SEED = 4
+
+
+@dataclass(frozen=True)
+class Sim:
+    quarter: np.ndarray  # [school, pool] litres per 15 min
+    hourly: np.ndarray
+    axis_h: HourlyAxis
+    axis_q: HourlyAxis
+
+
+@pytest.fixture(scope="module")
+def sim() -> Sim:
+    weather = simulate_weather(CLIMATE, START, DAYS, SEED)
+    runs = simulate_buildings(
+        (school(), pool()), weather, START, DAYS, SEED, FrenchCalendar(), faults=False
+    )
+    quarter = np.stack([building_demand(runs[c], SEED, faults=False)[0] for c in ("sch", "pool")])
+    return Sim(
+        quarter=quarter,
+        hourly=quarter.reshape(2, -1, 4).sum(axis=2),
+        axis_h=hourly_axis(START, DAYS * 24),
+        axis_q=step_axis(START, DAYS * 96, timedelta(minutes=15)),
+    )
+
+
+def _leak(x: np.ndarray, row: int, first: int, last: int, lph: float, per_h: int = 1) -> np.ndarray:
+    out = x.copy()
+    out[row, first * per_h : last * per_h] += lph / per_h
+    return out
+
+
+def test_normal_school_and_pool_raise_nothing(sim: Sim) -> None:
+    assert detect_night_flow(sim.hourly, sim.axis_h) == []
+    assert detect_night_flow(sim.quarter, sim.axis_q) == []
+    nf = night_flows(sim.hourly, sim.axis_h)
+    school_night, pool_night = np.nanmedian(nf.flow_lph, axis=1)
+    assert school_night == 0.0 and pool_night > 100.0  # the pool renews water all night
+
+
+def test_school_leak_found_with_onset_flow_and_volume(sim: Sim) -> None:
+    on, off = 24 * 40 + 9, 24 * 48 + 9  # eight days from 10:00 local
+    x = _leak(sim.hourly, 0, on, off, 40.0)
+    (e,) = detect_night_flow(x, sim.axis_h)
+    assert e.meter == 0
+    assert on < e.start <= on + 24 and sim.axis_h.local_hour[e.start] == 0
+    assert e.alert - e.start < 30  # end of the second night
+    assert e.end is not None and off < e.end <= off + 24
+    assert e.excess_flow_lph == pytest.approx(40.0, abs=1.0)
+    assert e.baseline_lph == 0.0
+    assert e.volume_l == pytest.approx(e.excess_flow_lph * (e.end - e.start))
+    assert e.nights == 8
+
+
+def test_pool_is_compared_with_its_own_nights(sim: Sim) -> None:
+    nf = night_flows(sim.hourly, sim.axis_h)
+    normal = np.nanmedian(nf.flow_lph[1])
+    x = _leak(sim.hourly, 1, 24 * 45 + 12, DAYS * 24, 3 * normal)
+    (e,) = detect_night_flow(x, sim.axis_h)
+    assert e.meter == 1 and e.end is None
+    assert e.baseline_lph == pytest.approx(normal, rel=0.3)
+    assert e.excess_flow_lph == pytest.approx(3 * normal, rel=0.25)
+    # A leak the school would show is lost in the pool's own night-to-night variation.
+    small = _leak(sim.hourly, 1, 24 * 45 + 12, DAYS * 24, 20.0)
+    assert detect_night_flow(small, sim.axis_h) == []
+
+
+def test_late_evening_use_and_one_odd_night_are_not_leaks() -> None:
+    rng = np.random.default_rng(9)
+    axis = hourly_axis(datetime(2024, 9, 2, tzinfo=UTC), 60 * 24)
+    lh = axis.local_hour
+    # A gym: sessions 17:00-01:00 local, empty after; a night guard flushes now and then.
+    gym = np.where((lh >= 17) | (lh < 1), rng.gamma(2.0, 300.0, lh.size), 0.0)
+    night = (lh >= 1) & (lh < 5)
+    gym[night & (rng.random(lh.size) < 0.1)] += 9.0
+    nights = night_flows(gym[None, :], axis)
+    odd = gym.copy()
+    odd[nights.night_start[30] : nights.night_end[30]] += 150.0  # cleaners at night, once
+    x = np.vstack([gym, odd])
+    assert detect_night_flow(x, axis) == []
+    nf = night_flows(x, axis)
+    assert nf.excess[1].sum() == 1 and not nf.excess[0].any()
+    leaky = _leak(x, 0, 24 * 40 + 6, 24 * 50, 30.0)
+    assert [e.meter for e in detect_night_flow(leaky, axis)] == [0]
+
+
+def test_leak_nights_stay_out_of_the_baseline(sim: Sim) -> None:
+    x = _leak(sim.hourly, 0, 24 * 36 + 10, 24 * 56 + 10, 25.0)
+    (e,) = detect_night_flow(x, sim.axis_h)
+    assert e.nights == 20
+    nf = night_flows(x, sim.axis_h)
+    during = nf.excess[0]
+    assert during.sum() == 20
+    assert np.nanmax(nf.baseline_lph[0][during]) == 0.0
+
+
+def test_dst_nights_are_shorter_and_longer() -> None:
+    for start, day, hours in (
+        (datetime(2024, 3, 28, tzinfo=UTC), "2024-03-31", 4),
+        (datetime(2024, 10, 24, tzinfo=UTC), "2024-10-27", 6),
+    ):
+        axis = hourly_axis(start, 6 * 24)
+        nf = night_flows(np.zeros((1, 6 * 24)), axis)
+        lengths = dict(
+            zip(
+                axis.local_date[nf.night_start].astype(str),
+                nf.night_end - nf.night_start,
+                strict=True,
+            )
+        )
+        assert lengths[day] == hours
+        edges = (day, str(axis.local_date[0]), str(axis.local_date[-1]))  # axis cut mid-night
+        assert all(v == 5 for k, v in lengths.items() if k not in edges)
+
+
+def test_quarter_hour_data_give_the_hourly_answer(sim: Sim) -> None:
+    on, off = 24 * 38 + 14, 24 * 44 + 14  # across nothing special, 14:00 local
+    eh = detect_night_flow(_leak(sim.hourly, 0, on, off, 60.0), sim.axis_h)
+    eq = detect_night_flow(_leak(sim.quarter, 0, on, off, 60.0, per_h=4), sim.axis_q)
+    assert [(e.start, e.end, e.nights) for e in eh] == [
+        (e.start // 4, None if e.end is None else e.end // 4, e.nights) for e in eq
+    ]
+    assert eq[0].excess_flow_lph == pytest.approx(60.0, abs=1.0)
+
+
+def test_the_quick_path_finds_the_excess_nights_of_the_full_assessment() -> None:
+    rng = np.random.default_rng(12)
+    flow = rng.gamma(2.0, 20.0, (40, 300)) * (rng.random((300, 1)) < 0.7).T
+    flow[rng.random(flow.shape) < 0.05] = np.nan
+    for r in range(0, 300, 7):
+        k = int(rng.integers(10, 35))
+        flow[k : k + int(rng.integers(1, 6)), r] += rng.uniform(20, 200)
+    p = NightFlowParams()
+    _b1, _t1, assessed_full, excess_full = _assess(flow, p, every_row=True)
+    _b2, _t2, assessed_quick, excess_quick = _assess(flow, p, every_row=False)
+    assert excess_full.sum() > 20
+    np.testing.assert_array_equal(excess_quick, excess_full)
+    np.testing.assert_array_equal(assessed_quick, assessed_full)
+
+
+def test_building_continuous_flow_params(sim: Sim) -> None:
+    school_only = sim.hourly[:1]
+    lh, ld = sim.axis_h.local_hour, sim.axis_h.local_date
+    assert detect_continuous_flow(school_only, lh, ld, BUILDING_PARAMS) == []
+    (e,) = detect_continuous_flow(
+        _leak(school_only, 0, 24 * 40 + 9, DAYS * 24, 40.0), lh, ld, BUILDING_PARAMS
+    )
+    assert e.flow_lph_estimate == pytest.approx(40.0, abs=1.0)
