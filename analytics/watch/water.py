@@ -15,7 +15,7 @@ from analytics.alerts.model import AlertStatus, Clearance, Estimates, Finding, S
 from analytics.alerts.queries import AlertFilter, list_alerts
 from analytics.watch.base import WatchResult
 from analytics.water.building import BUILDING_PARAMS, detect_night_flow
-from analytics.water.burst import detect_bursts
+from analytics.water.burst import SECTOR_BURST_PARAMS, detect_bursts
 from analytics.water.household import detect_continuous_flow, hourly_axis
 from analytics.water.meter_hours import HOUSEHOLD_HOURLY_RULES, MeterHours, meter_hours
 from analytics.water.night_flow import flow_from_index, night_flows
@@ -91,7 +91,7 @@ class WaterWatch:
         if sectors:
             mh = self._hours(sectors, start, end, None)
             col = _ColumnTime(mh)
-            bursts = detect_bursts(mh.volume_l, mh.axis)
+            bursts = detect_bursts(mh.volume_l, mh.axis, SECTOR_BURST_PARAMS)
             self._emit(
                 "burst", SubjectKind.SECTOR, sectors, mh, bursts, col, add,
                 flow=lambda e: e.excess_flow_lph,
