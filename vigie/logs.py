@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from datetime import UTC, datetime
+from typing import TextIO
 
 _STANDARD = set(vars(logging.makeLogRecord({})))
 
@@ -25,8 +27,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, default=str, ensure_ascii=False)
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stderr`` as it is when a record is emitted, not as it was when logging was
+    configured: a caller that swaps stderr (a test runner invoking the CLI in-process) must not
+    leave the root logger writing to a closed stream, whose every record then costs a traceback
+    on every thread — enough to starve an in-process broker."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass  # StreamHandler.__init__ assigns it; the property always answers sys.stderr
+
+
 def configure(*, json_lines: bool, level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
+    handler = StderrHandler()
     if json_lines:
         handler.setFormatter(JsonFormatter())
     else:
