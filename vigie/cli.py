@@ -28,6 +28,7 @@ from vigie.alerts_cli import alerts_app
 from vigie.analytics_cli import analytics_app
 from vigie.broker import demo_broker
 from vigie.demo import SAMPLE_TERRITORY, demo_settings, free_port, load_registry, run_simulator
+from vigie.evaluate import evaluate_app
 from vigie.replay import replay
 from vigie.simulate import simulate
 from vigie.wiring import (
@@ -57,6 +58,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(letters_app, name="deadletters")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(analytics_app, name="analytics")
 app.command()(simulate)
 

@@ -157,19 +157,19 @@ def _scan_chunk(
                 flow[:, b0:b1] > env + dtype.type(p.floor_lph)
             )
         rows = np.flatnonzero(exc.any(axis=1) | (run > 0))
-        if rows.size:
-            exc_r = exc[rows]
-            # Enough weeks of history behind each exceedance (checked where it matters only).
-            ri, ci = np.nonzero(exc_r)
-            weeks = np.zeros(ri.size, dtype=np.int64)
-            for src in sources:
-                col = src[ci]
-                weeks += (col >= 0) & np.isfinite(pooled[rows[ri], np.maximum(col, 0)])
-            exc_r[ri[weeks < p.min_history_weeks], ci[weeks < p.min_history_weeks]] = False
-            rl = _run_lengths(exc_r, run[rows])
-        run[:] = 0
         if rows.size == 0:
+            run[:] = 0
             continue
+        exc_r = exc[rows]
+        # Enough weeks of history behind each exceedance (checked where it matters only).
+        ri, ci = np.nonzero(exc_r)
+        weeks = np.zeros(ri.size, dtype=np.int64)
+        for src in sources:
+            col = src[ci]
+            weeks += (col >= 0) & np.isfinite(pooled[rows[ri], np.maximum(col, 0)])
+        exc_r[ri[weeks < p.min_history_weeks], ci[weeks < p.min_history_weeks]] = False
+        rl = _run_lengths(exc_r, run[rows])
+        run[:] = 0
         run[rows] = rl[:, -1]
         ri, ci = np.nonzero(rl == n_min)
         hit = rl >= n_min

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -40,8 +41,7 @@ from analytics.water.meter_hours import HOUSEHOLD_HOURLY_RULES, MeterHours, mete
 
 COLUMNS = ("household_id", "timestamp_local", "meter_reading_l")
 OUT_COLUMNS = ("household_id", "start", "end", "flow_lph_estimate")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SECOND = timedelta(seconds=1)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 class ReadingsFileError(ValueError):
@@ -78,9 +78,9 @@ def read_register_csv(path: Path, tz: str = PARIS) -> RegisterReadings:
     """Parse a readings CSV (see the module docstring) into UTC register readings."""
     ids: dict[str, int] = {}
     meter: list[int] = []
-    local_s: list[int] = []
-    aware_s: list[int] = []  # -1: local time without offset
-    index: list[float] = []
+    stamps: list[str] = []
+    values: list[str] = []
+    lines: list[int] = []
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
@@ -95,43 +95,77 @@ def read_register_csv(path: Path, tz: str = PARIS) -> RegisterReadings:
         for rec in reader:
             if not rec:
                 continue
-            line = reader.line_num
             if len(rec) < width:
-                raise ReadingsFileError(f"{path}:{line}: expected {len(names)} fields")
+                raise ReadingsFileError(f"{path}:{reader.line_num}: expected {len(names)} fields")
             hid = rec[ci].strip()
             if not hid:
-                raise ReadingsFileError(f"{path}:{line}: empty household_id")
-            try:
-                when = datetime.fromisoformat(rec[ct].strip())
-            except ValueError:
-                raise ReadingsFileError(
-                    f"{path}:{line}: timestamp_local {rec[ct]!r} is not ISO 8601"
-                ) from None
-            try:
-                value = float(rec[cv])
-            except ValueError:
-                value = math.nan
-            if not math.isfinite(value):
-                raise ReadingsFileError(
-                    f"{path}:{line}: meter_reading_l {rec[cv]!r} is not a number"
-                )
-            row = ids.setdefault(hid, len(ids))
-            meter.append(row)
-            index.append(value)
-            if when.tzinfo is None:
-                local_s.append((when.replace(tzinfo=UTC) - _EPOCH) // _SECOND)
-                aware_s.append(-1)
-            else:
-                local_s.append(0)
-                aware_s.append(int(when.timestamp()))
+                raise ReadingsFileError(f"{path}:{reader.line_num}: empty household_id")
+            meter.append(ids.setdefault(hid, len(ids)))
+            stamps.append(rec[ct])
+            values.append(rec[cv])
+            lines.append(reader.line_num)
+    try:
+        local_s, aware_s, index = _parse_fast(stamps, values)
+    except ValueError:  # find the bad line, or read explicit offsets, row by row
+        local_s, aware_s, index = _parse_rows(path, stamps, values, lines)
     order = sorted(ids, key=_id_key)
     remap = np.empty(len(ids), dtype=np.int64)
     remap[[ids[h] for h in order]] = np.arange(len(order))
     m = remap[np.asarray(meter, dtype=np.int64)]
-    t = _to_utc(m, np.asarray(local_s, dtype=np.int64), ZoneInfo(tz))
-    aware = np.asarray(aware_s, dtype=np.int64)
-    t = np.where(aware >= 0, aware, t)
-    return RegisterReadings(order, m, t, np.asarray(index, dtype=np.float64))
+    t = _to_utc(m, local_s, ZoneInfo(tz))
+    t = np.where(aware_s >= 0, aware_s, t)
+    return RegisterReadings(order, m, t, index)
+
+
+def _parse_fast(
+    stamps: list[str], values: list[str]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Whole columns at once; any doubt (an offset, a bad value) raises ``ValueError``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy only warns about an explicit offset
+        try:
+            when = np.array(stamps, dtype="datetime64[s]")
+        except Warning as w:
+            raise ValueError(str(w)) from None
+    index = np.array(values, dtype=np.float64)
+    if np.isnat(when).any() or not np.isfinite(index).all():
+        raise ValueError("a timestamp or a reading is not valid")
+    return when.astype(np.int64), np.full(when.size, -1, dtype=np.int64), index
+
+
+def _parse_rows(
+    path: Path, stamps: list[str], values: list[str], lines: list[int]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Row by row: naive local seconds, UTC seconds of explicit offsets (else -1), readings."""
+    local_s: list[int] = []
+    aware_s: list[int] = []
+    index: list[float] = []
+    for text, raw, line in zip(stamps, values, lines, strict=True):
+        try:
+            when = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise ReadingsFileError(
+                f"{path}:{line}: timestamp_local {text!r} is not ISO 8601"
+            ) from None
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise ReadingsFileError(f"{path}:{line}: meter_reading_l {raw!r} is not a number")
+        index.append(value)
+        if when.tzinfo is None:
+            day_s = (when.toordinal() - _EPOCH_ORDINAL) * 86400
+            local_s.append(day_s + when.hour * 3600 + when.minute * 60 + when.second)
+            aware_s.append(-1)
+        else:
+            local_s.append(0)
+            aware_s.append(int(when.timestamp()))
+    return (
+        np.asarray(local_s, dtype=np.int64),
+        np.asarray(aware_s, dtype=np.int64),
+        np.asarray(index, dtype=np.float64),
+    )
 
 
 def _to_utc(

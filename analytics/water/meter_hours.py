@@ -165,14 +165,17 @@ def _plausible(
     return delta, ok
 
 
-def _spikes(meter: IntArray, t: IntArray, v: FloatArray, r: RegisterRules) -> NDArray[np.bool_]:
-    """Readings to keep once foreign single readings are dropped (rule 3)."""
+def _spikes(
+    meter: IntArray, t: IntArray, v: FloatArray, suspects: IntArray, r: RegisterRules
+) -> NDArray[np.bool_]:
+    """Readings to keep once foreign single readings are dropped (rule 3).
+
+    ``suspects``: readings implausible against the one before. They are rare; walking them in
+    order is what lets R, X, R, X, R (X foreign) keep every R.
+    """
     keep = np.ones(t.size, dtype=bool)
-    same = meter[1:] == meter[:-1]
-    _, ok = _plausible(v[1:] - v[:-1], t[1:] - t[:-1], r)
     anchor = -1  # the last kept reading before the latest dropped one
-    # Suspects are rare; walking them in order is what lets R, X, R, X, R keep every R.
-    for i in (np.flatnonzero(same & ~ok) + 1).tolist():
+    for i in suspects.tolist():
         prev = i - 1 if keep[i - 1] else anchor
         if _ok_between(prev, i, t, v, r):
             continue
@@ -184,8 +187,12 @@ def _spikes(meter: IntArray, t: IntArray, v: FloatArray, r: RegisterRules) -> ND
 
 
 def _ok_between(a: int, b: int, t: IntArray, v: FloatArray, r: RegisterRules) -> bool:
-    _, ok = _plausible(np.array([v[b] - v[a]]), np.array([t[b] - t[a]]), r)
-    return bool(ok[0])
+    """Rule 2 for one pair of readings, in plain Python (called once per suspect)."""
+    d = float(v[b] - v[a])
+    lim = r.max_flow_lph * float(t[b] - t[a]) / 3600.0 + r.resolution_l
+    if -r.reverse_tolerance_l <= d <= lim:
+        return True
+    return any(0.0 <= d + cap <= lim for cap in r.capacities_l)
 
 
 def _intervals(
@@ -200,38 +207,41 @@ def _intervals(
     if m.size and (m.min() < 0 or m.max() >= n_meters):
         raise ValueError(f"meter rows must lie in [0, {n_meters})")
     good = np.isfinite(v)
-    m, t, v = m[good], t[good], v[good]
+    if not good.all():
+        m, t, v = m[good], t[good], v[good]
     counts: dict[str, IntArray] = {}
     # Rule 1: per-meter time order; the last received of equal times wins.
     arrival = np.arange(m.size, dtype=np.int64)
+    key = m
     if m.size:
         t_min = int(t.min())
         key = m * (int(t.max()) - t_min + 1) + (t - t_min)
         if np.any(key[1:] < key[:-1]):
             order = np.argsort(key, kind="stable")
             m, t, v, key, arrival = m[order], t[order], v[order], key[order], arrival[order]
-    else:
-        key = m
+    none = np.zeros(min(1, m.size), dtype=bool)
     same = m[1:] == m[:-1]
-    late = np.concatenate(
-        [np.zeros(min(1, m.size), dtype=bool), same & (arrival[1:] < arrival[:-1])]
-    )
+    late = np.concatenate([none, same & (arrival[1:] < arrival[:-1])])
     counts["out_of_order"] = np.bincount(m[late], minlength=n_meters)
-    # A later reading has the same time.
-    dup_next = np.concatenate([key[1:] == key[:-1], np.zeros(min(1, m.size), dtype=bool)])
+    dup_next = np.concatenate([key[1:] == key[:-1], none])  # a later reading has the same time
     counts["duplicates"] = np.bincount(m[dup_next], minlength=n_meters)
-    m, t, v = m[~dup_next], t[~dup_next], v[~dup_next]
-    if r.drop_spikes:
-        keep = _spikes(m, t, v, r)
-        counts["spikes"] = np.bincount(m[~keep], minlength=n_meters)
-        m, t, v = m[keep], t[keep], v[keep]
-    else:
-        counts["spikes"] = np.zeros(n_meters, dtype=np.int64)
-    counts["readings"] = np.bincount(m, minlength=n_meters)
-    # Rules 2, 4, 5, 6 on each interval between consecutive readings of one meter.
-    same = m[1:] == m[:-1]
+    if dup_next.any():
+        m, t, v = m[~dup_next], t[~dup_next], v[~dup_next]
+        same = m[1:] == m[:-1]
+    # Rules 2-5 on each interval between consecutive readings of one meter.
     d = v[1:] - v[:-1]
     delta, ok = _plausible(d, t[1:] - t[:-1], r)
+    suspects = np.flatnonzero(same & ~ok) + 1
+    counts["spikes"] = np.zeros(n_meters, dtype=np.int64)
+    if r.drop_spikes and suspects.size:
+        keep = _spikes(m, t, v, suspects, r)
+        if not keep.all():
+            counts["spikes"] = np.bincount(m[~keep], minlength=n_meters)
+            m, t, v = m[keep], t[keep], v[keep]
+            same = m[1:] == m[:-1]
+            d = v[1:] - v[:-1]
+            delta, ok = _plausible(d, t[1:] - t[:-1], r)
+    counts["readings"] = np.bincount(m, minlength=n_meters)
     rev = ok & (delta < 0)
     roll = ok & (d < -r.reverse_tolerance_l)
     jump = same & ~ok & (d > 0)
@@ -335,31 +345,39 @@ def _uniform(
 ) -> FloatArray:
     """Each interval's volume shared among the steps it overlaps, in proportion to time.
 
-    Equivalently the cumulative clean volume is interpolated linearly at the step edges; a step
-    is known when every interval covering it is good. Intervals of a meter are contiguous.
+    Equivalently, the meter's cumulative clean volume, linear between readings, is read at the
+    step edges. A second cumulative counts the seconds not covered by a good interval (bad
+    intervals, and the stretch between one meter's last reading and the next meter's first):
+    a step is known when none of them falls inside it. One sortable key holds meter and time.
     """
     n_steps = edges_s.size - 1
     base = min(int(t0.min()), int(edges_s[0]))
     span = max(int(t1.max()), int(edges_s[-1])) - base + 1
-    # Keys: meter and time in one sortable integer; a meter's keys never meet another's.
     key_start = m * span + (t0 - base)
     key_end = m * span + (t1 - base)
+    first = np.concatenate([[True], m[1:] != m[:-1]])
+    gap = np.where(first, key_start - np.concatenate([[key_start[0]], key_end[:-1]]), 0)
     clean = np.where(good, vol, 0.0)
-    rate = clean / (t1 - t0)
-    before = np.cumsum(clean) - clean
-    bad_seen = np.cumsum(~good)
-    bad_before: IntArray = bad_seen - ~good
+    bad_s = np.where(good, 0, t1 - t0) + gap
+    cum, bad_cum = np.cumsum(clean), np.cumsum(bad_s).astype(np.float64)
+    # Knots: every interval end, and the start of each meter's first interval just before it.
+    n_first = np.cumsum(first)
+    size = key_end.size + int(n_first[-1])
+    knot = np.empty(size, dtype=np.float64)
+    at_c = np.empty(size)
+    at_bad = np.empty(size)
+    end_pos = np.arange(key_end.size) + n_first
+    knot[end_pos], at_c[end_pos], at_bad[end_pos] = key_end, cum, bad_cum
+    start_pos = end_pos[first] - 1
+    knot[start_pos] = key_start[first]
+    at_c[start_pos] = (cum - clean)[first]
+    at_bad[start_pos] = (bad_cum - np.where(good, 0, t1 - t0))[first]
     grid = np.arange(rows, dtype=np.int64)[:, None] * span + (edges_s - base)[None, :]
-    k0, k1 = grid[:, :-1].ravel(), grid[:, 1:].ravel()
-    last = key_end.size - 1
-    p = np.minimum(np.searchsorted(key_end, k0, side="right"), last)  # start <= k0 < end
-    q = np.minimum(np.searchsorted(key_end, k1, side="left"), last)  # start < k1 <= end
-    ks_p, ks_q = key_start[p], key_start[q]
-    ok = (ks_p <= k0) & (key_end[p] > k0) & (ks_q < k1) & (key_end[q] >= k1)
-    ok &= bad_seen[q] == bad_before[p]
-    start = before[p] + rate[p] * (k0 - ks_p)
-    end = before[q] + rate[q] * (k1 - ks_q)
-    return np.where(ok, end - start, np.nan).reshape(rows, n_steps)
+    g = grid.ravel().astype(np.float64)
+    c = np.interp(g, knot, at_c).reshape(rows, n_steps + 1)
+    bad = np.interp(g, knot, at_bad, left=np.nan, right=np.nan).reshape(rows, n_steps + 1)
+    known = np.diff(bad, axis=1) == 0
+    return np.where(known, np.diff(c, axis=1), np.nan)
 
 
 def _quality(iv: _Intervals, gaps: IntArray, missing: IntArray) -> RegisterQuality:

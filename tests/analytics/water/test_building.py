@@ -121,6 +121,19 @@ def test_leak_nights_stay_out_of_the_baseline(sim: Sim) -> None:
     assert np.nanmax(nf.baseline_lph[0][during]) == 0.0
 
 
+def test_a_lasting_change_of_night_use_becomes_the_norm() -> None:
+    p = NightFlowParams()
+    axis = hourly_axis(datetime(2024, 9, 2, tzinfo=UTC), 100 * 24)
+    x = np.zeros((1, 100 * 24))
+    x[0, 24 * 20 + 12 :] += 30.0  # e.g. a new server room cooled by water, for good
+    (e,) = detect_night_flow(x, axis, p)
+    assert e.end is not None
+    nights = (e.end - e.start) / 24
+    learn = p.baseline_nights - p.min_baseline_nights
+    assert learn <= e.nights <= learn + 2
+    assert learn + p.min_baseline_nights <= nights <= p.baseline_nights + 3
+
+
 def test_dst_nights_are_shorter_and_longer() -> None:
     for start, day, hours in (
         (datetime(2024, 3, 28, tzinfo=UTC), "2024-03-31", 4),
