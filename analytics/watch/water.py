@@ -16,14 +16,21 @@ from analytics.alerts.queries import AlertFilter, list_alerts
 from analytics.watch.base import WatchResult
 from analytics.water.building import BUILDING_PARAMS, detect_night_flow
 from analytics.water.burst import SECTOR_BURST_PARAMS, detect_bursts
-from analytics.water.household import detect_continuous_flow, hourly_axis
-from analytics.water.meter_hours import HOUSEHOLD_HOURLY_RULES, MeterHours, meter_hours
-from analytics.water.night_flow import flow_from_index, night_flows
+from analytics.water.household import detect_continuous_flow
+from analytics.water.loading import (
+    BUILDING_HOURLY_RULES,
+    SectorMeters,
+    register_matrix,
+    sector_inflow,
+    sector_matrix,
+)
+from analytics.water.meter_hours import MeterHours
+from analytics.water.night_flow import night_flows
 from analytics.water.sector import detect_sector_leaks
 from core.series import NS
 from core.state.models import Device
 from core.state.store import StateStore
-from core.timeseries import Selection, TimeSeriesStore
+from core.timeseries import TimeSeriesStore
 
 TYPES = ("household_leak", "building_leak", "building_night_flow", "burst", "sector_leak")
 HOUR = timedelta(hours=1)
@@ -66,7 +73,7 @@ class WaterWatch:
                 findings.append(f)
 
         if households:
-            mh = self._hours(households, start, end, HOUSEHOLD_HOURLY_RULES)
+            mh = register_matrix(self._store, [m.dev_eui for m in households], start, end)
             col = _ColumnTime(mh)
             events = detect_continuous_flow(mh.volume_l, mh.axis.local_hour, mh.axis.local_date)
             self._emit(
@@ -74,7 +81,13 @@ class WaterWatch:
                 flow=lambda e: e.flow_lph_estimate,
             )  # fmt: skip
         if buildings:
-            mh = self._hours(buildings, start, end, None)
+            mh = register_matrix(
+                self._store,
+                [m.dev_eui for m in buildings],
+                start,
+                end,
+                rules=BUILDING_HOURLY_RULES,
+            )
             col = _ColumnTime(mh)
             leaks = detect_continuous_flow(
                 mh.volume_l, mh.axis.local_hour, mh.axis.local_date, BUILDING_PARAMS
@@ -89,7 +102,8 @@ class WaterWatch:
                 flow=lambda e: e.excess_flow_lph,
             )  # fmt: skip
         if sectors:
-            mh = self._hours(sectors, start, end, None)
+            boundaries = [SectorMeters(inflow=[m.dev_eui]) for m in sectors]
+            mh = sector_matrix(self._store, boundaries, start, end)
             col = _ColumnTime(mh)
             bursts = detect_bursts(mh.volume_l, mh.axis, SECTOR_BURST_PARAMS)
             self._emit(
@@ -136,28 +150,6 @@ class WaterWatch:
         return households, buildings, sectors
 
     # -- data -------------------------------------------------------------------------------
-
-    def _hours(
-        self, meters: list[_Meter], start: datetime, end: datetime, rules: Any
-    ) -> MeterHours:
-        """Hourly litres per meter from its ``volume_m3`` register, on the window's axis."""
-        row = {m.dev_eui: i for i, m in enumerate(meters)}
-        data = self._store.read(Selection.of("volume_m3", row), start - 2 * HOUR, end)
-        rows, times, values = [], [], []
-        for i, key in enumerate(data.keys):
-            t, v = data.series(i)
-            rows.append(np.full(len(t), row[key.device], dtype=np.int64))
-            times.append(t // NS)
-            values.append(v * 1000.0)
-        axis = hourly_axis(start, int((end - start) / HOUR))
-        return meter_hours(
-            np.concatenate(rows) if rows else np.empty(0, dtype=np.int64),
-            np.concatenate(times) if times else np.empty(0, dtype=np.int64),
-            np.concatenate(values) if values else np.empty(0),
-            axis,
-            n_meters=len(meters),
-            rules=rules,
-        )
 
     def _emit(
         self,
@@ -211,15 +203,8 @@ class WaterWatch:
         self, sectors: list[_Meter], start: datetime, end: datetime, fresh: set[tuple[str, str]]
     ) -> list[Finding]:
         out: list[Finding] = []
-        data = self._store.read(
-            Selection.of("volume_m3", [m.dev_eui for m in sectors]), start, end
-        )
-        by_device = {key.device: data.series(i) for i, key in enumerate(data.keys)}
         for m in sectors:
-            if m.dev_eui not in by_device:
-                continue
-            t, v = by_device[m.dev_eui]
-            times, flow = flow_from_index(t, v)
+            times, flow = sector_inflow(self._store, SectorMeters(inflow=[m.dev_eui]), start, end)
             if len(times) < 2:
                 continue
             if times[-1] >= int((end - timedelta(days=1)).timestamp()) * NS:
