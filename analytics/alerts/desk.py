@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from analytics.alerts.errors import AlertConflict, AlertNotFound
 from analytics.alerts.history import record
-from analytics.alerts.locking import writing
 from analytics.alerts.model import AlertStatus, NoticeKind
 from analytics.alerts.queries import AlertView, view
 from core.clock import Clock
@@ -26,7 +25,7 @@ class AlertDesk:
     def acknowledge(self, alert_id: int, actor: str, comment: str | None = None) -> AlertView:
         """Someone is on it: escalation stops. Acknowledging twice changes nothing."""
         now = self._clock.now()
-        with writing(self._state) as session:
+        with self._state.session() as session:
             alert = _active(session, alert_id, "acknowledge")
             if alert.status == AlertStatus.ACKNOWLEDGED:
                 return view(alert)
@@ -45,7 +44,7 @@ class AlertDesk:
         if text is None:
             raise ValueError("resolving an alert by hand needs a comment")
         now = self._clock.now()
-        with writing(self._state) as session:
+        with self._state.session() as session:
             alert = _active(session, alert_id, "resolve")
             close(alert, Resolution.MANUAL, now, actor)
             record(
@@ -64,7 +63,7 @@ class AlertDesk:
         """Give the alert to someone (None: to nobody)."""
         who = _clean(assignee)
         now = self._clock.now()
-        with writing(self._state) as session:
+        with self._state.session() as session:
             alert = _active(session, alert_id, "assign")
             if alert.assignee == who:
                 return view(alert)
@@ -80,7 +79,7 @@ class AlertDesk:
         if note is None:
             raise ValueError("a comment needs text")
         now = self._clock.now()
-        with writing(self._state) as session:
+        with self._state.session() as session:
             alert = _get(session, alert_id)
             record(session, alert, EventKind.COMMENTED, now, actor=actor, comment=note)
             return view(alert)

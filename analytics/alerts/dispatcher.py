@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 
 from analytics.alerts.channel import Notifier, NotifyError
-from analytics.alerts.locking import writing
 from analytics.alerts.model import Notice, NoticeKind, Severity
 from analytics.alerts.notices import build_notice
 from analytics.alerts.quiet_hours import is_quiet, quiet_until
@@ -87,7 +86,7 @@ class Dispatcher:
 
     def _route(self, now: datetime, report: DispatchReport) -> int:
         """Route one batch of notices into the outbox; returns how many notices it took."""
-        with writing(self._state) as session:
+        with self._state.session() as session:
             rows = session.execute(
                 select(AlertEvent, Alert)
                 .join(Alert, AlertEvent.alert_id == Alert.id)

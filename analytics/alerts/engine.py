@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from analytics.alerts.desk import AlertDesk, close
 from analytics.alerts.history import record
-from analytics.alerts.locking import writing
 from analytics.alerts.model import (
     ALERT_TYPES,
     AlertStatus,
@@ -75,7 +74,7 @@ class AlertEngine:
         statements.sort(key=_time)
         now = self._clock.now()
         changes: list[Change] = []
-        with writing(self._state) as session:
+        with self._state.session() as session:
             alerts = _open_alerts(session, {_key(s) for s in statements})
             for statement in statements:
                 if isinstance(statement, Finding):
@@ -99,7 +98,7 @@ class AlertEngine:
         levels = self._settings.escalation_levels
         now = self._clock.now()
         changes: list[Change] = []
-        with writing(self._state) as session:
+        with self._state.session() as session:
             due = session.scalars(
                 select(Alert)
                 .where(
@@ -200,7 +199,9 @@ def _key(statement: Finding | Clearance) -> Key:
 
 
 def _open_alerts(session: Session, keys: set[Key]) -> dict[Key, Alert]:
-    """The alerts not yet resolved for these keys, locked against concurrent changes."""
+    """The alerts not yet resolved for these keys, locked against concurrent changes: FOR
+    UPDATE on PostgreSQL; on SQLite the unit of work holds the write lock from its BEGIN
+    IMMEDIATE (see core/state/store.py)."""
     found: dict[Key, Alert] = {}
     ordered = sorted(keys)
     columns = tuple_(Alert.tenant, Alert.subject_kind, Alert.subject, Alert.type)

@@ -165,7 +165,8 @@ def _create_parent_directory(url: URL) -> None:
 
 
 def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
-    """Foreign keys on, WAL journal, and real transactions (BEGIN emitted by SQLAlchemy)."""
+    """Foreign keys on, WAL journal, and real transactions that take the write lock first
+    (``BEGIN IMMEDIATE``, emitted by SQLAlchemy; its recipe for pysqlite)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -183,4 +184,9 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A deferred BEGIN reads from a snapshot and upgrades to writing at its first write; if
+        # another writer committed meanwhile, the upgrade fails at once with "database is
+        # locked" (busy_timeout does not apply to a stale snapshot). Taking the write lock at
+        # BEGIN makes writers queue within busy_timeout instead. The price: units of work on
+        # one SQLite file run one at a time, reads included (PostgreSQL is for concurrency).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
