@@ -225,7 +225,8 @@ def alerts_csv(
     since: SinceQ = None,
     until: UntilQ = None,
 ) -> Response:
-    """The same list as CSV (UTF-8, comma-separated, times in ISO 8601 UTC)."""
+    """The same list as CSV (UTF-8 with a byte-order mark, comma-separated, times in ISO 8601
+    UTC)."""
     where = _filter(caller, tenant, type_, severity, status, since, until)
     total, page = list_alerts(state, where, limit=MAX_CSV_ROWS)
     if total > MAX_CSV_ROWS:
@@ -235,8 +236,10 @@ def alerts_csv(
     writer.writerow([name for name, _ in CSV_COLUMNS])
     for a in page:
         writer.writerow([_cell(get(a)) for _, get in CSV_COLUMNS])
+    # The BOM tells Excel the file is UTF-8; without it, it reads Windows-1252 and garbles
+    # accents ("abonnÃ©"). Other CSV readers skip it (Python's "utf-8-sig", pandas, LibreOffice).
     return Response(
-        buffer.getvalue(),
+        buffer.getvalue().encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="alertes.csv"'},
     )

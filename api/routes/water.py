@@ -186,7 +186,30 @@ def rpqs(
     clock: ClockDep,
     caller: CallerDep,
     year: Annotated[int, Query(ge=2000, le=2100, description="Calendar year (Europe/Paris)")],
+    unmetered_m3: Annotated[
+        float,
+        Query(
+            ge=0,
+            allow_inf_nan=False,
+            description="V consommé sans comptage (fire hydrants, street cleaning), m³ over"
+            " the year (its elapsed part for the current year); default 0",
+        ),
+    ] = 0.0,
+    service_m3: Annotated[
+        float,
+        Query(
+            ge=0,
+            allow_inf_nan=False,
+            description="V de service du réseau (mains flushing, reservoir cleaning), m³ over"
+            " the year (its elapsed part for the current year); default 0",
+        ),
+    ] = 0.0,
 ) -> RpqsOut:
+    """P104.3, P105.3, P106.3 and the décret 2012-97 check of a sector over a calendar year.
+
+    The meters give V produit + V importé (inflow), V exporté (outflow) and V comptabilisé
+    (consumer meters); V sans comptage and V de service are the service's own figures.
+    """
     sector = _sector(state, code, caller.tenants)
     zone = ZoneInfo(PARIS)
     start = datetime.combine(date(year, 1, 1), time(), zone).astimezone(UTC)
@@ -199,7 +222,9 @@ def rpqs(
     # A whole year counts 365 days, as the RPQS formulas do; a year in progress its elapsed days.
     days = (end - start) / timedelta(days=1) if partial else 365.0
     b = _balance(store, sector, start, end)
-    v = volumes_from_balance(b, sector.network_length_km, days)
+    v = volumes_from_balance(
+        b, sector.network_length_km, days, unmetered_m3=unmetered_m3, service_m3=service_m3
+    )
     ind = rpqs_indicators(v)
     return RpqsOut(
         sector=sector.code,

@@ -267,13 +267,28 @@ def test_the_csv_export_has_the_same_filters(client: TestClient, three: dict[str
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert "alertes.csv" in response.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert sorted(r["subject"] for r in rows) == ["burst", "leak"]
     leak = next(r for r in rows if r["subject"] == "leak")
     assert leak["titre"] == "Fuite probable chez un abonné"
     assert (leak["start"], leak["last_seen"]) == ("2026-11-02T06:00:00Z", "2026-11-02T11:00:00Z")
     assert (leak["volume_m3"], leak["cost_eur"], leak["resolved_at"]) == ("0.5", "2.0", "")
     assert int(leak["id"]) == three["leak"]
+
+
+def test_the_csv_export_starts_with_a_bom_so_excel_reads_accents(
+    client: TestClient, engine: AlertEngine
+) -> None:
+    alert_id = open_alert(engine)
+    client.post(f"/api/v1/alerts/{alert_id}/assign", json={"assignee": "Hélène Dupré, régie"})
+
+    response = client.get("/api/v1/alerts.csv")
+
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbfid,type,titre,")  # one BOM, then the header
+    [row] = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
+    assert row["titre"] == "Fuite probable chez un abonné"
+    assert row["assignee"] == "Hélène Dupré, régie"
 
 
 def test_a_caller_sees_only_its_tenants(

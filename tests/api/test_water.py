@@ -66,6 +66,48 @@ def test_rpqs_of_a_whole_year(api: TestClient, services: Services) -> None:
     assert body["ilc_m3_km_day"] == pytest.approx(per_km_day)
     assert body["decret_2012_97"]["threshold_pct"] == pytest.approx(65 + per_km_day / 5)
     assert body["decret_2012_97"]["action_plan_due"] is True
+    assert (body["volumes"]["unmetered_m3"], body["volumes"]["service_m3"]) == (0.0, 0.0)
+
+
+def test_rpqs_counts_the_services_unmetered_and_service_volumes(
+    api: TestClient, services: Services
+) -> None:
+    _daily(services, datetime(2024, 12, 25, tzinfo=UTC), 380)
+    body = api.get(
+        f"/api/v1/water/sectors/{SECTOR}/rpqs",
+        params={"year": 2025, "unmetered_m3": 1825, "service_m3": 365},
+    ).json()
+    volumes = body["volumes"]
+    assert (volumes["unmetered_m3"], volumes["service_m3"]) == (1825.0, 365.0)
+    # Produced 72 × 365 = 26,280 m³, billed 36 × 365 = 13,140 m³, nothing exported, L = 42.5 km:
+    # authorised = 13,140 + 1,825 + 365 = 15,330 m³, and 365 × 42.5 = 15,512.5 km·days.
+    assert volumes["authorised_m3"] == pytest.approx(15_330.0)
+    assert volumes["distributed_m3"] == pytest.approx(26_280.0)
+    assert body["rendement_pct"] == pytest.approx(58.333_333)  # 15,330 / 26,280 × 100
+    assert body["ilvnc_m3_km_day"] == pytest.approx(0.847_059)  # 13,140 / 15,512.5: unchanged
+    assert body["ilp_m3_km_day"] == pytest.approx(0.705_882)  # (26,280 − 15,330) / 15,512.5
+    assert body["ilc_m3_km_day"] == pytest.approx(0.988_235)  # 15,330 / 15,512.5
+    decret = body["decret_2012_97"]
+    assert decret["threshold_pct"] == pytest.approx(65.197_647)  # 65 + 0.988235 / 5
+    assert decret["action_plan_due"] is True  # 58.3 % < 65.2 %
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"unmetered_m3": -1},
+        {"service_m3": -0.5},
+        {"unmetered_m3": "nan"},
+        {"service_m3": "inf"},
+        {"service_m3": "beaucoup"},
+    ],
+)
+def test_rpqs_volumes_must_be_finite_and_not_negative(
+    api: TestClient, params: dict[str, object]
+) -> None:
+    response = api.get(f"/api/v1/water/sectors/{SECTOR}/rpqs", params={"year": 2025, **params})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", next(iter(params))]
 
 
 def test_rpqs_of_the_current_year_is_partial(api: TestClient, services: Services) -> None:
