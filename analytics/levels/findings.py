@@ -73,10 +73,16 @@ class StationConfig:
         **overrides: Any,
     ) -> StationConfig:
         """From the level sensor's registry parameters: ``vigilance_m`` gives the thresholds,
-        ``reference_height_m`` the highest level the sensor can see."""
+        ``reference_height_m`` the highest level the sensor can see, ``stuck_h`` how long an
+        unchanged reading is credible (a groundwater level may hold for days; 12 h otherwise)."""
+        stuck_h = parameters.get("stuck_h")
+        stuck_s = GuardParams().stuck_s if stuck_h is None else float(stuck_h) * 3600.0
         reference = parameters.get("reference_height_m")
         if reference is not None:
-            overrides.setdefault("guard", GuardParams.for_sensor(float(reference)))
+            guard = GuardParams.for_sensor(float(reference), stuck_s=stuck_s)
+        else:
+            guard = GuardParams(stuck_s=stuck_s)
+        overrides.setdefault("guard", guard)
         return cls(code, tenant, Thresholds.from_parameters(parameters), device, **overrides)
 
 

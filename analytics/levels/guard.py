@@ -6,8 +6,9 @@ series of one station (UTC times in ns, irregular sampling):
 - ``out_of_range``: a level the sensor cannot measure — not finite, below ``min_level_m`` (the
   riverbed) or above ``max_level_m`` (the sensor face, i.e. a negative distance).
 - ``stuck``: the exact same reading (within ``stuck_eps_m``) for ``stuck_s`` or longer: a frozen
-  sensor or a gateway repeating a cached frame. The first reading of the run is genuine; the
-  repeats are masked.
+  sensor or a gateway repeating a cached frame (12 h by default; a station's ``stuck_h``
+  registry parameter lengthens it for slow groundwater). The first reading of the run is
+  genuine; the repeats are masked.
 - ``spike``: up to ``spike_max_points`` readings that leave the level by ``spike_min_m`` or more
   and come back within ``spike_window_s`` (an echo off a bird, a branch, foam). The level is
   judged against the straight line from the last good reading to the one after the excursion,

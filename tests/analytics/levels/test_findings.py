@@ -234,3 +234,19 @@ def test_registry_parameters_make_the_config() -> None:
     v = station.vigilance_m
     assert config.thresholds == Thresholds(v["yellow"], v["orange"], v["red"])
     assert config.guard.max_level_m == station.reference_height_m
+    assert config.guard.stuck_s == 12 * 3600.0
+
+
+def test_a_groundwater_station_may_hold_a_level_for_days() -> None:
+    """``stuck_h`` from the registry: a piezometer's level holding for a day is not a fault."""
+    station = _station()
+    params = {**station.device.parameters, "stuck_h": 72}
+    config = StationConfig.from_registry(station.code, station.tenant, params, "piezo")
+    assert config.guard.stuck_s == 72 * 3600.0
+    assert config.guard.max_level_m == station.reference_height_m
+    times = to_ns(START) + np.arange(49, dtype=np.int64) * 3600 * NS
+    level = np.full(49, 1.234)
+    held = guard_levels(times, level, config.guard, final=True)
+    assert not any(e.kind is FaultKind.STUCK for e in held.episodes)
+    frozen = guard_levels(times, level, _config(station).guard, final=True)
+    assert [e.kind for e in frozen.episodes] == [FaultKind.STUCK]
