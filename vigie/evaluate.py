@@ -11,7 +11,9 @@ of its kind:
   to detect ≤ 48 h. Recall is also given by leak size (5-10, 10-20, ≥ 20 L/h).
 - *building continuous flow* and *building night flow* on building meters against
   ``building_leak`` (no target in the issue; the night-flow rule cannot judge a leak starting in
-  its first ``min_baseline_nights`` nights).
+  its first ``min_baseline_nights`` nights, nor the continuous-flow rule one starting in its
+  first ``min_reference_nights``, before it can tell whether the building is always on: see
+  :mod:`analytics.water.building`).
 - *sector night-flow steps* on each sector's net inflow as measured (interval flows) against
   ``sector_leak``, scored by :mod:`analytics.water.sector_evaluation` (warm-up, eligibility
   ≥ 2 % of mean inflow, found within 7 days, false alarms per sector-month): recall ≥ 0.8 and
@@ -47,9 +49,15 @@ import typer
 from pydantic import SecretStr
 
 from analytics.scoring import Detected, Injected, Score, score
-from analytics.water.building import BUILDING_PARAMS, NightFlowParams, detect_night_flow
+from analytics.water.axis import HourlyAxis
+from analytics.water.building import (
+    AlwaysOnParams,
+    NightFlowParams,
+    building_continuous_flow,
+    detect_night_flow,
+)
 from analytics.water.burst import SECTOR_BURST_PARAMS, detect_bursts
-from analytics.water.household import HourlyAxis, detect_continuous_flow
+from analytics.water.household import detect_continuous_flow
 from analytics.water.loading import (
     BUILDING_HOURLY_RULES,
     WaterMeters,
@@ -325,24 +333,27 @@ def building_rows(store: TimeSeriesStore, meters: WaterMeters, run: Run) -> list
     subjects = [meters.buildings[d] for d in devices]
     mh = register_matrix(store, devices, run.start, run.end, rules=BUILDING_HOURLY_RULES)
     ax = mh.axis
-    flow = _alerts(
-        subjects,
-        ax,
-        detect_continuous_flow(mh.volume_l, ax.local_hour, ax.local_date, BUILDING_PARAMS),
-    )
+    declared = [meters.continuous_use.get(d) for d in devices]
+    continuous = building_continuous_flow(mh.volume_l, ax, declared)
+    flow = _alerts(subjects, ax, continuous.alerts)
     nights = _alerts(subjects, ax, detect_night_flow(mh.volume_l, ax))
     leaks, unseen = _observed(run.of("building_leak"), subjects, mh, run, CUSTOMER_DELAY)
     judge = _Judge(run.end, CUSTOMER_DELAY, CUSTOMER_GRACE, run.of("building_leak"))
+    # A leak in the first nights is unjudged by either rule: no baseline, no reference yet.
+    reference = run.start + timedelta(days=AlwaysOnParams().min_reference_nights + 1)
     warmup = run.start + timedelta(days=NightFlowParams().min_baseline_nights + 1)
     early = [f for f in leaks if f.start < warmup]
     return [
         _row(
             "building continuous flow",
             "building_leak",
-            judge(leaks, flow),
+            judge([f for f in leaks if f.start >= reference], flow),
             notes={
                 "meters": len(devices),
                 **unseen,
+                "in_warmup": sum(f.start < reference for f in leaks),
+                "always_on": sorted({subjects[e.meter] for e in continuous.always_on}),
+                "unjudged": sorted({subjects[e.meter] for e in continuous.unjudged}),
                 "unknown_hours_share": round(float(np.isnan(mh.volume_l).mean()), 4),
                 "false_alarms": judge.false_alarms(flow),
             },

@@ -14,19 +14,20 @@ from sqlalchemy.orm import joinedload
 from analytics.alerts.model import AlertStatus, Clearance, Estimates, Finding, SubjectKind
 from analytics.alerts.queries import AlertFilter, list_alerts
 from analytics.watch.base import WatchResult
-from analytics.water.building import BUILDING_PARAMS, detect_night_flow
+from analytics.water.building import building_continuous_flow, detect_night_flow
 from analytics.water.burst import SECTOR_BURST_PARAMS, detect_bursts
 from analytics.water.household import detect_continuous_flow
 from analytics.water.loading import (
     BUILDING_HOURLY_RULES,
     SectorMeters,
+    continuous_use,
     register_matrix,
     sector_inflow,
     sector_matrix,
 )
 from analytics.water.meter_hours import MeterHours
 from analytics.water.night_flow import night_flows
-from analytics.water.sector import detect_sector_leaks
+from analytics.water.sector import SectorLeak, detect_sector_leaks
 from core.series import NS
 from core.state.models import Device
 from core.state.store import StateStore
@@ -41,6 +42,7 @@ class _Meter:
     dev_eui: str
     tenant: str
     subject: str  # the DevEUI for a household, the building code, the sector code
+    continuous_use: bool | None = None  # building meters: declared always on (or not)
 
 
 class WaterWatch:
@@ -89,12 +91,15 @@ class WaterWatch:
                 rules=BUILDING_HOURLY_RULES,
             )
             col = _ColumnTime(mh)
-            leaks = detect_continuous_flow(
-                mh.volume_l, mh.axis.local_hour, mh.axis.local_date, BUILDING_PARAMS
+            leaks = building_continuous_flow(
+                mh.volume_l, mh.axis, [m.continuous_use for m in buildings]
             )
+            # A run the rule cannot judge (it started with the window) is no evidence that the
+            # leak of an open alert stopped: neither a finding nor a clearance, like silence.
+            unjudged = {e.meter for e in leaks.unjudged if e.end is None}
             self._emit(
-                "building_leak", SubjectKind.BUILDING, buildings, mh, leaks, col, add,
-                flow=lambda e: e.flow_lph_estimate,
+                "building_leak", SubjectKind.BUILDING, buildings, mh, leaks.alerts, col, add,
+                flow=lambda e: e.flow_lph_estimate, skip=unjudged,
             )  # fmt: skip
             nights = detect_night_flow(mh.volume_l, mh.axis)
             self._emit(
@@ -144,7 +149,9 @@ class WaterWatch:
                 if d.role == "sector_inflow" and d.sector is not None:
                     sectors.append(_Meter(d.dev_eui, tenant, d.sector.code))
                 elif d.building is not None:
-                    buildings.append(_Meter(d.dev_eui, tenant, d.building.code))
+                    buildings.append(
+                        _Meter(d.dev_eui, tenant, d.building.code, continuous_use(d.parameters))
+                    )
                 elif d.sector is not None:
                     households.append(_Meter(d.dev_eui, tenant, d.dev_eui))
         return households, buildings, sectors
@@ -162,6 +169,7 @@ class WaterWatch:
         add: Callable[[str, SubjectKind, _Meter, Finding | None], None],
         *,
         flow: Callable[[Any], float],
+        skip: set[int] | None = None,
     ) -> None:
         open_rows = {}
         for e in events:
@@ -170,8 +178,8 @@ class WaterWatch:
         recent = np.isfinite(mh.volume_l[:, -24:]).any(axis=1)
         for r, m in enumerate(meters):
             e = open_rows.get(r)
-            if e is None and not recent[r]:
-                continue  # silent meter: neither a finding nor a clearance
+            if e is None and (not recent[r] or (skip is not None and r in skip)):
+                continue  # silent meter, or not judged: neither a finding nor a clearance
             finding = None
             if e is not None:
                 lph = float(flow(e))
@@ -209,35 +217,53 @@ class WaterWatch:
                 continue
             if times[-1] >= int((end - timedelta(days=1)).timestamp()) * NS:
                 fresh.add(("sector_leak", m.subject))
-            for leak in detect_sector_leaks(night_flows(times, flow)):
-                if leak.end is not None:
-                    continue
-                out.append(
-                    Finding(
-                        type="sector_leak",
-                        tenant=m.tenant,
-                        subject_kind=SubjectKind.SECTOR,
-                        subject=m.subject,
-                        start=leak.start,
-                        observed_at=end,
-                        evidence={
-                            "detected_at": leak.confirmed_at.isoformat(),
-                            "baseline_m3h": round(leak.baseline_m3h, 3),
-                            "night_mnf_m3h": [round(x, 3) for x in leak.night_mnf_m3h],
-                            "nights": [d.isoformat() for d in leak.night_dates],
-                            "series": {
-                                "device": m.dev_eui,
-                                "quantity": "volume_m3",
-                                "start": start.isoformat(),
-                                "end": end.isoformat(),
-                            },
-                        },
-                        estimates=Estimates(
-                            flow_lph=leak.flow_m3h_estimate * 1000, volume_m3=leak.volume_m3
-                        ),
-                    )
-                )
+            running = [
+                leak for leak in detect_sector_leaks(night_flows(times, flow)) if leak.end is None
+            ]
+            if running:
+                out.append(self._sector_finding(m, running, start, end))
         return out
+
+    @staticmethod
+    def _sector_finding(
+        m: _Meter, running: list[SectorLeak], start: datetime, end: datetime
+    ) -> Finding:
+        """One alert per sector: its running leaks (each a step in the night flow, a growing
+        leak several) add up to the flow lost since the first one's onset."""
+        return Finding(
+            type="sector_leak",
+            tenant=m.tenant,
+            subject_kind=SubjectKind.SECTOR,
+            subject=m.subject,
+            start=running[0].start,
+            observed_at=end,
+            evidence={
+                "detected_at": running[0].confirmed_at.isoformat(),
+                "baseline_m3h": round(running[0].baseline_m3h, 3),
+                "added_flow_m3h": round(sum(leak.flow_m3h_estimate for leak in running), 3),
+                "steps": [
+                    {
+                        "start": leak.start.isoformat(),
+                        "detected_at": leak.confirmed_at.isoformat(),
+                        "flow_m3h": round(leak.flow_m3h_estimate, 3),
+                        "baseline_m3h": round(leak.baseline_m3h, 3),
+                        "nights": [d.isoformat() for d in leak.night_dates],
+                        "night_mnf_m3h": [round(x, 3) for x in leak.night_mnf_m3h],
+                    }
+                    for leak in running
+                ],
+                "series": {
+                    "device": m.dev_eui,
+                    "quantity": "volume_m3",
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                },
+            },
+            estimates=Estimates(
+                flow_lph=sum(leak.flow_m3h_estimate for leak in running) * 1000,
+                volume_m3=sum(leak.volume_m3 for leak in running),
+            ),
+        )
 
     def _clearances(
         self, findings: list[Finding], fresh: set[tuple[str, str]], end: datetime

@@ -1,10 +1,11 @@
-"""Building night-flow leak detector: each building's night flow against its own recent nights.
+"""Building leak detectors: night flow against the building's own nights, and continuous flow
+in buildings whose normal use stops.
 
 Input is a ``[buildings, steps]`` matrix of litres per step (hourly, or any regular step such as
 15 min), ``NaN`` for unknown, with its axis (``hourly_axis`` or ``meter_hours.step_axis``).
 
-Rule (issue 5, design brief §5 Water)
--------------------------------------
+Night-flow rule (issue 5, design brief §5 Water)
+------------------------------------------------
 1. *Night flow*: over the local hours ``[night_start_hour, night_end_hour)`` of each local date
    (00:00-05:00, Europe/Paris: a DST night lasts 4 or 6 hours), the lowest flow of a step, in
    L/h. A toilet flushed at 3 a.m. does not move it; a leak lifts every step, so it lifts the
@@ -27,19 +28,54 @@ Rule (issue 5, design brief §5 Water)
 A lasting change of night use is excluded from the baseline until fewer than
 ``min_baseline_nights`` normal nights remain in the window; the nights then go unassessed, enter
 the baseline, and the new level becomes the norm (about ``baseline_nights`` nights after onset).
+
+Continuous-flow rule on buildings (:func:`building_continuous_flow`)
+--------------------------------------------------------------------
+The household rule (:mod:`analytics.water.household`: no zero hour over 24 h with two leaky
+nights and no quiet night, or a steady run confirmed by one flat leaky night) with
+``BUILDING_PARAMS``, on hourly litres, judges only buildings whose
+normal use stops: a pool renews water and makes up evaporation all night, it never has a zero
+hour, and the rule would hold it in alert for good.
+
+5. A *busy night* is a night of the rule (``night_start_hour`` to ``night_end_hour``, at least
+   ``min_night_valid_hours`` valid hours) whose lowest valid hour is at least
+   ``min_night_flow_lph``: what the rule counts as a leaky night. Other known nights are quiet.
+6. Each event of the rule (a run since the last zero hour or long gap) is judged against the
+   building's *reference*: the ``reference_nights`` nights that end before the run's onset.
+   Fewer than ``min_reference_nights`` known nights there: the building's normal use is
+   unknown and the run is *not judged* (no alert; a caller should not take it as evidence that
+   an alert's leak stopped either). More than ``busy_share`` of them busy: the building is
+   *always on*, the run is its normal use, no alert. Otherwise the run is an alert.
+7. The water meter's ``continuous_use`` device parameter overrides the learned verdict: true =
+   always on (never judged by this rule), false = always judged, even without a reference.
+
+Consequences: a building that becomes always on because of a leak is still judged, its
+reference being the nights before the leak; but a leak already running when the data start
+(a run from the first hour) has no reference and goes unjudged by this rule, and so does a leak
+starting in the first ``min_reference_nights`` nights, unless the meter is declared
+``continuous_use: false``. Always-on buildings stay covered by the night-flow rule, which
+compares their nights with their own baseline. A building closed for more than ``busy_share``
+of its reference nights (a pool's annual draining) is judged again when it reopens: declare its
+meter ``continuous_use: true``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from analytics.water.household import ContinuousFlowParams, HourlyAxis, night_windows
+from analytics.water.axis import HourlyAxis, night_windows
+from analytics.water.household import (
+    ContinuousFlowEvent,
+    ContinuousFlowParams,
+    detect_continuous_flow,
+)
 
 # Continuous flow on building meters: larger meters, and leaks of 20-200 L/h. Buildings used
-# around the clock (pools) never have a zero hour: rely on the night-flow detector for those.
+# around the clock (pools) never have a zero hour: see rules 5-7 of the module docstring.
 BUILDING_PARAMS = ContinuousFlowParams(max_hourly_l=50_000.0, min_night_flow_lph=10.0)
 
 
@@ -231,3 +267,81 @@ def detect_night_flow(
                 )
             )
     return events
+
+
+@dataclass(frozen=True)
+class AlwaysOnParams:
+    """Parameters of the always-on verdict of the continuous-flow rule (rules 5-7)."""
+
+    reference_nights: int = 28
+    min_reference_nights: int = 7  # a week: the building's weekdays and weekend
+    busy_share: float = 0.5  # more than this share of busy nights: always on
+
+
+@dataclass(frozen=True)
+class BuildingLeaks:
+    """The continuous-flow rule on buildings: its alerts, and the runs it did not judge."""
+
+    alerts: list[ContinuousFlowEvent]
+    always_on: list[ContinuousFlowEvent]  # the building's normal use is continuous
+    unjudged: list[ContinuousFlowEvent]  # too few known nights before the run to tell
+
+
+def busy_nights(
+    volume_l: NDArray[np.floating], axis: HourlyAxis, params: ContinuousFlowParams = BUILDING_PARAMS
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Rule 5: each night's columns ``[start, end)`` and ``[meters, nights]`` 1.0 for a busy
+    night, 0.0 for a quiet one, ``NaN`` for an unknown one (hourly litres)."""
+    p = params
+    x = np.asarray(volume_l, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != len(axis.utc):
+        raise ValueError("volume_l must be [meters, hours] on the axis")
+    ns, ne = night_windows(axis.local_hour, axis.local_date, p.night_start_hour, p.night_end_hour)
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(x) & (x >= 0) & (x <= p.max_hourly_l)  # the rule's own cleaning
+    lowest = np.where(valid, x, np.inf)
+    busy = np.full((x.shape[0], ns.size), np.nan)
+    for k, (a, b) in enumerate(zip(ns.tolist(), ne.tolist(), strict=True)):
+        known = valid[:, a:b].sum(axis=1) >= p.min_night_valid_hours
+        low = lowest[:, a:b].min(axis=1)
+        busy[:, k] = np.where(known, (low >= p.min_night_flow_lph).astype(np.float64), np.nan)
+    return ns, ne, busy
+
+
+def building_continuous_flow(
+    volume_l: NDArray[np.floating],
+    axis: HourlyAxis,
+    continuous_use: Sequence[bool | None] | None = None,
+    *,
+    params: ContinuousFlowParams = BUILDING_PARAMS,
+    always_on: AlwaysOnParams | None = None,
+) -> BuildingLeaks:
+    """Rules 5-7: the continuous-flow events of every building (row) of hourly litres, sorted
+    into alerts, always-on runs and unjudged runs. ``continuous_use`` holds each row's declared
+    value (``None``: learn it from the data)."""
+    a = always_on or AlwaysOnParams()
+    x = np.asarray(volume_l, dtype=np.float64)
+    declared = list(continuous_use) if continuous_use is not None else [None] * x.shape[0]
+    if len(declared) != x.shape[0]:
+        raise ValueError("continuous_use must have one entry per meter")
+    events = detect_continuous_flow(x, axis.local_hour, axis.local_date, params)
+    out = BuildingLeaks(alerts=[], always_on=[], unjudged=[])
+    if not events:
+        return out
+    _ns, ne, busy = busy_nights(x, axis, params)
+    for e in events:
+        said = declared[e.meter]
+        if said is not None:
+            (out.always_on if said else out.alerts).append(e)
+            continue
+        # Nights that ended before the run's onset: the run's own nights are not its reference.
+        k = int(np.searchsorted(ne, e.start, side="right"))
+        reference = busy[e.meter, max(0, k - a.reference_nights) : k]
+        known = reference[np.isfinite(reference)]
+        if known.size < a.min_reference_nights:
+            out.unjudged.append(e)
+        elif known.mean() > a.busy_share:
+            out.always_on.append(e)
+        else:
+            out.alerts.append(e)
+    return out

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from analytics.water.household import HourlyAxis
+from analytics.water.axis import HourlyAxis
 
 WEEK_S = 7 * 86400
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from analytics.water.household import PARIS, HourlyAxis
+from analytics.water.axis import PARIS, HourlyAxis
 from analytics.water.household_csv import household_matrix, read_register_csv
 
 

@@ -30,13 +30,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numpy.typing import NDArray
 
-from analytics.water.household import (
-    PARIS,
-    ContinuousFlowParams,
-    HourlyAxis,
-    detect_continuous_flow,
-    hourly_axis,
-)
+from analytics.water.axis import PARIS, HourlyAxis, hourly_axis
+from analytics.water.household import ContinuousFlowParams, detect_continuous_flow
 from analytics.water.meter_hours import HOUSEHOLD_HOURLY_RULES, MeterHours, meter_hours
 
 COLUMNS = ("household_id", "timestamp_local", "meter_reading_l")

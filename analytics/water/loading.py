@@ -2,7 +2,8 @@
 
 - :func:`water_meters` sorts the registry's water devices by what they meter: household meters
   (role ``water_meter``, a sector, no building), building meters (``water_meter`` with a
-  building) and each sector's boundary meters (``water_sector_meter`` links, inflow and outflow).
+  building) and each sector's boundary meters (``water_sector_meter`` links, inflow and outflow);
+  :func:`continuous_use` reads a building meter's declared always-on parameter.
 - :func:`register_matrix` reads the ``volume_m3`` register (m³, the channel-less series) of many
   meters and turns it into litres per step of a regular axis with
   :func:`analytics.water.meter_hours.meter_hours`: rows follow the given devices, ``NaN`` where
@@ -15,15 +16,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from analytics.water.household import PARIS
+from analytics.water.axis import PARIS
 from analytics.water.meter_hours import (
     HOUSEHOLD_HOURLY_RULES,
     MeterHours,
@@ -66,12 +68,22 @@ class WaterMeters:
     households: list[str]
     buildings: dict[str, str]  # DevEUI → building code
     sectors: dict[str, SectorMeters]  # sector code → boundary meters
+    # Building meters declaring ``continuous_use`` (DevEUI → value); others are learned.
+    continuous_use: dict[str, bool] = field(default_factory=dict)
+
+
+def continuous_use(parameters: Mapping[str, Any]) -> bool | None:
+    """A building meter's ``continuous_use`` parameter: True when its building's normal use
+    never stops (a pool), False when it does, None when undeclared (the rule learns it)."""
+    value = parameters.get("continuous_use")
+    return value if isinstance(value, bool) else None
 
 
 def water_meters(state: StateStore) -> WaterMeters:
     """Household, building and sector boundary meters of the registry."""
     households: list[str] = []
     buildings: dict[str, str] = {}
+    declared: dict[str, bool] = {}
     with state.session() as s:
         meters = s.scalars(
             select(Device)
@@ -81,6 +93,9 @@ def water_meters(state: StateStore) -> WaterMeters:
         for d in meters:
             if d.building is not None:
                 buildings[d.dev_eui] = d.building.code
+                said = continuous_use(d.parameters)
+                if said is not None:
+                    declared[d.dev_eui] = said
             elif d.sector_id is not None:
                 households.append(d.dev_eui)
         sectors = {
@@ -94,6 +109,7 @@ def water_meters(state: StateStore) -> WaterMeters:
         households=sorted(households),
         buildings=dict(sorted(buildings.items())),
         sectors=dict(sorted(sectors.items())),
+        continuous_use=dict(sorted(declared.items())),
     )
 
 

@@ -29,10 +29,13 @@ Rule (issue 5, design brief §5 Water)
 4. Re-anchoring: a confirmed step (either way) makes the step's nights the reference, so the
    next leak is scored as a new step against the new level: leaks accumulate.
 5. Events: an upward step is a leak of added flow = level − baseline, onset = start of its first
-   night's window, ``confirmed_at`` = end of the confirming night's window.  A step that follows
-   the previous one with ``S⁺`` never back to zero in between (no flat night), within
-   ``ramp_nights`` of its onset, continues the same growing (incipient) leak: its flow becomes
-   level − its original baseline.  A fall whose size matches an open leak's flow (ratio within
+   night's window, ``confirmed_at`` = end of the confirming night's window.  A growing
+   (incipient) leak is reported as successive steps while it grows: the first comes within days,
+   and the steps add up to its flow.  (With ``ramp_nights`` > 0, a step that follows the previous
+   one with ``S⁺`` never back to zero in between, within ``ramp_nights`` of its onset, instead
+   continues the same event: its flow becomes level − its original baseline.  Off by default: on
+   the simulated territory it merged new leaks into older ramps and cost recall.)  A fall whose
+   size matches an open leak's flow (ratio within
    ``repair_ratio``; or all open leaks together) is its repair: ``end`` = start of the fall's
    first night.  A rise back to no more than the highest baseline of the last ``rebound_nights``
    (plus the smallest step) after a fall that was not a repair (holidays, season) is a return
@@ -61,22 +64,25 @@ MEDIAN_EFFICIENCY = 1.2533  # sd of a median / sd of a mean, normal samples
 
 @dataclass(frozen=True)
 class SectorLeakParams:
-    """Parameters of the night-flow step rule (defaults measured on the simulated territory)."""
+    """Parameters of the night-flow step rule (defaults chosen on 40 simulated sector-years,
+    docs/decisions/007-water-detectors.md)."""
 
     warmup_nights: int = 14
     reference_nights: int = 21
     spread_nights: int = 60
-    allowance: float = 0.5
-    decision: float = 5.0
+    allowance: float = 0.35
+    decision: float = 3.5
     night_cap: float = 4.0
     min_nights: int = 2
     min_sigma_m3h: float = 0.02
     min_step_m3h: float = 0.05
     min_step_share: float = 0.02
-    significance: float = 2.5
-    max_run_nights: int = 14
+    significance: float = 1.5
+    max_run_nights: int = 10
     max_gap_nights: int = 7
-    ramp_nights: int = 14
+    # Off: a growing leak reported as successive steps is found sooner, and the steps of one
+    # sector add up in its single open alert (docs/decisions/007-water-detectors.md).
+    ramp_nights: int = 0
     repair_ratio: float = 2.0
     rebound_nights: int = 60
 
@@ -280,12 +286,13 @@ def _drop(
     def fits(flow: float) -> bool:
         return flow > 0 and 1 / p.repair_ratio <= size / flow <= p.repair_ratio
 
-    single = [e for e in active if fits(e.flow)]
-    if single:
-        min(single, key=lambda e: abs(e.flow - size)).last = run[0]
-        st.bases = []
-    elif active and fits(sum(e.flow for e in active)):
-        for e in active:
+    # One leak, or the latest steps together (the steps of one growing leak are the latest):
+    # the repair is the candidate whose flow is closest to the fall.
+    candidates = [[e] for e in active if fits(e.flow)] + [
+        active[-k:] for k in range(2, len(active) + 1) if fits(sum(e.flow for e in active[-k:]))
+    ]
+    if candidates:
+        for e in min(candidates, key=lambda g: abs(sum(e.flow for e in g) - size)):
             e.last = run[0]
         st.bases = []
     else:

@@ -198,7 +198,7 @@ class Device(Timestamped, Base):
         ForeignKey("water_sector.id", ondelete="SET NULL"), index=True
     )
     # Per-device settings read by ingest and analytics: pulse_weight, index_offset,
-    # reference_height_m, heartbeat_s, ...
+    # reference_height_m, heartbeat_s, continuous_use, ...
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     # Operational state written by ingest, never by registry imports.
     last_join_at: Mapped[datetime | None]

@@ -35,10 +35,10 @@ and oui/non are accepted. Structured fields are flattened the way a spreadsheet 
 - a building's schedule is seven columns ``mon`` .. ``sun``, each ``08:00-12:00 13:30-17:00``
   (empty = closed that day; all seven empty = schedule unknown);
 - every devices.csv column that is not a device field is a device parameter (``pulse_weight``,
-  ``index_offset``, ``reference_height_m``, ``heartbeat_s``, ...), read as a number or true/false
-  when it looks like one; a ``parameters`` column may also hold a JSON object (for values that are
-  not plain numbers or words). A column spelt almost like a device field (``bulding``) is refused
-  as a typo rather than stored as a parameter.
+  ``index_offset``, ``reference_height_m``, ``heartbeat_s``, ``continuous_use``, ...), read as a
+  number or true/false when it looks like one; a ``parameters`` column may also hold a JSON object
+  (for values that are not plain numbers or words). A column spelt almost like a device field
+  (``bulding``) is refused as a typo rather than stored as a parameter.
 
 Line breaks typed inside a name or address cell become spaces.
 

@@ -145,6 +145,10 @@ class DeviceParameters(BaseModel):
     index_offset: Real | None = None  # register value when the pulse counter read 0
     reference_height_m: Real | None = None  # level sensors: height of the sensor face
     heartbeat_s: Annotated[int, BeforeValidator(number), Field(gt=0)] | None = None
+    # Building water meters: the building's normal use never stops (a pool), so the
+    # continuous-flow leak rule does not judge it; false: always judged (see
+    # analytics/water/building.py). Absent: learned from the meter's own nights.
+    continuous_use: Flag | None = None
 
     @model_validator(mode="after")
     def _extras_are_json(self) -> DeviceParameters:

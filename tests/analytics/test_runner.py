@@ -82,9 +82,7 @@ def test_a_flood_opens_one_alert_notifies_and_resolves_itself(
             assert list_alerts(state)[0] == 0
         if day == 1:
             _, open_ = list_alerts(state, AlertFilter(types=["river_vigilance"]))
-            assert [(a.status, a.subject) for a in open_] == [
-                (AlertStatus.OPEN, "selle-le-cateau")
-            ]
+            assert [(a.status, a.subject) for a in open_] == [(AlertStatus.OPEN, "selle-le-cateau")]
             assert len(notifier.sent) >= 1
     _, flood = list_alerts(state, AlertFilter(types=["river_vigilance"]))
     assert len(flood) == 1  # one alert for the whole episode, however many passes saw it

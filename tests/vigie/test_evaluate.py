@@ -125,14 +125,26 @@ def test_injected_counts_are_the_truths_eligible_faults(replayed: Evaluated) -> 
     building = [
         f for f in replayed.faults("building_leak", timedelta(0), week) if f["subject"] in metered
     ]
-    assert replayed.row("building continuous flow", "building_leak")["injected"] == len(building)
+    assert replayed.row("building, either detector", "building_leak")["injected"] == len(building)
+    # Both building rules need a week of the building's own nights first.
     late = [f for f in replayed.faults("building_leak", 8 * day, week) if f["subject"] in metered]
+    assert replayed.row("building continuous flow", "building_leak")["injected"] == len(late)
     assert replayed.row("building night flow", "building_leak")["injected"] == len(late)
+    assert late != building  # the run has building leaks in the first week
 
     sector = replayed.row("sector night-flow steps", "sector_leak >= 2 % of inflow")
     assert sector["injected"] == len(replayed.faults("sector_leak", 14 * day, week)) > 0
     bursts = replayed.row("sector bursts", "burst")
     assert bursts["injected"] == len(replayed.faults("burst", 14 * day, day)) > 0
+
+
+def test_the_pool_is_no_continuous_flow_false_alarm(replayed: Evaluated) -> None:
+    # The pool never has a zero hour: its use, not a leak. The continuous-flow rule leaves it to
+    # the night-flow rule instead of holding it in alert the whole run.
+    row = replayed.row("building continuous flow", "building_leak")
+    assert not any(a.startswith("le-cateau-piscine@") for a in row["notes"]["false_alarms"])
+    assert "le-cateau-piscine" in row["notes"]["unjudged"] + row["notes"]["always_on"]
+    assert set(row["notes"]["always_on"]) <= {"le-cateau-piscine"}  # no other building is
 
 
 def test_the_scores_are_consistent(replayed: Evaluated) -> None:

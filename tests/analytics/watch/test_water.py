@@ -1,13 +1,16 @@
-"""The water watch on real stores: a household leak found, then cleared once repaired."""
+"""The water watch on real stores: household and building leaks found, then cleared once repaired;
+a pool that never stops is not a leak."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from analytics.alerts.engine import AlertEngine
 from analytics.alerts.model import AlertStatus
@@ -18,6 +21,7 @@ from core.clock import ManualClock
 from core.config import AlertsSettings
 from core.reading import Reading
 from core.state.checkpoints import Checkpoints
+from core.state.models import Building, Device, WaterSector
 from core.state.registry_io import import_registry
 from core.state.store import StateStore
 from core.stores.sqlite import SqliteStore
@@ -25,6 +29,8 @@ from simulator.territory_file import load_territory, write_registry
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 H = timedelta(hours=1)
+Q = timedelta(minutes=15)
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture
@@ -80,4 +86,146 @@ def test_a_household_leak_is_raised_then_cleared_after_repair(
     _, alerts = list_alerts(state, AlertFilter(types=["household_leak"]))
     assert [(a.subject, a.status, a.resolution) for a in alerts] == [
         (homes[3], AlertStatus.RESOLVED, "auto")
+    ]
+
+
+SCHOOL, POOL = "caudry-ecole-jaures", "le-cateau-piscine"
+
+
+def _water_meter(state: StateStore, building: str) -> str:
+    with state.session() as s:
+        return s.scalars(
+            sa.select(Device.dev_eui)
+            .join(Building, Device.building_id == Building.id)
+            .where(Building.code == building, Device.role == "water_meter")
+        ).one()
+
+
+def _building(eui: str, hours: int, lph: np.ndarray, seed: int) -> list[Reading]:
+    """Hourly register readings of a building using ``lph`` litres an hour, give or take 20 %."""
+    rng = np.random.default_rng(seed)
+    index_l = 3_000_000.0 + np.cumsum(lph * rng.uniform(0.8, 1.2, hours))
+    return [
+        Reading(T0 + (i + 1) * H, eui, "volume_m3", round(float(v) / 1000, 3))
+        for i, v in enumerate(index_l)
+    ]
+
+
+def _local_hours(hours: int) -> np.ndarray:
+    paris = ZoneInfo("Europe/Paris")
+    return np.array([(T0 + i * H).astimezone(paris).hour for i in range(hours)])
+
+
+def _runner(state: StateStore, store: SqliteStore, clock: ManualClock) -> AnalyticsRunner:
+    return AnalyticsRunner(
+        [WaterWatch(store, state)],  # the default 35-day window
+        AlertEngine(state, clock, AlertsSettings()),
+        None,
+        Checkpoints(state),
+        clock,
+    )
+
+
+def _building_leaks(state: StateStore) -> list[tuple[str, AlertStatus]]:
+    _, alerts = list_alerts(state, AlertFilter(types=["building_leak"]))
+    return [(a.subject, a.status) for a in alerts]
+
+
+def test_a_school_leak_is_raised_kept_and_cleared_and_the_pool_is_never_a_leak(
+    stores: tuple[StateStore, SqliteStore, list[str]],
+) -> None:
+    state, store, _ = stores
+    days = 60
+    hours = days * 24
+    local = _local_hours(hours)
+    school = np.where((local >= 8) & (local < 17), 150.0, 0.0)  # nothing used at night
+    school[12 * 24 + 9 : 52 * 24] += 40.0  # a 40 L/h leak from day 12, repaired on day 52
+    pool = np.full(hours, 900.0)  # water renewed and evaporation made up around the clock
+    store.write(_building(_water_meter(state, SCHOOL), hours, school, 1))
+    store.write(_building(_water_meter(state, POOL), hours, pool, 2))
+    clock = ManualClock(T0 + 20 * 24 * H)
+    runner = _runner(state, store, clock)
+
+    runner.tick()
+    assert _building_leaks(state) == [(SCHOOL, AlertStatus.OPEN)]
+    # Day 50: the leak has run since before the window; the rule cannot judge it again, and
+    # that is no evidence that it stopped: the alert stays open.
+    clock.set(T0 + 50 * 24 * H)
+    runner.tick()
+    assert _building_leaks(state) == [(SCHOOL, AlertStatus.OPEN)]
+    clock.set(T0 + 56 * 24 * H)  # four days after the repair
+    runner.tick()
+    assert _building_leaks(state) == [(SCHOOL, AlertStatus.RESOLVED)]
+
+
+def test_a_meter_declared_always_on_is_not_judged_by_the_continuous_flow_rule(
+    stores: tuple[StateStore, SqliteStore, list[str]],
+) -> None:
+    state, store, _ = stores
+    hours = 20 * 24
+    local = _local_hours(hours)
+    school = np.where((local >= 8) & (local < 17), 150.0, 0.0)
+    school[12 * 24 + 9 :] += 40.0
+    eui = _water_meter(state, SCHOOL)
+    store.write(_building(eui, hours, school, 1))
+    with state.session() as s:
+        device = s.scalars(sa.select(Device).where(Device.dev_eui == eui)).one()
+        device.parameters = {**device.parameters, "continuous_use": True}
+    _runner(state, store, ManualClock(T0 + 20 * 24 * H)).tick()
+    assert _building_leaks(state) == []
+    _, nights = list_alerts(state, AlertFilter(types=["building_night_flow"]))
+    assert [a.subject for a in nights] == [SCHOOL]  # the night-flow rule still watches it
+
+
+def _sector_inflow_meter(state: StateStore, sector: str) -> str:
+    with state.session() as s:
+        return s.scalars(
+            sa.select(Device.dev_eui)
+            .join(WaterSector, Device.sector_id == WaterSector.id)
+            .where(WaterSector.code == sector, Device.role == "sector_inflow")
+        ).one()
+
+
+def _inflow(eui: str, days: int, leak_m3h: np.ndarray, seed: int) -> list[Reading]:
+    """Register readings every 15 minutes of a sector's inflow: a 1.2 m³/h night floor, daytime
+    use, noise, plus the leaks' flow (m³/h per quarter hour)."""
+    rng = np.random.default_rng(seed)
+    n = days * 96
+    local = np.array([(T0 + i * Q).astimezone(PARIS) for i in range(n)])
+    hour = np.array([t.hour + t.minute / 60 for t in local])
+    flow = 1.2 + 3.0 * np.clip(np.sin((hour - 5) / 19 * np.pi), 0, None)
+    flow += rng.normal(0, 0.06, n) + leak_m3h
+    index_m3 = 98_000.0 + np.cumsum(flow / 4)
+    return [
+        Reading(T0 + (i + 1) * Q, eui, "volume_m3", round(float(v), 2))
+        for i, v in enumerate(index_m3)
+    ]
+
+
+def test_two_leaks_in_a_sector_are_one_alert_adding_their_flows_cleared_by_the_repair(
+    stores: tuple[StateStore, SqliteStore, list[str]],
+) -> None:
+    state, store, _ = stores
+    days = 50
+    leak = np.zeros(days * 96)
+    leak[int(18.4 * 96) :] += 0.5
+    leak[int(26.6 * 96) :] += 0.8
+    leak[int(40.5 * 96) :] -= 1.3  # both repaired in one intervention
+    store.write(_inflow(_sector_inflow_meter(state, "caudry-centre"), days, leak, seed=3))
+    clock = ManualClock(T0 + timedelta(days=33))
+    runner = _runner(state, store, clock)
+    runner.tick()
+    _, alerts = list_alerts(state, AlertFilter(types=["sector_leak"]))
+    [alert] = alerts
+    assert (alert.subject, alert.status) == ("caudry-centre", AlertStatus.OPEN)
+    assert T0 + timedelta(days=18.4) <= alert.start <= T0 + timedelta(days=19.4)
+    assert alert.estimates.flow_lph == pytest.approx(1300, rel=0.15)
+    steps = alert.evidence["steps"]
+    assert len(steps) == 2
+    assert [s["flow_m3h"] for s in steps] == pytest.approx([0.5, 0.8], abs=0.1)
+    clock.set(T0 + timedelta(days=days))  # nine nights after the repair
+    runner.tick()
+    _, alerts = list_alerts(state, AlertFilter(types=["sector_leak"]))
+    assert [(a.subject, a.status, a.resolution) for a in alerts] == [
+        ("caudry-centre", AlertStatus.RESOLVED, "auto")
     ]

@@ -1,4 +1,5 @@
-"""Building night flow against the building's own nights, on simulated schools and pools."""
+"""Building night flow against the building's own nights, and the continuous-flow rule on
+buildings whose use stops, on simulated schools and pools."""
 
 from __future__ import annotations
 
@@ -8,14 +9,18 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from analytics.water.axis import HourlyAxis, hourly_axis
 from analytics.water.building import (
     BUILDING_PARAMS,
+    AlwaysOnParams,
     NightFlowParams,
     _assess,
+    building_continuous_flow,
+    busy_nights,
     detect_night_flow,
     night_flows,
 )
-from analytics.water.household import HourlyAxis, detect_continuous_flow, hourly_axis
+from analytics.water.household import detect_continuous_flow
 from analytics.water.meter_hours import step_axis
 from core.calendar import FrenchCalendar
 from simulator.buildings import simulate_buildings
@@ -186,3 +191,90 @@ def test_building_continuous_flow_params(sim: Sim) -> None:
         _leak(school_only, 0, 24 * 40 + 9, DAYS * 24, 40.0), lh, ld, BUILDING_PARAMS
     )
     assert e.flow_lph_estimate == pytest.approx(40.0, abs=1.0)
+
+
+# -- continuous flow: buildings whose normal use never stops -----------------------------------
+
+
+def test_a_pool_that_never_stops_raises_no_continuous_flow_alert(sim: Sim) -> None:
+    lh, ld = sim.axis_h.local_hour, sim.axis_h.local_date
+    # The household rule alone holds the pool in alert for good: it never has a zero hour.
+    assert [e.meter for e in detect_continuous_flow(sim.hourly, lh, ld, BUILDING_PARAMS)] == [1]
+    leaks = building_continuous_flow(sim.hourly, sim.axis_h)
+    assert leaks.alerts == [] and leaks.always_on == []
+    # Its run started with the data: nothing before it tells what the pool's normal use is.
+    ((run,),) = [leaks.unjudged]
+    assert (run.meter, run.start, run.end) == (1, 0, None)
+
+
+@pytest.mark.parametrize("value", [np.nan, 0.0], ids=["meter-silent", "closed-water-off"])
+def test_a_pool_run_after_a_break_is_its_normal_use(sim: Sim, value: float) -> None:
+    x = sim.hourly.copy()
+    x[1, 24 * 30 : 24 * 35] = value  # five days: too long apart to merge with the run before
+    leaks = building_continuous_flow(x, sim.axis_h)
+    assert leaks.alerts == []
+    (after,) = [e for e in leaks.always_on if e.meter == 1]
+    assert after.start >= 24 * 35 and after.end is None
+
+
+def test_a_school_leak_still_alerts(sim: Sim) -> None:
+    x = _leak(sim.hourly, 0, 24 * 40 + 9, DAYS * 24, 40.0)
+    leaks = building_continuous_flow(x, sim.axis_h)
+    (e,) = leaks.alerts
+    assert e.meter == 0 and e.end is None
+    assert 24 * 40 + 9 <= e.start <= 24 * 41 and e.alert - e.start < 72
+    assert e.flow_lph_estimate == pytest.approx(40.0, abs=1.0)
+    assert [u.meter for u in leaks.unjudged] == [1]  # the pool, as above
+
+
+def test_a_leak_that_makes_the_school_always_on_still_alerts(sim: Sim) -> None:
+    on = 24 * 10 + 9
+    x = _leak(sim.hourly, 0, on, DAYS * 24, 40.0)
+    _ns, _ne, busy = busy_nights(x, sim.axis_h)
+    assert np.nanmean(busy[0]) > 0.8  # over the whole data, the school looks always on
+    (e,) = building_continuous_flow(x, sim.axis_h).alerts
+    assert e.meter == 0 and on <= e.start <= on + 24  # judged on its nights before the leak
+
+
+def test_a_leak_interrupted_for_an_hour_is_still_one_alert(sim: Sim) -> None:
+    x = _leak(sim.hourly, 0, 24 * 20 + 9, DAYS * 24, 40.0)
+    x[0, 24 * 45 + 3] = 0.0  # the water is shut off for an hour, the leak goes on
+    (e,) = building_continuous_flow(x, sim.axis_h).alerts
+    assert e.start <= 24 * 21 and e.end is None
+
+
+@pytest.mark.parametrize(
+    ("first_day", "declared", "verdict"),
+    [
+        (0, None, "unjudged"),  # leaking before the data start: no reference
+        (AlwaysOnParams().min_reference_nights - 3, None, "unjudged"),  # too few nights yet
+        (AlwaysOnParams().min_reference_nights + 1, None, "alerts"),
+        (0, False, "alerts"),  # declared to stop: judged without a reference
+        (40, True, "always_on"),  # declared always on: never judged by this rule
+    ],
+)
+def test_the_reference_and_the_declared_use_decide(
+    sim: Sim, first_day: int, declared: bool | None, verdict: str
+) -> None:
+    school = _leak(sim.hourly[:1], 0, 24 * first_day, DAYS * 24, 40.0)
+    leaks = building_continuous_flow(school, sim.axis_h, [declared])
+    sorted_out = {
+        k: [e.meter for e in getattr(leaks, k)] for k in ("alerts", "always_on", "unjudged")
+    }
+    assert sorted_out == {k: [0] if k == verdict else [] for k in sorted_out}
+
+
+def test_busy_nights_are_the_rules_leaky_nights() -> None:
+    axis = hourly_axis(datetime(2024, 9, 2, 22, tzinfo=UTC), 3 * 24)  # 00:00 local on day 1
+    x = np.full((4, 3 * 24), 50.0)
+    x[1, 3] = 0.0  # a zero hour at 03:00 on the first night: quiet
+    x[2, :] = 9.0  # never zero, but below min_night_flow_lph: quiet
+    x[3, 1:5] = np.nan  # 01:00-05:00 unknown on the first night
+    x[3, 26:29] = np.nan  # three of four hours unknown on the second night
+    _ns, _ne, busy = busy_nights(x, axis)
+    np.testing.assert_array_equal(busy, [[1, 1, 1], [0, 1, 1], [0, 0, 0], [np.nan, np.nan, 1]])
+
+
+def test_continuous_use_needs_one_value_per_meter(sim: Sim) -> None:
+    with pytest.raises(ValueError, match="one entry per meter"):
+        building_continuous_flow(sim.hourly, sim.axis_h, [None])

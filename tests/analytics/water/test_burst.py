@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from analytics.water.axis import HourlyAxis, hourly_axis
 from analytics.water.burst import SECTOR_BURST_PARAMS, BurstParams, detect_bursts, week_back
-from analytics.water.household import HourlyAxis, hourly_axis
 from analytics.water.meter_hours import step_axis
 from core.calendar import FrenchCalendar
 from simulator.water import simulate_water

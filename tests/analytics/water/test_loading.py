@@ -34,6 +34,7 @@ sites:
   - {{code: ecole, tenant: ca, name: École}}
 buildings:
   - {{code: ecole-bat, site: ecole, name: École, floor_area_m2: 900}}
+  - {{code: piscine, site: ecole, name: Piscine}}
 sectors:
   - {{code: nord, tenant: ca, name: Nord, inflow: ["{INFLOW}"], outflow: ["{OUTFLOW}"]}}
   - {{code: sud, tenant: ca, name: Sud}}
@@ -44,6 +45,8 @@ devices:
       sector: nord}}
   - {{dev_eui: "d8c3fb00000000b1", tenant: ca, codec_id: axioma/qalcosonic-w1,
       role: water_meter, building: ecole-bat, sector: nord}}
+  - {{dev_eui: "d8c3fb00000000b2", tenant: ca, codec_id: axioma/qalcosonic-w1,
+      role: water_meter, building: piscine, parameters: {{continuous_use: true}}}}
   - {{dev_eui: "d8c3fb00000000f1", tenant: ca, codec_id: axioma/qalcosonic-w1,
       role: water_meter}}
   - {{dev_eui: "a840410000000001", tenant: ca, codec_id: dragino/lht65, role: climate,
@@ -86,7 +89,8 @@ def _register(
 def test_water_meters_sorts_the_registry_by_what_they_meter(state: StateStore) -> None:
     meters = water_meters(state)
     assert meters.households == [LEAKY, GAPPY]  # sorted; no sector and no building: neither
-    assert meters.buildings == {"d8c3fb00000000b1": "ecole-bat"}
+    assert meters.buildings == {"d8c3fb00000000b1": "ecole-bat", "d8c3fb00000000b2": "piscine"}
+    assert meters.continuous_use == {"d8c3fb00000000b2": True}  # the school's is learned
     assert meters.sectors == {
         "nord": SectorMeters(inflow=[INFLOW], outflow=[OUTFLOW]),
         "sud": SectorMeters(),

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from analytics.water.household import HourlyAxis, hourly_axis
+from analytics.water.axis import HourlyAxis, hourly_axis
 from analytics.water.meter_hours import (
     HOUSEHOLD_HOURLY_RULES,
     RegisterRules,

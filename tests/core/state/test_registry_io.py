@@ -235,6 +235,39 @@ def _quote(cell: str, delimiter: str) -> str:
     return cell
 
 
+@pytest.mark.parametrize(("cell", "stored"), [("oui", True), ("Non", False), ("true", True)])
+def test_continuous_use_is_a_typed_device_flag(
+    state_store: StateStore, tmp_path: Path, cell: str, stored: bool
+) -> None:
+    _write(tmp_path, "tenants.csv", "code,name,kind,insee\ncaudry,Caudry,commune,59139\n")
+    _write(
+        tmp_path,
+        "devices.csv",
+        f"dev_eui;tenant;codec_id;role;continuous_use\n"
+        f"0000000000000001;caudry;axioma/qalcosonic-w1;water_meter;{cell}\n",
+    )
+    import_registry(state_store, tmp_path)
+    assert _device(state_store, "0000000000000001").parameters == {"continuous_use": stored}
+
+
+def test_a_continuous_use_that_is_not_yes_or_no_is_refused(
+    state_store: StateStore, tmp_path: Path
+) -> None:
+    _write(tmp_path, "tenants.csv", "code,name,kind,insee\ncaudry,Caudry,commune,59139\n")
+    _write(
+        tmp_path,
+        "devices.csv",
+        "dev_eui,tenant,codec_id,role,continuous_use\n"
+        "0000000000000001,caudry,axioma/qalcosonic-w1,water_meter,la nuit\n",
+    )
+    with pytest.raises(RegistryImportError) as caught:
+        import_registry(state_store, tmp_path)
+    assert [(e.field, e.value) for e in caught.value.errors] == [
+        ("parameters.continuous_use", "la nuit")
+    ]
+    assert _count(state_store, Device) == 0
+
+
 def test_broken_csv_lines_are_all_reported_and_nothing_is_imported(
     state_store: StateStore, tmp_path: Path
 ) -> None:

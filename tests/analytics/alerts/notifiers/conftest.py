@@ -29,7 +29,6 @@ NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 URL = "https://vigie.agglo.example/alertes/42"
 
 
-
 def _make_cert() -> Path:
     """A throwaway CA and a certificate for 127.0.0.1 and localhost, made per test session so no
     private key is ever committed: one PEM file with the key, the chain and the CA."""
