@@ -255,7 +255,8 @@ class Engine:
             topic, body = self._envelope(frame, "chirpstack-json" if broken_json else fmt)
             if broken_json:
                 body = body[: len(body) // 2]
-            if unknown:
+            if unknown and not broken_json:
+                # Half a JSON document names no device: the ingest can only call it bad_json.
                 reason, fault = "unknown_device", "unknown_device"
             elif not broken_json:
                 best = best_reception(delivery.receptions)

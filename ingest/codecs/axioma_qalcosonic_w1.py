@@ -79,6 +79,10 @@ DELTA_MAX = (1 << DELTA_BITS) - 1
 MULTIPLIER_BITS = 6
 HISTORY_PERIOD_S = 3600
 MAX_LOG_AGE_S = 7 * 86400
+# 2015-01-01, before any W1 with LoRa: an extended frame's NOW earlier than this is in fact an
+# enhanced frame whose time bytes happen to read as two close 1970 dates (2025-04-16 19:07 UTC
+# is 0x68000000: a day of enhanced frames then looks like an extended one).
+EARLIEST_METER_TIME = 1_420_070_400
 LITRES_PER_M3 = 1000
 
 LOW_BATTERY, PERMANENT_ERROR, TEMPORARY_ERROR = 0x04, 0x08, 0x10
@@ -117,7 +121,7 @@ def _plausible_extended(payload: bytes) -> bool:
         return False
     now, _, _, log_time, _ = EXTENDED.unpack_from(payload)
     age: int = now - log_time
-    return 0 <= age <= MAX_LOG_AGE_S
+    return now >= EARLIEST_METER_TIME and 0 <= age <= MAX_LOG_AGE_S
 
 
 def _extended(payload: bytes, out: Emitter) -> None:

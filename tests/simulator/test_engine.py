@@ -26,6 +26,7 @@ from ingest.events import Uplink
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Message, Pipeline
 from ingest.spool import Spool
+from simulator.device_faults import FaultRates
 from simulator.engine import Emission, Engine, EngineConfig, run_physics
 from simulator.output import Tally
 from simulator.territory import Territory
@@ -175,4 +176,23 @@ def test_the_pipeline_stores_what_the_simulator_claims_and_dead_letters_the_faul
         series, set(tally.quantities), START - timedelta(days=2), START + timedelta(days=3)
     )
     assert_matches(tally.points, got)
+    assert ing.letters() == tally.letters
+
+
+def test_a_broken_json_frame_of_an_unknown_device_is_expected_as_bad_json(
+    ingest: tuple[Ingest, SqliteStore],
+) -> None:
+    """Half a JSON document names no device, so the ingest cannot tell it is unknown."""
+    ing, _ = ingest
+    t = sample()
+    run = run_physics(t, START, 2, 7)
+    config = EngineConfig(format="chirpstack-json", faults=FaultRates(bad_json_p=0.2))
+    stream = list(Engine(t, run.truths, START, 2, 7, config))
+    known = {d.dev_eui for d in t.devices()}
+    unknown = Counter(e.reason for e in stream if e.published and e.device not in known)
+    assert unknown["bad_json"] > 0 and unknown["unknown_device"] > 0
+    tally = Tally()
+    batch = [Message(e.topic, e.payload) for e in tally.track(stream) if e.published]
+    for k in range(0, len(batch), 2000):
+        ing.pipeline.handle(batch[k : k + 2000])
     assert ing.letters() == tally.letters
