@@ -26,7 +26,7 @@ from core.config import Settings, StateSettings, StoreSettings, load_settings
 from core.state.registry_io import import_registry
 from ingest.pipeline import Pipeline
 from simulator.territory_file import SAMPLE_TERRITORY, load_territory, write_registry
-from vigie.replay_file import FileOutcome, ingest_file
+from vigie.replay_file import FileOutcome, arrival_times, ingest_file
 from vigie.wiring import build_pipeline, build_services
 
 evaluate_app = typer.Typer(
@@ -155,7 +155,8 @@ def water(
     }
     with _stores(settings, replay, territory, report) as services:
         began = time.perf_counter()
-        rows = evaluate_water(services.store, water_meters(services.state), run)
+        arrivals = None if replay is None else arrival_times(replay)
+        rows = evaluate_water(services.store, water_meters(services.state), run, arrivals)
         report["evaluate_s"] = round(time.perf_counter() - began, 1)
     typer.echo(f"run: {run.start:%Y-%m-%d} + {(run.end - run.start).days} days, seed {run.seed}")
     typer.echo(render(rows))

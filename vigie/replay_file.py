@@ -6,7 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from core.clock import ManualClock
+from core.series import Int64Array, to_ns
+from ingest.envelopes import EnvelopeError, parse
+from ingest.events import Uplink
 from ingest.pipeline import Message, Outcome, Pipeline
 from simulator.output import read_replay
 
@@ -62,3 +67,17 @@ def ingest_file(
     if batch and pipeline is not None:
         total.add(pipeline.handle(batch), len(batch))
     return total
+
+
+def arrival_times(path: Path) -> dict[str, Int64Array]:
+    """When each device's uplinks reached the broker (ns UTC, ascending), from the file's publish
+    times: a meter that sends its hours once a day makes a detector's result known only then."""
+    times: dict[str, list[int]] = {}
+    for published, topic, payload in read_replay(path):
+        try:
+            event = parse(topic, payload)
+        except EnvelopeError:
+            continue
+        if isinstance(event, Uplink):
+            times.setdefault(event.device, []).append(to_ns(published))
+    return {device: np.sort(np.asarray(t, dtype=np.int64)) for device, t in times.items()}

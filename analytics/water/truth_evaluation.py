@@ -29,13 +29,15 @@ fault is judged only when its subject has a meter whose data is known for at lea
 fault's first delay (a meter that fell silent cannot be scored) and, for rules with a warm-up,
 when it starts after it; an alert explaining no fault of its kind, judged or not, is a false
 alarm. An alert's time is the end of the step that raised it: time in the data,
-before any transmission delay (household meters send their hours once a day).
+before any transmission delay. Household meters send their hours once a day, so with the
+replay's arrival times the household delay target is judged *on arrival*: an alert counts from
+the first uplink of its meter at or after that time.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,7 +69,10 @@ from analytics.water.sector_evaluation import (
     SectorInflow,
     evaluate_sector_detector,
 )
+from core.series import Int64Array, from_ns, to_ns
 from core.timeseries import TimeSeriesStore
+
+Arrivals = Mapping[str, Int64Array]  # DevEUI → uplink arrival times, ns UTC, ascending
 
 CUSTOMER_DELAY = timedelta(days=7)
 CUSTOMER_GRACE = timedelta(hours=24)
@@ -176,6 +181,20 @@ def _alerts(subjects: Sequence[str], axis: HourlyAxis, events: Sequence[_Event])
     ]
 
 
+def _on_arrival(detected: Sequence[Detected], arrivals: Arrivals) -> list[Detected]:
+    """Each alert at the first arrival of its meter's frames at or after it; an alert whose
+    data had not arrived by the end of the run is dropped."""
+    out: list[Detected] = []
+    for d in detected:
+        times = arrivals.get(d.subject)
+        if times is None:
+            continue
+        k = int(np.searchsorted(times, to_ns(d.alert)))
+        if k < times.size:
+            out.append(replace(d, alert=from_ns(int(times[k]))))
+    return out
+
+
 def _observed(
     faults: Sequence[Fault], subjects: Sequence[str], mh: MeterHours, run: Run, span: timedelta
 ) -> tuple[list[Fault], dict[str, int]]:
@@ -251,8 +270,13 @@ def _verdict(injected: int, ok: bool) -> str:
     return "n/a" if injected == 0 else "PASS" if ok else "MISS"
 
 
-def household_rows(store: TimeSeriesStore, meters: WaterMeters, run: Run) -> list[Row]:
-    """Continuous flow on household meters: the ≥ 10 L/h target, then recall by leak size."""
+def household_rows(
+    store: TimeSeriesStore, meters: WaterMeters, run: Run, arrivals: Arrivals | None = None
+) -> list[Row]:
+    """Continuous flow on household meters: the ≥ 10 L/h target, then recall by leak size.
+
+    With ``arrivals`` the delay target is judged when the alert could be known: when the frame
+    holding the hour that raised it arrived (household meters send their hours once a day)."""
     subjects = meters.households
     if not subjects:
         return []
@@ -263,12 +287,15 @@ def household_rows(store: TimeSeriesStore, meters: WaterMeters, run: Run) -> lis
     leaks, unseen = _observed(run.of("household_leak"), subjects, mh, run, CUSTOMER_DELAY)
     judge = _Judge(run.end, CUSTOMER_DELAY, CUSTOMER_GRACE, run.of("household_leak"))
     every = judge(leaks, detected)
-    big = judge([f for f in leaks if f.magnitude >= 10.0], detected)
+    big_leaks = [f for f in leaks if f.magnitude >= 10.0]
+    big = judge(big_leaks, detected)
+    known = None if arrivals is None else judge(big_leaks, _on_arrival(detected, arrivals))
+    delay_h = big.median_delay_h if known is None else known.median_delay_h
     ok = (
         (big.recall or 0.0) >= 0.9
         and (every.precision or 0.0) >= 0.9
-        and big.median_delay_h is not None
-        and big.median_delay_h <= 48.0
+        and delay_h is not None
+        and delay_h <= 48.0
     )
     head = Row(
         "household continuous flow",
@@ -281,7 +308,7 @@ def household_rows(store: TimeSeriesStore, meters: WaterMeters, run: Run) -> lis
         false_alarms=every.false_alarms,  # precision and false alarms: leaks of every size
         precision=every.precision,
         censored=big.censored,
-        target="recall>=0.9 precision>=0.9 median<=48h",
+        target="recall>=0.9 precision>=0.9 median<=48h" + ("" if known is None else " on arrival"),
         result=_verdict(big.injected, ok),
         notes={
             "meters": len(subjects),
@@ -290,7 +317,10 @@ def household_rows(store: TimeSeriesStore, meters: WaterMeters, run: Run) -> lis
             "false_alarms": judge.false_alarms(detected),
         },
     )
-    rows = [head, _row("household continuous flow", "household_leak, every size", every)]
+    rows = [head]
+    if known is not None:
+        rows.append(_row("  known on arrival", "household_leak >= 10 L/h", known))
+    rows.append(_row("household continuous flow", "household_leak, every size", every))
     for label, lo, hi in SIZES:
         s = judge([f for f in leaks if lo <= f.magnitude < hi], detected)
         rows.append(
@@ -424,10 +454,13 @@ def _sector_row(ev: SectorEvaluation, kind: str) -> Row:
     )
 
 
-def evaluate_water(store: TimeSeriesStore, meters: WaterMeters, run: Run) -> list[Row]:
-    """Every water detector scored over the run (see the module docstring)."""
+def evaluate_water(
+    store: TimeSeriesStore, meters: WaterMeters, run: Run, arrivals: Arrivals | None = None
+) -> list[Row]:
+    """Every water detector scored over the run (see the module docstring); ``arrivals`` (the
+    replay's uplink times per DevEUI) adds the household delay counted from data arrival."""
     return [
-        *household_rows(store, meters, run),
+        *household_rows(store, meters, run, arrivals),
         *building_rows(store, meters, run),
         *sector_rows(store, meters, run),
     ]

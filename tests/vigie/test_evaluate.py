@@ -184,3 +184,17 @@ def test_without_a_replay_the_configured_stores_are_read(
     )
     assert (big["notes"]["no_meter"], big["notes"]["no_data"]) == (0, len(leaks))
     assert (big["injected"], big["detections"], big["result"]) == (0, 0, "n/a")
+    assert "known on arrival / household_leak >= 10 L/h" not in evaluated.rows
+
+
+def test_with_a_replay_the_household_delay_is_also_counted_from_arrival(
+    replayed: Evaluated,
+) -> None:
+    """The meters send their hours once a day: an alert is known at the next uplink."""
+    data = replayed.row("household continuous flow", "household_leak >= 10 L/h")
+    arrival = replayed.row("known on arrival", "household_leak >= 10 L/h")
+    assert data["target"].endswith("on arrival")
+    assert arrival["injected"] == data["injected"] and arrival["found"] <= data["found"]
+    assert data["median_delay_h"] < arrival["median_delay_h"] <= data["median_delay_h"] + 25
+    ok = arrival["median_delay_h"] <= 48 and data["recall"] >= 0.9 and data["precision"] >= 0.9
+    assert data["result"] == ("PASS" if ok else "MISS")

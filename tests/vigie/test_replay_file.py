@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from core.clock import ManualClock
 from core.config import IngestSettings
+from core.series import to_ns
 from core.state.dead_letter_store import DeadLetterStore
 from core.stores.sqlite import SqliteStore
 from ingest.directory import DeviceDirectory
@@ -18,7 +19,7 @@ from ingest.spool import Spool
 from simulator.engine import Engine, EngineConfig, run_physics
 from simulator.output import Tally, write_replay
 from tests.simulator.test_engine import START, Ingest, assert_matches, sample, stored
-from vigie.replay_file import ingest_file
+from vigie.replay_file import arrival_times, ingest_file
 
 WATER_ROLES = frozenset({"water_meter", "sector_inflow"})
 
@@ -62,3 +63,23 @@ def test_a_year_old_replay_is_stored_whole_because_the_clock_follows_the_file(
     finally:
         ing.close()
         store.close()
+
+
+def test_arrival_times_are_each_devices_uplink_publish_times(tmp_path: Path) -> None:
+    t = sample()
+    run = run_physics(t, START, 2, 5)
+    water = {d.dev_eui for d in t.devices() if d.role in WATER_ROLES}
+    truths = {eui: x for eui, x in run.truths.items() if eui in water}
+    emissions = list(Engine(t, truths, START, 2, 5, EngineConfig(format="mix")))
+    path = tmp_path / "replay.jsonl"
+    write_replay(iter(emissions), path)
+    arrivals = arrival_times(path)
+    # Every published frame with a readable envelope counts, unknown devices included; the
+    # broken JSON documents name no device.
+    expected: dict[str, list[int]] = {}
+    for e in emissions:
+        if e.published and e.reason != "bad_json":
+            expected.setdefault(e.device, []).append(to_ns(e.publish_time))
+    assert set(arrivals) == set(expected)
+    for device, times in arrivals.items():
+        assert times.tolist() == sorted(expected[device])
