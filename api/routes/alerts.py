@@ -9,8 +9,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 
 from analytics.alerts.desk import AlertDesk
 from analytics.alerts.errors import AlertConflict, AlertNotFound
@@ -27,15 +27,21 @@ MAX_CSV_ROWS = 100_000
 
 
 class EstimatesOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     flow_lph: float | None
     volume_m3: float | None
     cost_eur: float | None
 
 
 class AlertOut(BaseModel):
+    """An alert as the API shows it: built from the engine's ``AlertView`` by attribute."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     type: str
-    title: str
+    title: str = Field(validation_alias=AliasChoices("title_fr", "title"))
     severity: Severity
     status: AlertStatus
     tenant: str
@@ -105,40 +111,29 @@ class AssignIn(BaseModel):
 
 
 def _out(a: AlertView) -> AlertOut:
-    e = a.estimates
-    return AlertOut(
-        id=a.id,
-        type=a.type,
-        title=a.title_fr,
-        severity=a.severity,
-        status=a.status,
-        tenant=a.tenant,
-        subject_kind=a.subject_kind.value,
-        subject=a.subject,
-        start=a.start,
-        last_seen=a.last_seen,
-        opened_at=a.opened_at,
-        acknowledged_at=a.acknowledged_at,
-        acknowledged_by=a.acknowledged_by,
-        resolved_at=a.resolved_at,
-        resolved_by=a.resolved_by,
-        resolution=a.resolution,
-        assignee=a.assignee,
-        escalation_level=a.escalation_level,
-        estimates=EstimatesOut(flow_lph=e.flow_lph, volume_m3=e.volume_m3, cost_eur=e.cost_eur),
-        evidence=a.evidence,
-    )
+    return AlertOut.model_validate(a)
+
+
+TenantQ = Annotated[str | None, Query(description="Tenant code")]
+TypeQ = Annotated[
+    list[str] | None, Query(alias="type", description="Alert type, e.g. burst (repeatable)")
+]
+SeverityQ = Annotated[list[Severity] | None, Query(description="info, warning, critical")]
+StatusQ = Annotated[list[AlertStatus] | None, Query(description="open, acknowledged, resolved")]
+SinceQ = Annotated[AwareDatetime | None, Query(description="Seen at or after this instant")]
+UntilQ = Annotated[AwareDatetime | None, Query(description="Started before this instant")]
 
 
 def _filter(
-    caller: Caller,
-    tenant: str | None,
-    type_: list[str] | None,
-    severity: list[Severity] | None,
-    status: list[AlertStatus] | None,
-    since: datetime | None,
-    until: datetime | None,
+    caller: CallerDep,
+    tenant: TenantQ = None,
+    type_: TypeQ = None,
+    severity: SeverityQ = None,
+    status: StatusQ = None,
+    since: SinceQ = None,
+    until: UntilQ = None,
 ) -> AlertFilter:
+    """The list's query parameters, within the tenants the caller may see (JSON and CSV alike)."""
     tenants: set[str] | None = None if tenant is None else {tenant}
     if caller.tenants is not None:
         tenants = set(caller.tenants) if tenants is None else tenants & caller.tenants
@@ -152,31 +147,17 @@ def _filter(
     )
 
 
-TenantQ = Annotated[str | None, Query(description="Tenant code")]
-TypeQ = Annotated[
-    list[str] | None, Query(alias="type", description="Alert type, e.g. burst (repeatable)")
-]
-SeverityQ = Annotated[list[Severity] | None, Query(description="info, warning, critical")]
-StatusQ = Annotated[list[AlertStatus] | None, Query(description="open, acknowledged, resolved")]
-SinceQ = Annotated[AwareDatetime | None, Query(description="Seen at or after this instant")]
-UntilQ = Annotated[AwareDatetime | None, Query(description="Started before this instant")]
+FilterDep = Annotated[AlertFilter, Depends(_filter)]
 
 
 @router.get("/alerts", response_model=AlertPage)
 def alerts(
     state: StateDep,
-    caller: CallerDep,
-    tenant: TenantQ = None,
-    type_: TypeQ = None,
-    severity: SeverityQ = None,
-    status: StatusQ = None,
-    since: SinceQ = None,
-    until: UntilQ = None,
+    where: FilterDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AlertPage:
     """Alerts, most recently opened first."""
-    where = _filter(caller, tenant, type_, severity, status, since, until)
     total, page = list_alerts(state, where, limit=limit, offset=offset)
     return AlertPage(total=total, limit=limit, offset=offset, items=[_out(a) for a in page])
 
@@ -215,19 +196,9 @@ def _cell(value: object) -> object:
 
 
 @router.get("/alerts.csv", response_class=Response)
-def alerts_csv(
-    state: StateDep,
-    caller: CallerDep,
-    tenant: TenantQ = None,
-    type_: TypeQ = None,
-    severity: SeverityQ = None,
-    status: StatusQ = None,
-    since: SinceQ = None,
-    until: UntilQ = None,
-) -> Response:
+def alerts_csv(state: StateDep, where: FilterDep) -> Response:
     """The same list as CSV (UTF-8 with a byte-order mark, comma-separated, times in ISO 8601
     UTC)."""
-    where = _filter(caller, tenant, type_, severity, status, since, until)
     total, page = list_alerts(state, where, limit=MAX_CSV_ROWS)
     if total > MAX_CSV_ROWS:
         raise HTTPException(422, f"{total} alerts: narrow the filters to {MAX_CSV_ROWS} or fewer")
