@@ -14,6 +14,9 @@ from core.stores.sqlite import SqliteStore
 from core.timeseries import TimeSeriesStore
 from tests.services import ExternalService, InfluxServer, influx_query
 
+# Migrated state stores on SQLite and PostgreSQL, for every package whose tests need one.
+pytest_plugins = ["tests.state_fixtures"]
+
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 

@@ -24,23 +24,6 @@ from core.reading import Reading
 from core.state.store import StateStore
 from core.stores.sqlite import SqliteStore
 from tests.api.conftest import NOW
-from tests.core.state.conftest import (
-    backend,
-    make_state_store,
-    migrated_template,
-    postgres_databases,
-    shared_postgres_store,
-    state_store,
-)
-
-__all__ = [
-    "backend",
-    "make_state_store",
-    "migrated_template",
-    "postgres_databases",
-    "shared_postgres_store",
-    "state_store",
-]
 
 METER = "0123456789abcdef"
 START = NOW - timedelta(hours=6)

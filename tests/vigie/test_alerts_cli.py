@@ -15,24 +15,7 @@ from analytics.alerts.queries import alert_events, get_alert
 from core.clock import ManualClock
 from core.config import AlertsSettings
 from core.state.store import StateStore
-from tests.core.state.conftest import (
-    backend,
-    make_state_store,
-    migrated_template,
-    postgres_databases,
-    shared_postgres_store,
-    state_store,
-)
 from vigie.cli import app
-
-__all__ = [
-    "backend",
-    "make_state_store",
-    "migrated_template",
-    "postgres_databases",
-    "shared_postgres_store",
-    "state_store",
-]
 
 runner = CliRunner()
 T0 = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)

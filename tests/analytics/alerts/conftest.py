@@ -1,4 +1,4 @@
-"""Alert-engine fixtures: migrated state stores on SQLite and PostgreSQL, a manual clock, and a
+"""Alert-engine fixtures (state stores come from tests/state_fixtures.py): a manual clock, and a
 recording notifier (a real implementation of the Notifier protocol that keeps what it sends)."""
 
 from __future__ import annotations
@@ -10,26 +10,6 @@ import pytest
 from analytics.alerts.channel import NotifyError
 from analytics.alerts.model import Notice
 from core.clock import ManualClock
-from tests.core.state.conftest import (
-    backend,
-    empty_state_store,
-    make_state_store,
-    migrated_template,
-    postgres_databases,
-    shared_postgres_store,
-    state_store,
-)
-
-__all__ = [
-    "backend",
-    "clock",
-    "empty_state_store",
-    "make_state_store",
-    "migrated_template",
-    "postgres_databases",
-    "shared_postgres_store",
-    "state_store",
-]
 
 # A Monday at 10:00 in Paris (winter time): outside the default quiet hours.
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
