@@ -31,14 +31,13 @@ Rule (issue 5, design brief §5 Water)
 5. Events: an upward step is a leak of added flow = level − baseline, onset = start of its first
    night's window, ``confirmed_at`` = end of the confirming night's window.  A growing
    (incipient) leak is reported as successive steps while it grows: the first comes within days,
-   and the steps add up to its flow.  (With ``ramp_nights`` > 0, a step that follows the previous
-   one with ``S⁺`` never back to zero in between, within ``ramp_nights`` of its onset, instead
-   continues the same event: its flow becomes level − its original baseline.  Off by default: on
-   the simulated territory it merged new leaks into older ramps and cost recall.)  A fall whose
-   size matches an open leak's flow (ratio within
-   ``repair_ratio``; or all open leaks together) is its repair: ``end`` = start of the fall's
-   first night.  A rise back to no more than the highest baseline of the last ``rebound_nights``
-   (plus the smallest step) after a fall that was not a repair (holidays, season) is a return
+   and the steps add up to its flow.  (Merging a step into the previous one while the CUSUM
+   never returned to zero was tried: on the simulated territory it also merged new leaks
+   starting days later into older ramps, and cost recall.)  A fall whose size matches an open
+   leak's flow (ratio within ``repair_ratio``), or the sum of the latest open steps, is their
+   repair, the closest match winning: ``end`` = start of the fall's first night.  A rise back
+   to no more than the highest baseline of the last ``rebound_nights`` (plus the smallest step)
+   after a fall that was not a repair (holidays, season) is a return
    to normal, not a leak; above it only the excess is a leak.  (So a new leak that only
    restores the level of a leak older than the data, repaired in the last ``rebound_nights``,
    goes unseen: night flow alone cannot tell it from people coming back.)
@@ -80,9 +79,6 @@ class SectorLeakParams:
     significance: float = 1.5
     max_run_nights: int = 10
     max_gap_nights: int = 7
-    # Off: a growing leak reported as successive steps is found sooner, and the steps of one
-    # sector add up in its single open alert (docs/decisions/007-water-detectors.md).
-    ramp_nights: int = 0
     repair_ratio: float = 2.0
     rebound_nights: int = 60
 
@@ -118,7 +114,6 @@ class _State:
     pending: list[int] = field(default_factory=list)
     s_up: list[float] = field(default_factory=list)  # S⁺ after each pending night
     s_down: list[float] = field(default_factory=list)
-    climbing: bool = False  # S⁺ has stayed positive since the last upward step
     bases: list[tuple[int, float]] = field(default_factory=list)  # (night, baseline) history
     fell: int | None = None  # night of the last fall that was no repair
 
@@ -138,7 +133,6 @@ class _State:
         self.pending.append(i)
         self.s_up.append(up)
         self.s_down.append(down)
-        self.climbing = self.climbing and up > 0.0
         self.bases.append((i, base))
         return up, down
 
@@ -219,7 +213,7 @@ def _step(
     if size < max(floor, p.significance * noise):
         return False
     if upward:
-        _rise(st, run, split == 0, level, base, floor, events, p)
+        _rise(st, run, level, base, floor, events, p)
     else:
         _drop(st, run, level, base, events, p)
     st.anchor(run)
@@ -244,21 +238,12 @@ def _change_point(values: FloatArray, base: float, upward: bool) -> tuple[int, f
 def _rise(
     st: _State,
     run: list[int],
-    adjacent: bool,
     level: float,
     base: float,
     floor: float,
     events: list[_Open],
     p: SectorLeakParams,
 ) -> None:
-    # Still climbing from the last step with no flat night in between: the same leak grows.
-    adjacent = adjacent and st.climbing
-    st.climbing = True
-    for e in reversed(events):
-        if e.last is None and adjacent and run[0] - e.first <= p.ramp_nights:
-            e.flow = level - e.baseline
-            e.nights.extend(run)
-            return
     highest = st.highest(run[0], p)
     if st.fell is not None and run[0] - st.fell <= p.rebound_nights and highest is not None:
         if level <= highest + floor:
@@ -279,7 +264,6 @@ def _drop(
     events: list[_Open],
     p: SectorLeakParams,
 ) -> None:
-    st.climbing = False
     size = base - level
     active = [e for e in events if e.last is None]
 
