@@ -42,10 +42,15 @@ class Uplink:
 
     @property
     def dedup_key(self) -> str:
-        """ChirpStack's deduplicationId, else DevEUI + fCnt + time."""
+        """ChirpStack's deduplicationId, else DevEUI + fCnt + time; prefixed with the event kind
+        (see ``Status.dedup_key``)."""
         if self.dedup_id:
-            return self.dedup_id
-        return f"{self.device}:{self.f_cnt}:{self.time.isoformat()}"
+            return f"up:{self.dedup_id}"
+        return f"up:{self.device}:{self.f_cnt}:{self.time.isoformat()}"
+
+
+# The channel of readings from a network server's device-status event (DevStatusAns).
+STATUS_CHANNEL = "devstatus"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +66,9 @@ class Status:
 
     @property
     def dedup_key(self) -> str:
-        return self.dedup_id or f"{self.device}:status:{self.time.isoformat()}"
+        # ChirpStack gives a status event the deduplicationId of the uplink that carried the
+        # DevStatusAns, and publishes it first: a bare id would make that uplink a duplicate.
+        return f"status:{self.dedup_id or f'{self.device}:{self.time.isoformat()}'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +79,7 @@ class Join:
 
     @property
     def dedup_key(self) -> str:
-        return self.dedup_id or f"{self.device}:join:{self.time.isoformat()}"
+        return f"join:{self.dedup_id or f'{self.device}:{self.time.isoformat()}'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +95,7 @@ class NsLog:
 
     @property
     def dedup_key(self) -> str:
-        return f"{self.device}:log:{self.code}:{self.time.isoformat()}"
+        return f"log:{self.device}:{self.code}:{self.time.isoformat()}"
 
 
 class Ignored(StrEnum):

@@ -17,7 +17,7 @@ from ingest.codecs import registry as codecs
 from ingest.directory import DeviceDirectory, DeviceInfo
 from ingest.envelopes.chirpstack import chirpstack_topic_for
 from ingest.events import EnvelopeError, Ignored, Join, NsLog, Status, Uplink
-from ingest.pipeline import decode_uplink
+from ingest.pipeline import decode_uplink, status_readings
 
 
 def guess_topic(payload: bytes) -> str:
@@ -31,6 +31,34 @@ def guess_topic(payload: bytes) -> str:
         app = (ids.get("application_ids") or {}).get("application_id", "app")
         return f"v3/{app}@tenant/devices/{ids.get('device_id', 'device')}/up"
     return chirpstack_topic_for(payload)
+
+
+def _rfc3339(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def envelope_facts(event: Uplink | Status | Join | NsLog) -> dict[str, Any]:
+    """What the envelope itself says, known before (and whatever) the registry says."""
+    facts: dict[str, Any] = {"event": type(event).__name__.lower()}
+    if isinstance(event, Uplink):
+        r = event.radio
+        facts.update(
+            source=event.source.value,
+            f_cnt=event.f_cnt,
+            f_port=event.f_port,
+            dedup_id=event.dedup_id,
+            payload_hex=event.payload.hex(),
+            profile=event.profile,
+            radio={
+                "rssi_dbm": r.rssi_dbm,
+                "snr_db": r.snr_db,
+                "gateway_count": r.gateway_count,
+                "spreading_factor": r.spreading_factor,
+            },
+        )
+    elif isinstance(event, Status | Join):
+        facts["dedup_id"] = event.dedup_id
+    return facts
 
 
 def inspect(
@@ -61,7 +89,7 @@ def inspect(
     if isinstance(event, Ignored):
         report["detail"] = f"{event.value} event: acknowledged, nothing to store"
         return report
-    report.update(device=event.device, time=event.time.isoformat().replace("+00:00", "Z"))
+    report.update(device=event.device, time=_rfc3339(event.time), **envelope_facts(event))
     if isinstance(event, NsLog):
         report["detail"] = f"{event.level} {event.code}: {event.description}"
         report["dead_letter"] = "ns_codec_error" if event.code == "UPLINK_CODEC" else None
@@ -89,23 +117,12 @@ def inspect(
         )
         return report
     if isinstance(event, Status):
-        values = (("battery_pct", event.battery_pct), ("margin_db", event.margin_db))
-        report["readings"] = [
-            {"quantity": q, "value": v, "channel": None, "time": report["time"]}
-            for q, v in values
-            if v is not None
-        ]
-        return report
-    assert isinstance(event, Uplink)
-    report.update(f_cnt=event.f_cnt, f_port=event.f_port, codec=info.codec_id)
-    readings, problems = decode_uplink(event, info, settings)
+        readings, problems = status_readings(event)
+    else:
+        report["codec"] = info.codec_id
+        readings, problems = decode_uplink(event, info, settings)
     report["readings"] = [
-        {
-            "quantity": r.quantity,
-            "value": r.value,
-            "channel": r.channel,
-            "time": r.time.isoformat().replace("+00:00", "Z"),
-        }
+        {"quantity": r.quantity, "value": r.value, "channel": r.channel, "time": _rfc3339(r.time)}
         for r in readings
     ]
     if problems:

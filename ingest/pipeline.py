@@ -33,7 +33,16 @@ from ingest.codecs.base import CodecErrorCode
 from ingest.dedup import RecentFrames
 from ingest.derive import derived
 from ingest.directory import DeviceDirectory, DeviceInfo
-from ingest.events import EnvelopeError, Event, Ignored, Join, NsLog, Status, Uplink
+from ingest.events import (
+    STATUS_CHANNEL,
+    EnvelopeError,
+    Event,
+    Ignored,
+    Join,
+    NsLog,
+    Status,
+    Uplink,
+)
 from ingest.metrics import IngestMetrics
 from ingest.objects import from_object
 from ingest.spool import Spool
@@ -87,13 +96,14 @@ def parse(m: Message) -> Event:
         raise EnvelopeError(
             "bad_envelope", f"malformed event: {type(exc).__name__}: {exc}"
         ) from None
-    if not isinstance(event, Ignored) and not isinstance(event.dedup_key, str):
-        raise EnvelopeError("bad_envelope", "deduplication id is not text", event.device)
     return event
 
 
 def readings_of(
-    pairs: Sequence[tuple[str, float | None]], time: datetime, device: str
+    pairs: Sequence[tuple[str, float | None]],
+    time: datetime,
+    device: str,
+    channel: str | None = None,
 ) -> tuple[list[Reading], list[tuple[str, str]]]:
     """Readings of the (quantity, value) pairs an envelope carried; out of range: a problem."""
     readings: list[Reading] = []
@@ -102,10 +112,21 @@ def readings_of(
         if value is None:
             continue
         try:
-            readings.append(Reading(time, device, quantity, value))
+            readings.append(Reading(time, device, quantity, value, channel))
         except ReadingError as exc:
             problems.append(("out_of_range", f"{quantity}: {exc}"))
     return readings, problems
+
+
+def status_readings(status: Status) -> tuple[list[Reading], list[tuple[str, str]]]:
+    """A DevStatusAns as readings. They share their uplink's time, and a payload's own battery
+    level at that time is another measure (the device's, not the MAC layer's 0-254 scale): the
+    status keeps its own channel so neither overwrites the other."""
+    battery, problems = readings_of(
+        (("battery_pct", status.battery_pct),), status.time, status.device, STATUS_CHANNEL
+    )
+    margin, more = readings_of((("margin_db", status.margin_db),), status.time, status.device)
+    return battery + margin, problems + more
 
 
 def decode_uplink(
@@ -289,11 +310,7 @@ class Pipeline:
             batch.joins[event.device] = max(event.time, batch.joins.get(event.device, event.time))
             return
         if isinstance(event, Status):
-            readings, problems = readings_of(
-                (("battery_pct", event.battery_pct), ("margin_db", event.margin_db)),
-                event.time,
-                event.device,
-            )
+            readings, problems = status_readings(event)
         else:
             try:
                 readings, problems = decode_uplink(event, device, self._settings)

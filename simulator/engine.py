@@ -26,6 +26,7 @@ import numpy as np
 from core.calendar import FrenchCalendar
 from ingest.codecs.base import Codec, Field, split_key
 from ingest.codecs.registry import CODECS
+from ingest.events import STATUS_CHANNEL
 from simulator.device_faults import (
     CUMULATIVE,
     OUT_OF_RANGE,
@@ -35,9 +36,16 @@ from simulator.device_faults import (
     plan_faults,
     rng_for,
 )
-from simulator.envelopes import Frame, chirpstack_up_json, chirpstack_up_protobuf, tts_up
+from simulator.envelopes import (
+    Frame,
+    chirpstack_status,
+    chirpstack_status_protobuf,
+    chirpstack_up_json,
+    chirpstack_up_protobuf,
+    tts_up,
+)
 from simulator.physics import PhysicsRun, simulate_physics
-from simulator.radio import Radio, best_reception, link_for
+from simulator.radio import SNR_FLOOR, Radio, best_reception, link_for
 from simulator.territory import SimDevice, Territory
 from simulator.truth import Fault, Truth
 
@@ -101,6 +109,8 @@ class EngineConfig:
     redelivery_p: float = 0.002
     late_p: float = 0.01
     jitter: float = 0.02  # share of the period
+    # ChirpStack's device-profile setting: DevStatusReq this many times a day (0: never).
+    status_per_day: float = 1.0
 
 
 def _quantum(value: float, resolution: float) -> float:
@@ -208,10 +218,12 @@ class Engine:
         battery0 = 0.9 + 0.1 * rng.random()
         pending: list[tuple[datetime, int, Emission]] = []
         seq = 0
+        status = _StatusRequests(self.config.status_per_day if fmt != "tts" else 0.0)
         for f_cnt, ts in enumerate(self._instants(d, truth, np_rng), start=1):
             at = datetime.fromtimestamp(ts, UTC)
             if plan.silent_from is not None and at >= plan.silent_from:
                 break
+            answers_status = status.answered_by_next()
             values = self._values(d, codec, truth, at, plan, battery0)
             fault: str | None = None
             reason: str | None = None
@@ -267,6 +279,13 @@ class Engine:
                     Expected("spreading_factor", None, at, float(radio.link.spreading_factor)),
                 ]
             publish = at + timedelta(seconds=delivery.delay_s)
+            status.heard(at)
+            if answers_status:
+                # ChirpStack handles the uplink's MAC commands first: the status event, with the
+                # uplink's deduplicationId, is published before the uplink event.
+                emission = self._status(d, frame, fmt, publish, battery0, unknown)
+                heapq.heappush(pending, (publish, seq, emission))
+                seq += 1
             fate: Fate = "dead_letter" if reason else "stored"
             emission = Emission(
                 publish, topic, body, d.dev_eui, at, fate, reason, tuple(expected), fault
@@ -289,6 +308,41 @@ class Engine:
                 yield heapq.heappop(pending)[2]
         while pending:
             yield heapq.heappop(pending)[2]
+
+    def _status(
+        self,
+        d: SimDevice,
+        frame: Frame,
+        fmt: str,
+        publish: datetime,
+        battery0: float,
+        unknown: bool,
+    ) -> Emission:
+        """The status event of a DevStatusAns carried by ``frame``: battery on the MAC layer's
+        1-254 scale (ChirpStack reports it as a percentage), SNR margin of the request."""
+        age = (frame.time - self.start).total_seconds() / (365 * 86400)
+        level = max(0.05, battery0 - 0.08 * age)
+        battery = min(254, max(1, round(level * 254))) / 254 * 100
+        snr = best_reception(frame.receptions).snr
+        margin = int(max(-32, min(31, round(snr - SNR_FLOOR[frame.spreading_factor]))))
+        build = chirpstack_status_protobuf if fmt == "chirpstack-protobuf" else chirpstack_status
+        topic, body = build(d.dev_eui, frame.time, round(battery, 4), margin, frame.dedup_id)
+        if unknown:
+            return Emission(
+                publish,
+                topic,
+                body,
+                d.dev_eui,
+                frame.time,
+                "dead_letter",
+                "unknown_device",
+                fault="unknown_device",
+            )
+        readings = (
+            Expected("battery_pct", STATUS_CHANNEL, frame.time, round(battery, 4)),
+            Expected("margin_db", None, frame.time, float(margin)),
+        )
+        return Emission(publish, topic, body, d.dev_eui, frame.time, "stored", None, readings)
 
     # -- one frame ----------------------------------------------------------------------------
 
@@ -381,6 +435,24 @@ class Engine:
         if fmt == "tts":
             return tts_up(frame)
         return chirpstack_up_json(frame)
+
+
+class _StatusRequests:
+    """When ChirpStack asks a device for its status: in the downlink after an uplink it heard,
+    once ``per_day`` times a day; the device answers in its next uplink (lost if that is)."""
+
+    def __init__(self, per_day: float) -> None:
+        self._interval = timedelta(days=1 / per_day) if per_day > 0 else None
+        self._last: datetime | None = None
+        self._asked = False
+
+    def answered_by_next(self) -> bool:
+        asked, self._asked = self._asked, False
+        return asked
+
+    def heard(self, at: datetime) -> None:
+        if self._interval is not None and (self._last is None or at - self._last >= self._interval):
+            self._last, self._asked = at, True
 
 
 def device_faults_of(engine: Engine) -> list[Fault]:

@@ -186,27 +186,60 @@ def tts_up(f: Frame, application: str = "vigie", tenant: str = "caudresis") -> t
     return f"v3/{application}@{tenant}/devices/eui-{f.dev_eui}/up", json.dumps(doc).encode()
 
 
-def chirpstack_status(
-    dev_eui: str, time: datetime, battery_pct: float, margin_db: int
+def chirpstack_event(
+    kind: str, dev_eui: str, time: datetime, dedup_id: str | None = None, **fields: object
 ) -> tuple[str, bytes]:
-    doc = {
-        "deduplicationId": str(uuid.uuid4()),
+    """A ChirpStack JSON event of any kind (``status``, ``join``, ``ack``, ``location``, …).
+
+    ChirpStack gives the events an uplink causes (its DevStatusAns, its ack of a confirmed
+    downlink, a location resolved from it) that uplink's ``deduplicationId``; ``txack`` carries
+    a ``downlinkId`` instead.
+    """
+    doc: dict[str, object] = {
         "time": _rfc3339(time),
         "deviceInfo": {"devEui": dev_eui, "applicationId": APPLICATION_ID},
-        "margin": margin_db,
-        "batteryLevel": battery_pct,
+        **fields,
     }
-    return chirpstack_topic(dev_eui, "status"), json.dumps(doc).encode()
+    if dedup_id is not None:
+        doc = {"deduplicationId": dedup_id, **doc}
+    return chirpstack_topic(dev_eui, kind), json.dumps(doc).encode()
+
+
+def chirpstack_status(
+    dev_eui: str,
+    time: datetime,
+    battery_pct: float,
+    margin_db: int,
+    dedup_id: str | None = None,
+) -> tuple[str, bytes]:
+    """A device-status event; ``dedup_id`` is the uplink that carried the DevStatusAns."""
+    return chirpstack_event(
+        "status",
+        dev_eui,
+        time,
+        dedup_id or str(uuid.uuid4()),
+        margin=margin_db,
+        batteryLevel=battery_pct,
+    )
+
+
+def chirpstack_status_protobuf(
+    dev_eui: str, time: datetime, battery_pct: float, margin_db: int, dedup_id: str
+) -> tuple[str, bytes]:
+    ts = Timestamp()
+    ts.FromDatetime(time.astimezone(UTC))
+    event = integration.StatusEvent(
+        deduplication_id=dedup_id,
+        time=ts,
+        device_info=integration.DeviceInfo(application_id=APPLICATION_ID, dev_eui=dev_eui),
+        margin=margin_db,
+        battery_level=battery_pct,
+    )
+    return chirpstack_topic(dev_eui, "status"), event.SerializeToString()
 
 
 def chirpstack_join(dev_eui: str, time: datetime) -> tuple[str, bytes]:
-    doc = {
-        "deduplicationId": str(uuid.uuid4()),
-        "time": _rfc3339(time),
-        "deviceInfo": {"devEui": dev_eui, "applicationId": APPLICATION_ID},
-        "devAddr": "00189440",
-    }
-    return chirpstack_topic(dev_eui, "join"), json.dumps(doc).encode()
+    return chirpstack_event("join", dev_eui, time, str(uuid.uuid4()), devAddr="00189440")
 
 
 def chirpstack_log(

@@ -101,6 +101,8 @@ def _from_json(kind: str, doc: dict[str, Any], topic_eui: str) -> Event:
     except EnvelopeError as exc:
         raise EnvelopeError(exc.reason, str(exc), device) from None
     dedup = _get(doc, "deduplicationId", "deduplication_id")
+    if dedup is not None and not isinstance(dedup, str):
+        raise EnvelopeError("bad_envelope", "deduplicationId is not text", device)
     if kind == "up":
         info = _get(doc, "deviceInfo", "device_info") or {}
         receptions = [

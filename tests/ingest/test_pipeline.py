@@ -6,6 +6,8 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from core.clock import ManualClock
 from core.reading import Reading
 from core.state.dead_letter_store import DeadLetterStore
@@ -17,9 +19,11 @@ from core.timeseries import Selection
 from ingest.pipeline import Message
 from simulator.envelopes import (
     Frame,
+    chirpstack_event,
     chirpstack_join,
     chirpstack_log,
     chirpstack_status,
+    chirpstack_status_protobuf,
     chirpstack_up_json,
     chirpstack_up_protobuf,
     tts_up,
@@ -170,11 +174,54 @@ def test_status_gives_battery_and_join_is_recorded(
     make_pipeline(series).handle(
         [msg(chirpstack_status(CLIMATE, T, 91.0, 8)), msg(chirpstack_join(CLIMATE, T))]
     )
-    assert stored(series, "battery_pct") == [(None, 91.0)]
+    assert stored(series, "battery_pct") == [("devstatus", 91.0)]
     assert stored(series, "margin_db") == [(None, 8.0)]
     with state.session() as session:
         device = session.query(Device).filter_by(dev_eui=CLIMATE).one()
         assert device.last_join_at == T
+
+
+# Each ChirpStack event kind that an uplink causes, carrying that uplink's deduplicationId.
+EVENTS_OF_AN_UPLINK = {
+    "status": lambda dedup: chirpstack_status(CLIMATE, T, 91.0, 8, dedup),
+    "status-protobuf": lambda dedup: chirpstack_status_protobuf(CLIMATE, T, 91.0, 8, dedup),
+    "join": lambda dedup: chirpstack_event("join", CLIMATE, T, dedup, devAddr="00189440"),
+    "ack": lambda dedup: chirpstack_event("ack", CLIMATE, T, dedup, acknowledged=True),
+    "txack": lambda dedup: chirpstack_event("txack", CLIMATE, T, None, downlinkId=dedup),
+    "location": lambda dedup: chirpstack_event("location", CLIMATE, T, dedup, location={}),
+    "log": lambda dedup: chirpstack_log(CLIMATE, T, "UPLINK_FCNT_RESET", "reset", dedup),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EVENTS_OF_AN_UPLINK))
+@pytest.mark.parametrize("together", [True, False], ids=["one-batch", "two-batches"])
+def test_an_uplink_is_never_the_duplicate_of_another_event_with_its_id(
+    kind: str, together: bool, series: SqliteStore, make_pipeline: PipelineFactory
+) -> None:
+    """ChirpStack publishes the status of a DevStatusAns before the uplink that carried it,
+    with the same deduplicationId: the uplink must still be stored, and only once."""
+    pipeline = make_pipeline(series)
+    other = msg(EVENTS_OF_AN_UPLINK[kind]("uplink-set-1"))
+    up = msg(chirpstack_up_json(frame(dedup_id="uplink-set-1")))
+    if together:
+        assert pipeline.handle([other, up]).stored >= 8
+    else:
+        pipeline.handle([other])
+        assert pipeline.handle([up]).stored == 8
+    assert pipeline.handle([up]).duplicates == 1, "a redelivered uplink stays a duplicate"
+    assert stored(series, "humidity_pct") == [(None, 88.6)]
+
+
+def test_a_status_keeps_its_battery_apart_from_the_payloads(
+    series: SqliteStore, make_pipeline: PipelineFactory
+) -> None:
+    """Both arrive at the uplink's time: the device's own battery reading and the MAC layer's."""
+    pipeline = make_pipeline(series)
+    up = frame(payload=LHT65, dedup_id="uplink-set-2")
+    pipeline.handle([msg(chirpstack_status(CLIMATE, T, 40.0, 8, "uplink-set-2"))])
+    pipeline.handle([msg(chirpstack_up_json(up))])
+    assert stored(series, "battery_pct") == [("devstatus", 40.0)]
+    assert stored(series, "battery_v") == [(None, 3.062)]
 
 
 def test_a_store_outage_spools_then_replays_in_order(

@@ -22,9 +22,9 @@ from core.timeseries import Selection, TimeSeriesStore
 from ingest import envelopes
 from ingest.codecs.registry import CODECS, decode
 from ingest.directory import DeviceDirectory
-from ingest.events import Uplink
+from ingest.events import Status, Uplink
 from ingest.metrics import IngestMetrics
-from ingest.pipeline import Message, Pipeline
+from ingest.pipeline import Message, Pipeline, status_readings
 from ingest.spool import Spool
 from simulator.device_faults import FaultRates
 from simulator.engine import Emission, Engine, EngineConfig, run_physics
@@ -83,6 +83,14 @@ def test_every_stored_frame_decodes_to_the_readings_it_claims() -> None:
         event = envelopes.parse(e.topic, e.payload)
         d = devices[e.device]
         params = {k: v for k, v in d.parameters.items() if isinstance(v, int | float)}
+        if isinstance(event, Status):
+            readings, problems = status_readings(event)
+            assert not problems
+            claimed_status = {(x.quantity, x.channel, x.time): x.value for x in e.readings}
+            assert {(r.quantity, r.channel, r.time): r.value for r in readings} == pytest.approx(
+                claimed_status
+            )
+            continue
         assert isinstance(event, Uplink)
         result = decode(d.codec_id, event.f_port or 0, event.payload, event.time, d.dev_eui, params)
         assert not result.errors
@@ -95,6 +103,33 @@ def test_every_stored_frame_decodes_to_the_readings_it_claims() -> None:
             assert abs(claimed[key] - value) <= resolution[name] + 1e-9, (d.codec_id, key)
         checked += 1
     assert checked > 10_000
+
+
+def test_a_status_comes_just_before_its_uplink_with_the_same_deduplication_id() -> None:
+    """As ChirpStack does: a DevStatusAns is handled with the uplink's MAC commands, before the
+    uplink event is sent, and its event carries the uplink set's deduplicationId."""
+    stream = [e for e in two_days() if e.published]
+    statuses: Counter[str] = Counter()
+    for i, e in enumerate(stream):
+        if not e.topic.endswith("/event/status"):
+            continue
+        status = envelopes.parse(e.topic, e.payload)
+        assert isinstance(status, Status)
+        up = next(
+            u
+            for u in stream[i + 1 :]
+            if u.device == e.device
+            and u.topic.endswith("/event/up")
+            and u.frame_time == e.frame_time
+        )
+        assert up.publish_time == e.publish_time
+        if up.reason != "bad_json":
+            uplink = envelopes.parse(up.topic, up.payload)
+            assert isinstance(uplink, Uplink) and uplink.dedup_id == status.dedup_id
+        statuses[e.device] += 1
+    uplinks = Counter(e.device for e in stream if e.topic.endswith("/event/up"))
+    # A request a day, after an uplink it heard, answered by the next one: 1 to 3 in two days.
+    assert all(1 <= statuses[d] <= 3 for d, n in uplinks.items() if n >= 3)
 
 
 class Ingest:

@@ -78,6 +78,26 @@ def test_inspect_finds_the_topic_itself_and_names_an_unknown_device(state_env: P
     assert forced["dead_letter"] is None and len(forced["readings"]) == 8  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("build", [chirpstack_up_json, chirpstack_up_protobuf, tts_up])
+def test_inspect_shows_what_the_envelope_says_of_an_unknown_device(state_env: Path, build) -> None:  # type: ignore[no-untyped-def]
+    _, payload = build(Frame(EUI, 42, 5, LHT65, T, spreading_factor=9))
+    report = _inspect(state_env, payload)
+    assert report["dead_letter"] == "unknown_device"
+    assert (report["device"], report["f_cnt"], report["f_port"], report["time"]) == (
+        EUI,
+        42,
+        5,
+        T.isoformat().replace("+00:00", "Z"),
+    )
+    assert report["payload_hex"] == LHT65.hex()
+    assert report["radio"] == {
+        "rssi_dbm": -85.0,
+        "snr_db": 7.5,
+        "gateway_count": 1,
+        "spreading_factor": 9,
+    }
+
+
 def test_inspect_names_a_broken_payload(state_env: Path) -> None:
     assert _inspect(state_env, b'{"deviceInfo": ')["dead_letter"] == "bad_json"
 

@@ -74,11 +74,11 @@ def test_arrival_times_are_each_devices_uplink_publish_times(tmp_path: Path) -> 
     path = tmp_path / "replay.jsonl"
     write_replay(iter(emissions), path)
     arrivals = arrival_times(path)
-    # Every published frame with a readable envelope counts, unknown devices included; the
-    # broken JSON documents name no device.
+    # Every published uplink with a readable envelope counts, unknown devices included; the
+    # broken JSON documents name no device, device-status events are not uplinks.
     expected: dict[str, list[int]] = {}
     for e in emissions:
-        if e.published and e.reason != "bad_json":
+        if e.published and e.reason != "bad_json" and e.topic.endswith("/up"):
             expected.setdefault(e.device, []).append(to_ns(e.publish_time))
     assert set(arrivals) == set(expected)
     for device, times in arrivals.items():
