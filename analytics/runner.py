@@ -7,11 +7,14 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from analytics.alerts.dispatcher import Dispatcher, DispatchReport
 from analytics.alerts.engine import AlertEngine
+from analytics.pass_health import PassHealth
 from analytics.watch.base import Watch
 from core.clock import Clock
+from core.health import PartStatus
 from core.state.checkpoints import Checkpoints
 from core.timeseries import StoreUnavailable
 
@@ -36,6 +39,8 @@ class AnalyticsRunner:
     one-open-alert-per-subject rule makes that harmless.
     """
 
+    name = "analytics"
+
     def __init__(
         self,
         watches: Sequence[Watch],
@@ -43,12 +48,19 @@ class AnalyticsRunner:
         dispatcher: Dispatcher | None,
         checkpoints: Checkpoints,
         clock: Clock,
+        *,
+        every_s: float = 300.0,
     ) -> None:
         self._watches = list(watches)
         self._engine = engine
         self._dispatcher = dispatcher
         self._checkpoints = checkpoints
         self._clock = clock
+        self._every_s = every_s
+        self.health = PassHealth(self.name, clock.now(), every_s)
+
+    def status(self, now: datetime) -> PartStatus:
+        return self.health.status(now)
 
     def tick(self) -> TickReport:
         report = TickReport()
@@ -73,15 +85,24 @@ class AnalyticsRunner:
             report.dispatch = self._dispatcher.dispatch()
         return report
 
-    def run(self, stop: threading.Event, every_s: float) -> None:
-        """Tick until ``stop`` is set; a failing pass is logged and retried next time."""
-        while not stop.is_set():
-            try:
-                report = self.tick()
-                log.info(
-                    "analytics: %s",
-                    {"changes": dict(report.changes), "scanned": report.counts},
-                )
-            except Exception:  # the runner outlives one bad pass; the error is in the log
-                log.exception("analytics pass failed")
-            stop.wait(every_s)
+    def run(self, stop: threading.Event) -> None:
+        """Tick every ``every_s`` until ``stop`` is set; a failing pass is logged, shown in
+        ``status`` and retried next time (it reads what ingest stored: waiting loses nothing)."""
+        try:
+            while not stop.is_set():
+                self.health.started(self._clock.now())
+                try:
+                    report = self.tick()
+                except Exception as exc:  # the runner outlives one bad pass; the error is logged
+                    log.exception("analytics pass failed")
+                    self.health.finished(self._clock.now(), f"{type(exc).__name__}: {exc}")
+                else:
+                    failed = "; ".join(f"{w}: {why}" for w, why in report.failed.items())
+                    self.health.finished(self._clock.now(), failed or None)
+                    log.info(
+                        "analytics: %s",
+                        {"changes": dict(report.changes), "scanned": report.counts},
+                    )
+                stop.wait(self._every_s)
+        finally:
+            self.health.ended()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry
 
 from core.clock import Clock, SystemClock
+from core.health import Part
 from core.state.store import StateStore
 from core.timeseries import TimeSeriesStore
 
@@ -19,3 +20,4 @@ class Services:
     state: StateStore
     clock: Clock = field(default_factory=SystemClock)
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
+    parts: list[Part] = field(default_factory=list)  # the process's workers, for /health

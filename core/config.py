@@ -63,6 +63,16 @@ class MqttSettings(BaseModel):
         "5", description="MQTT version; 3.1.1 for brokers without MQTT 5 (no session expiry)"
     )
     shared_group: str | None = Field(None, description="Shared-subscription group for N workers")
+    tls: bool = Field(False, description="Connect with TLS (the port is then usually 8883)")
+    ca_file: Path | None = Field(
+        None, description="CA certificate(s) that signed the broker's, PEM; none: the system's"
+    )
+    cert_file: Path | None = Field(
+        None, description="Client certificate, PEM, for brokers that require one (with tls)"
+    )
+    key_file: Path | None = Field(
+        None, description="Private key of cert_file, PEM (none: it is inside cert_file)"
+    )
 
 
 class ObjectField(BaseModel):
@@ -86,7 +96,16 @@ class IngestSettings(BaseModel):
     max_age_days: float = Field(60, gt=0, description="Frames older than this: bad_time")
     spool_path: Path = Field(Path("var/vigie/spool.sqlite"), description="Outage spool file")
     spool_max_readings: int = Field(20_000_000, ge=1, description="Spool bound; then back-pressure")
-    retry_s: float = Field(5.0, gt=0, description="Pause between store retries during an outage")
+    retry_s: float = Field(
+        5.0, gt=0, description="Pause before retrying the store, or a batch that failed; doubles"
+    )
+    retry_max_s: float = Field(60.0, gt=0, description="Longest pause between two retries")
+    stuck_after_s: float = Field(
+        120.0, gt=0, description="A batch not durable after this long: ingest is stuck (503)"
+    )
+    down_after_s: float = Field(
+        30.0, gt=0, description="No broker connection for this long: ingest is down (503)"
+    )
     metrics_port: int | None = Field(
         9108, description="Port of `vigie ingest`'s /metrics (none: not served)"
     )

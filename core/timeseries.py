@@ -131,7 +131,8 @@ class TimeSeriesStore(Protocol):
         ...
 
     def ping(self) -> None:
-        """Raise StoreUnavailable unless the store answers."""
+        """Raise StoreUnavailable unless the store answers, StoreError if it refuses us (bad
+        credentials, no such database)."""
         ...
 
     def close(self) -> None:

@@ -7,6 +7,11 @@ the broker sends them again after reconnection (MQTT 5: ``clean_start=False`` an
 keep the session; the fixed client id finds it again). N workers share the load through a shared
 subscription (``$share/<group>/<filter>``).
 
+A batch that cannot be made durable is retried with backoff (``ingest.failures``) for as long as
+waiting can help; a failure that cannot heal (refused credentials, a missing database) ends
+``run`` with ``Fatal``, so the process exits and says why. ``status`` tells ``/health`` how the
+worker is doing (``ingest.health``).
+
 Broker settings this relies on (Mosquitto): ``persistence true``; ``max_queued_messages`` large
 enough for an outage's worth of frames (0: unbounded); ``max_inflight_messages`` ≥ the batch size
 (the default of 20 would throttle batching); ChirpStack's MQTT integration with ``qos=1``.
@@ -14,27 +19,40 @@ enough for an outage's worth of frames (0: unbounded); ``max_inflight_messages``
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
+import ssl
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
-from sqlalchemy.exc import SQLAlchemyError
 
+from core.clock import Clock, SystemClock
 from core.config import IngestSettings, MqttSettings
+from core.health import Fatal, PartState, PartStatus
+from ingest.failures import Kind, RetryPolicy, describe, kind_of
+from ingest.health import IngestHealth
 from ingest.pipeline import Message, Pipeline
-from ingest.spool import SpoolFull
 
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRY_S = 7 * 24 * 3600
 RECEIVE_MAXIMUM = 65535
+# CONNACK reasons that retrying cannot change (MQTT 5 codes; paho maps 3.1.1's onto them).
+_REFUSED_FOR_GOOD = {
+    0x84: "unsupported protocol version",
+    0x85: "client identifier not valid",
+    0x86: "bad user name or password",
+    0x87: "not authorized",
+    0x8C: "bad authentication method",
+}
 
 
 def topic_filters(settings: IngestSettings, mqtt_settings: MqttSettings) -> list[str]:
@@ -42,8 +60,28 @@ def topic_filters(settings: IngestSettings, mqtt_settings: MqttSettings) -> list
     return [f"$share/{group}/{t}" if group else t for t in settings.topics]
 
 
+def tls_context(settings: MqttSettings) -> ssl.SSLContext | None:
+    """The TLS context of the broker connection: its CA (else the system's), and our client
+    certificate when the broker asks for one. A file that is missing or unreadable is Fatal."""
+    if not settings.tls:
+        return None
+    try:
+        context = ssl.create_default_context(
+            cafile=str(settings.ca_file) if settings.ca_file else None
+        )
+        if settings.cert_file:
+            context.load_cert_chain(
+                str(settings.cert_file), str(settings.key_file) if settings.key_file else None
+            )
+    except (OSError, ssl.SSLError) as exc:
+        raise Fatal(f"MQTT TLS configuration: {describe(exc)}") from exc
+    return context
+
+
 class Consumer:
     """Runs until ``stop`` is set; every message it acknowledged is durable."""
+
+    name = "ingest"
 
     def __init__(
         self,
@@ -51,14 +89,24 @@ class Consumer:
         mqtt_settings: MqttSettings,
         settings: IngestSettings,
         *,
+        clock: Clock | None = None,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._mqtt = mqtt_settings
         self._settings = settings
+        self._clock = clock or SystemClock()
         self._inbox: queue.Queue[Message] = queue.Queue(maxsize=4 * settings.batch_size)
         self._on_batch = on_batch
+        self._retry = RetryPolicy(first_s=settings.retry_s, max_s=settings.retry_max_s)
+        self.health = IngestHealth(
+            self._clock.now(),
+            down_after_s=settings.down_after_s,
+            stuck_after_s=settings.stuck_after_s,
+            spool_depth=lambda: pipeline.spool_depth,
+        )
         self.connected = threading.Event()
+        self._refused: Fatal | None = None
         self._stopping = False
         self._v5 = mqtt_settings.protocol == "5"
         self._client = mqtt.Client(
@@ -72,10 +120,16 @@ class Consumer:
         if mqtt_settings.username:
             password = mqtt_settings.password.get_secret_value() if mqtt_settings.password else None
             self._client.username_pw_set(mqtt_settings.username, password)
+        context = tls_context(mqtt_settings)
+        if context is not None:
+            self._client.tls_set_context(context)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
+
+    def status(self, now: datetime) -> PartStatus:
+        return self.health.status(now)
 
     # -- network thread ---------------------------------------------------------------------------
 
@@ -83,16 +137,22 @@ class Consumer:
         self, client: mqtt.Client, _ud: object, _flags: object, reason: ReasonCode, _p: object
     ) -> None:
         if reason.is_failure:
-            log.error("broker refused the connection: %s", reason)
+            why = _REFUSED_FOR_GOOD.get(reason.value)
+            where = f"{self._mqtt.host}:{self._mqtt.port}"
+            if why is not None:
+                self._refused = Fatal(f"the MQTT broker {where} refused the connection: {why}")
+            log.error("broker %s refused the connection: %s", where, reason)
             return
         client.subscribe([(t, 1) for t in topic_filters(self._settings, self._mqtt)])
         self.connected.set()
+        self.health.connected(self._clock.now())
         log.info("connected to %s:%s", self._mqtt.host, self._mqtt.port)
 
     def _on_disconnect(
         self, _c: mqtt.Client, _ud: object, _flags: object, reason: ReasonCode, _p: object
     ) -> None:
         self.connected.clear()
+        self.health.disconnected(self._clock.now())
         if self._stopping:
             log.info("disconnected from the broker")
         else:
@@ -105,6 +165,33 @@ class Consumer:
     # -- worker thread ----------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
+        """Consume until ``stop``; raises Fatal (the worker is marked failed) when a failure
+        cannot heal."""
+        try:
+            self._connect()
+            while not stop.is_set():
+                if self._refused is not None:
+                    raise self._refused
+                if not self._until_done(self._pipeline.drain, stop):
+                    break
+                batch = self._take()
+                if batch:
+                    self.health.took(self._clock.now())
+                    if not self._until_done(functools.partial(self._make_durable, batch), stop):
+                        break  # stopping: the batch stays unacknowledged, the broker keeps it
+                    self.health.durable(self._clock.now())
+                    self._acknowledge(batch)
+        except Fatal as exc:
+            self.health.ended(PartState.FAILED, str(exc))
+            raise
+        else:
+            self.health.ended(PartState.STOPPED, "stopped")
+        finally:
+            self._stopping = True
+            self._client.disconnect()
+            self._client.loop_stop()
+
+    def _connect(self) -> None:
         if self._v5:
             props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = SESSION_EXPIRY_S
@@ -115,16 +202,43 @@ class Consumer:
         else:
             self._client.connect_async(self._mqtt.host, self._mqtt.port, keepalive=30)
         self._client.loop_start()
-        try:
-            while not stop.is_set():
-                self._pipeline.drain()
-                batch = self._take()
-                if batch:
-                    self._handle(batch, stop)
-        finally:
-            self._stopping = True
-            self._client.disconnect()
-            self._client.loop_stop()
+
+    def _until_done(self, step: Callable[[], object], stop: threading.Event) -> bool:
+        """Run ``step`` until it succeeds (True), retrying what may heal with backoff; False if
+        ``stop`` was set meanwhile. Nothing is acknowledged while it fails."""
+        attempt = 0
+        while True:
+            try:
+                step()
+            except Exception as exc:
+                attempt += 1
+                kind = kind_of(exc)
+                if self._retry.gives_up(kind, attempt):
+                    if isinstance(exc, Fatal):
+                        raise
+                    raise Fatal(describe(exc)) from exc
+                pause = self._retry.delay(attempt)
+                self.health.retrying(describe(exc))
+                log.error(
+                    "batch not durable (%s, attempt %d), retrying in %.0f s: %s",
+                    kind.value,
+                    attempt,
+                    pause,
+                    describe(exc),
+                    exc_info=kind is Kind.UNEXPECTED,  # a bug: its traceback is wanted
+                )
+                if stop.wait(pause):
+                    return False
+            else:
+                if attempt:
+                    self.health.recovered()
+                    log.info("recovered after %d attempt(s)", attempt + 1)
+                return True
+
+    def _make_durable(self, batch: list[Message]) -> None:
+        # The spool drains first: a full spool (SpoolFull) empties only that way.
+        self._pipeline.drain()
+        self._pipeline.handle(batch)
 
     def _take(self) -> list[Message]:
         try:
@@ -143,17 +257,7 @@ class Consumer:
                 break
         return batch
 
-    def _handle(self, batch: list[Message], stop: threading.Event) -> None:
-        while True:
-            try:
-                self._pipeline.handle(batch)
-                break
-            except (SpoolFull, SQLAlchemyError) as exc:
-                # Nothing of the batch is acknowledged: wait, then try the same batch again.
-                log.error("batch not durable, retrying in %.0f s: %s", self._settings.retry_s, exc)
-                if stop.wait(self._settings.retry_s):
-                    return
-                self._pipeline.drain()
+    def _acknowledge(self, batch: list[Message]) -> None:
         for message in batch:
             mid, qos = message.token
             if qos:

@@ -221,6 +221,15 @@ class Pipeline:
         self._recent = recent or RecentFrames()
         self._retry_at: datetime | None = None
 
+    def close(self) -> None:
+        """Release the spool (its lock: another process may then open it)."""
+        self._spool.close()
+
+    @property
+    def spool_depth(self) -> int:
+        """Readings waiting in the outage spool."""
+        return self._spool.depth
+
     # -- one batch --------------------------------------------------------------------------------
 
     def handle(self, messages: Sequence[Message]) -> Outcome:

@@ -4,16 +4,24 @@ A batch is durable in the spool (SQLite, WAL, synchronous=FULL) before its MQTT 
 acknowledged, so a store outage loses nothing and a crash during one loses nothing either. The
 spool is bounded: when full, ``put`` raises ``SpoolFull`` and the consumer stops acknowledging,
 which makes the broker hold the messages (back-pressure instead of loss).
+
+A spool belongs to one process: its depth is counted in memory, from the file when it opens, so
+a second opener would count wrong and could replay another worker's batches out of order. The
+first opener holds an exclusive lock on ``<file>.lock`` until it closes (or dies: the kernel
+releases it); a second one gets ``SpoolLocked`` at once.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from core.reading import Reading
 from core.series import from_ns, to_ns
@@ -32,6 +40,10 @@ class SpoolFull(Exception):
     """The spool holds its maximum number of readings."""
 
 
+class SpoolLocked(Exception):
+    """Another process (or another spool in this one) has the spool file open."""
+
+
 @dataclass(frozen=True, slots=True)
 class SpooledBatch:
     id: int
@@ -44,6 +56,7 @@ class Spool:
 
     def __init__(self, path: str | Path, max_readings: int) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock(Path(f"{path}.lock"))
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -94,3 +107,25 @@ class Spool:
 
     def close(self) -> None:
         self._db.close()
+        self._lock.close()  # releases the lock
+
+
+def _lock(path: Path) -> IO[str]:
+    """Hold an exclusive lock on ``path`` (a file of its own: closing any other descriptor of the
+    SQLite file would drop SQLite's own POSIX locks)."""
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise SpoolLocked(
+            f"spool {path.with_suffix('')} is in use by {holder}: give each ingest worker its own "
+            "[ingest] spool_path"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}")
+    handle.flush()
+    return handle

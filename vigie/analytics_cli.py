@@ -107,4 +107,4 @@ def run(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    runner.run(stop, settings.analytics.every_s)
+    runner.run(stop)

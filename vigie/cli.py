@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from threading import Thread
 from typing import Annotated
 
 import prometheus_client
@@ -14,23 +16,28 @@ import typer
 import uvicorn
 
 from api.main import create_app
+from api.part_metrics import PartsCollector
 from api.services import Services
 from core.clock import SystemClock
 from core.config import Settings, load_settings
 from core.config_example import render_example
+from core.health import Fatal
 from core.state.dead_letter_store import DeadLetterStore
 from core.state.dead_letters import LetterStatus
 from core.state.registry_io import RegistryImportError, export_registry, import_registry
+from core.timeseries import StoreError, StoreUnavailable
 from ingest.directory import DeviceDirectory
 from ingest.inspect import inspect
+from ingest.spool import SpoolLocked
 from vigie import logs
 from vigie.alerts_cli import alerts_app
 from vigie.analytics_cli import analytics_app
 from vigie.broker import demo_broker
 from vigie.demo import SAMPLE_TERRITORY, demo_settings, free_port, load_registry, run_simulator
 from vigie.evaluate import evaluate_app
-from vigie.replay import replay
+from vigie.replay import replay, replay_spool_path
 from vigie.simulate import simulate
+from vigie.supervisor import EXIT_FAILED, Supervisor
 from vigie.wiring import (
     build_consumer,
     build_pipeline,
@@ -40,6 +47,7 @@ from vigie.wiring import (
 )
 
 SAMPLE_REGISTRY = Path(__file__).parent / "data" / "sample_registry.yaml"
+log = logging.getLogger("vigie")
 
 app = typer.Typer(
     help="Vigie: telemetry of public buildings, water networks and carpool areas.",
@@ -94,22 +102,18 @@ def demo(
     services = build_services(settings)
     report = load_registry(services, directory, SAMPLE_TERRITORY)
     broker.start()
-    stop = threading.Event()
-    consumer = build_consumer(settings, services)
-    threads = [
-        threading.Thread(target=consumer.run, args=(stop,), name="ingest", daemon=True),
-        threading.Thread(
-            target=run_simulator,
-            args=(SAMPLE_TERRITORY, (broker.host, broker.port), services.clock, stop),
-            kwargs={"history_days": history_days},
-            name="simulator",
-            daemon=True,
+    supervisor = Supervisor()
+    _start_workers(supervisor, settings, services)
+    supervisor.start(
+        "simulator",
+        lambda stop: run_simulator(
+            SAMPLE_TERRITORY,
+            (broker.host, broker.port),
+            services.clock,
+            stop,
+            history_days=history_days,
         ),
-    ]
-    if settings.analytics.enabled:
-        threads.append(_analytics_thread(settings, services, stop))
-    for thread in threads:
-        thread.start()
+    )
     base = f"http://{host}:{port}"
     kind = type(broker).__name__.removesuffix("Broker").lower()
     typer.echo(
@@ -123,55 +127,93 @@ def demo(
     typer.echo(f"  metrics:   {base}/metrics")
     typer.echo("Press Ctrl+C to stop.")
     try:
-        uvicorn.run(create_app(services), host=host, port=port, log_level="warning")
+        _serve(services, host, port, supervisor, log_level="warning")
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=15)
         broker.stop()
 
 
-def _analytics_thread(settings: Settings, services: Services, stop: threading.Event) -> Thread:
-    runner = build_runner(settings, services)
-    return threading.Thread(
-        target=runner.run,
-        args=(stop, settings.analytics.every_s),
-        name="analytics",
-        daemon=True,
+def _start_workers(supervisor: Supervisor, settings: Settings, services: Services) -> None:
+    """The ingest worker, and the analytics runner when enabled, as parts of the process."""
+    consumer = build_consumer(settings, services)
+    services.parts.append(consumer)
+    supervisor.start("ingest", consumer.run)
+    if settings.analytics.enabled:
+        runner = build_runner(settings, services)
+        services.parts.append(runner)
+        supervisor.start("analytics", runner.run)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, without raising SIGINT/SIGTERM again once it has shut down: that would
+    end the process before the workers have stopped (and SIGINT would exit with 130)."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals.clear()  # read by the parent once this block has ended
+
+
+def _serve(
+    services: Services, host: str, port: int, supervisor: Supervisor, log_level: str = "info"
+) -> None:
+    """Serve the API until a signal or a failed worker; then stop every worker. A failed worker
+    makes the process exit non-zero (its reason is already logged)."""
+    server = _Server(
+        uvicorn.Config(create_app(services), host=host, port=port, log_level=log_level)
     )
+    supervisor.on_failure(lambda: setattr(server, "should_exit", True))
+    try:
+        server.run()
+    finally:
+        supervisor.shutdown()
+    if supervisor.failure is not None:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
 def api(config: ConfigOption = None) -> None:
     """Serve the HTTP API (REST, docs, health, metrics) with the configured stores."""
     settings = _settings(config)
-    services = build_services(settings)
-    services.store.ping()
+    with _startup():
+        services = _services(settings)
     uvicorn.run(create_app(services), host=settings.api.host, port=settings.api.port)
 
 
 @app.command()
 def run(config: ConfigOption = None) -> None:
-    """Run the production set in one process: the ingest worker and the API, on one /metrics."""
+    """Run the production set in one process: the ingest worker, the analytics runner and the
+    API, on one /health and one /metrics. A worker that fails for good stops the process."""
     settings = _settings(config)
+    supervisor = Supervisor()
+    with _startup():
+        services = _services(settings)
+        _start_workers(supervisor, settings, services)
+    _serve(services, settings.api.host, settings.api.port, supervisor)
+
+
+def _services(settings: Settings) -> Services:
+    """The stores; a store that refuses us (credentials, database) stops the start, one that
+    does not answer yet only warns — ingest spools until it does."""
     services = build_services(settings)
-    services.store.ping()
-    stop = threading.Event()
-    workers = [
-        threading.Thread(
-            target=build_consumer(settings, services).run, args=(stop,), name="ingest", daemon=True
-        )
-    ]
-    if settings.analytics.enabled:
-        workers.append(_analytics_thread(settings, services, stop))
-    for worker in workers:
-        worker.start()
     try:
-        uvicorn.run(create_app(services), host=settings.api.host, port=settings.api.port)
-    finally:
-        stop.set()
-        for worker in workers:
-            worker.join(timeout=30)
+        services.store.ping()
+    except StoreUnavailable as exc:
+        log.warning("the time-series store does not answer yet (%s): starting anyway", exc)
+    return services
+
+
+@contextmanager
+def _startup() -> Iterator[None]:
+    """A start-up failure that is the configuration's or the environment's, not a bug: one line
+    that says what to fix, and a non-zero exit (no traceback)."""
+    try:
+        yield
+    except (Fatal, StoreError, SpoolLocked) as exc:
+        log.critical("Vigie cannot start: %s", exc)
+        raise typer.Exit(EXIT_FAILED) from None
 
 
 @registry_app.command("import")
@@ -217,12 +259,19 @@ def ingest(ctx: typer.Context, config: ConfigOption = None) -> None:
     if ctx.invoked_subcommand is not None:
         return
     settings = _settings(config)
-    services = build_services(settings)
+    with _startup():
+        services = _services(settings)
+        consumer = build_consumer(settings, services)
     if settings.ingest.metrics_port:
+        services.metrics.register(PartsCollector(lambda: [consumer], services.clock))
         prometheus_client.start_http_server(
             settings.ingest.metrics_port, addr=settings.api.host, registry=services.metrics
         )
-    build_consumer(settings, services).run(_stop_on_signals())
+    try:
+        consumer.run(_stop_on_signals())
+    except Fatal as exc:
+        log.critical("ingest failed, Vigie stops: %s", exc)
+        raise typer.Exit(EXIT_FAILED) from None
 
 
 @ingest_app.command("inspect")
@@ -280,8 +329,22 @@ def letters_replay(
     """Run open dead letters through ingest again (after a registry or codec fix)."""
     settings = _settings(config)
     services = build_services(settings)
-    replayed, still = replay(build_pipeline(settings, services), services, reason, limit)
+    spool = replay_spool_path(settings.ingest)
+    with _startup():
+        pipeline = build_pipeline(settings, services, spool_path=spool)
+    try:
+        replayed, still = replay(pipeline, services, reason, limit)
+        waiting = pipeline.spool_depth
+    finally:
+        pipeline.close()
     typer.echo(f"{replayed} replayed, {still} still refused")
+    if waiting:
+        typer.echo(
+            f"{waiting} readings wait in {spool}: the store is unavailable; run the replay "
+            "again once it is back",
+            err=True,
+        )
+        raise typer.Exit(EXIT_FAILED)
 
 
 @config_app.command("example")

@@ -51,3 +51,5 @@ def configure(*, json_lines: bool, level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # Migrations run at every start; their step-by-step INFO lines are noise for operators.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every request at INFO: a line per store write and per health check.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import SecretStr
 
@@ -60,13 +61,17 @@ def build_services(settings: Settings) -> Services:
     )
 
 
-def build_pipeline(settings: Settings, services: Services) -> Pipeline:
+def build_pipeline(
+    settings: Settings, services: Services, *, spool_path: Path | None = None
+) -> Pipeline:
+    """The ingest pipeline on the process's stores, with the spool at ``spool_path`` (default:
+    the configured one, which only one process may hold)."""
     ingest = settings.ingest
     return Pipeline(
         DeviceDirectory(services.state, services.clock),
         services.store,
         services.state,
-        Spool(ingest.spool_path, ingest.spool_max_readings),
+        Spool(spool_path or ingest.spool_path, ingest.spool_max_readings),
         services.clock,
         IngestMetrics.on(services.metrics),
         ingest,
@@ -137,4 +142,5 @@ def build_runner(settings: Settings, services: Services) -> AnalyticsRunner:
         Dispatcher(services.state, clock, settings.alerts, build_notifiers(settings, clock)),
         Checkpoints(services.state),
         clock,
+        every_s=settings.analytics.every_s,
     )

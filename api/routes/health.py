@@ -1,4 +1,9 @@
-"""``/health``: can this process reach its stores? 200 when all answer, 503 otherwise."""
+"""``/health``: can this process reach its stores, and are its parts (ingest, analytics) working?
+
+200 when every store answers and every part is healthy; 503 otherwise — a store unreachable, or
+ingest down (no broker) or stuck (a batch not durable for too long), or analytics failing — with
+each check's reason and each part's numbers, so a supervisor restarts and an operator reads why.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.deps import StateDep, StoreDep
+from api.deps import ServicesDep
+from core.health import Fact, PartState
 from core.timeseries import StoreError, StoreUnavailable
 
 router = APIRouter(tags=["operations"])
@@ -18,13 +24,26 @@ class Check(BaseModel):
     detail: str
 
 
+class PartOut(BaseModel):
+    ok: bool
+    state: PartState
+    detail: str
+    facts: dict[str, Fact]
+
+
 class Health(BaseModel):
     status: str
     checks: dict[str, Check]
+    parts: dict[str, PartOut]
 
 
-@router.get("/health", response_model=Health)
-def health(store: StoreDep, state: StateDep, response: Response) -> Health:
+@router.get(
+    "/health",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "A store or a part is not healthy"}},
+)
+def health(services: ServicesDep, response: Response) -> Health:
+    store, state = services.store, services.state
     checks: dict[str, Check] = {}
     try:
         store.ping()
@@ -37,6 +56,11 @@ def health(store: StoreDep, state: StateDep, response: Response) -> Health:
         checks["state"] = Check(ok=True, detail=state.engine.dialect.name)
     except SQLAlchemyError as exc:
         checks["state"] = Check(ok=False, detail=f"{type(exc).__name__}: {exc}")
-    ok = all(c.ok for c in checks.values())
+    now = services.clock.now()
+    parts = {}
+    for part in services.parts:
+        s = part.status(now)
+        parts[s.name] = PartOut(ok=s.ok, state=s.state, detail=s.detail, facts=dict(s.facts))
+    ok = all(c.ok for c in checks.values()) and all(p.ok for p in parts.values())
     response.status_code = 200 if ok else 503
-    return Health(status="ok" if ok else "unavailable", checks=checks)
+    return Health(status="ok" if ok else "unavailable", checks=checks, parts=parts)

@@ -118,7 +118,10 @@ class InfluxStore:
         self._query([f"DROP DATABASE {quote_identifier(self._db)}"])
 
     def ping(self) -> None:
+        """The server answers (``/ping``, which needs no credentials), and it takes our
+        credentials and knows our database: a refusal of either is a StoreError."""
         self._http.ping()
+        self._query(["SHOW TAG KEYS LIMIT 1"])  # SHOW MEASUREMENTS ignores a missing database
 
     def close(self) -> None:
         self._http.close()

@@ -146,6 +146,8 @@ def test_writing_to_a_missing_database_is_a_store_error_not_an_outage(
     store = InfluxStore(influxd.url, "never_created", timeout_s=TIMEOUT_S)
     with pytest.raises(StoreError, match="database not found"):
         store.write(batch(0))
+    with pytest.raises(StoreError, match="database not found"):
+        store.ping()
     store.close()
 
 
@@ -184,5 +186,7 @@ def test_wrong_credentials_are_a_store_error_not_an_outage(
         store.write(batch(1))
     with pytest.raises(StoreError):
         store.read(Selection.of("volume_m3"), *EVER)
+    with pytest.raises(StoreError, match="401"):
+        store.ping()  # a health check or a start-up check sees it too
     assert time.monotonic() - started < TIMEOUT_S + SLACK_S  # refused at once, not retried
     store.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from api.services import Services
 from core.clock import ManualClock
 from core.config import Settings, StoreSettings
 from core.state.dead_letter_store import DeadLetterStore
@@ -18,7 +19,7 @@ from core.timeseries import Selection
 from ingest.pipeline import Message
 from simulator.envelopes import Frame, chirpstack_up_json, chirpstack_up_protobuf, tts_up
 from vigie.cli import app
-from vigie.replay import replay
+from vigie.replay import replay, replay_spool_path
 from vigie.wiring import build_pipeline, build_services
 
 runner = CliRunner()
@@ -108,6 +109,15 @@ def _registry(tmp_path: Path) -> Path:
     return path
 
 
+def _replay(settings: Settings, services: Services) -> tuple[int, int]:
+    """Replay as ``vigie deadletters replay`` does, beside a worker that holds its spool."""
+    pipeline = build_pipeline(settings, services, spool_path=replay_spool_path(settings.ingest))
+    try:
+        return replay(pipeline, services, "unknown_device", 100)
+    finally:
+        pipeline.close()
+
+
 def test_quarantined_frames_replay_once_the_device_is_registered(state_env: Path) -> None:
     settings = Settings(store=StoreSettings(sqlite_path=state_env / "series.sqlite"))
     services = build_services(settings)
@@ -121,9 +131,12 @@ def test_quarantined_frames_replay_once_the_device_is_registered(state_env: Path
     )
     listing = runner.invoke(app, ["deadletters", "list"])
     assert "unknown_device" in listing.output and listing.output.count("#") == 3
-    assert replay(build_pipeline(settings, services), services, "unknown_device", 100) == (0, 3)
+    assert _replay(settings, services) == (0, 3)
     import_registry(services.state, _registry(state_env))
-    assert replay(build_pipeline(settings, services), services, "unknown_device", 100) == (3, 0)
+    # The command, while the worker's pipeline still holds its spool.
+    replayed = runner.invoke(app, ["deadletters", "replay", "--reason", "unknown_device"])
+    assert replayed.exit_code == 0, replayed.output
+    assert "3 replayed, 0 still refused" in replayed.output
     letters = DeadLetterStore(services.state)
     assert letters.list(status=LetterStatus.OPEN) == []
     assert len(letters.list(status=LetterStatus.REPLAYED)) == 3
