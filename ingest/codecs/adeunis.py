@@ -12,6 +12,10 @@ bits   status byte meaning
 1      low battery
 0      configuration done
 ====== ==================================================================================
+
+The frame code, not the fPort, tells the frames apart (Adeunis' decoders ignore the port; the
+products send on 1 by default): any application fPort is accepted. Frames without a measurement
+(configuration, version, answers) are kept in the frame's kept-values warning as hex.
 """
 
 from __future__ import annotations
@@ -42,6 +46,26 @@ def closing_time(payload: bytes, out: Emitter) -> datetime:
     """The timestamp closing the frame when the status byte flags one, else the receive time."""
     size = timestamp_size(payload[1])
     return timestamp(payload, len(payload) - size) if size else out.received_at
+
+
+FRAMES = {
+    0x10: "product configuration",
+    0x11: "product configuration",
+    0x12: "product configuration",
+    0x1F: "digital input configuration",
+    0x20: "network configuration",
+    0x30: "keep alive",
+    0x33: "register-set answer",
+    0x37: "software version",
+    0x51: "digital input 1 alarm",
+    0x52: "digital input 2 alarm",
+}
+
+
+def keep_frame(payload: bytes, out: Emitter, name: str = "") -> None:
+    """A frame with no measurement: its bytes after the status byte, kept as hex."""
+    what = name or FRAMES.get(payload[0], "no measurement")
+    out.keep(f"frame {payload[0]:#04x} ({what})", payload[HEADER_SIZE:].hex() or "-")
 
 
 def header(payload: bytes, out: Emitter) -> bool:

@@ -1,4 +1,4 @@
-"""Adeunis COMFORT CO2: indoor temperature, humidity and CO2 with device-side history (fPort 1).
+"""Adeunis COMFORT CO2: indoor temperature, humidity and CO2 with device-side history (any fPort).
 
 Every uplink starts with a frame code and a status byte, values are big-endian (Adeunis
 COMFORT CO2 technical reference manual, APP 2.3.x, and Adeunis' codec ``comfort_co2_lib.js`` in
@@ -33,11 +33,12 @@ Frame 0x6B, alarm: byte 2 alarm status (bit 4 temperature, bit 0 humidity, bit 5
 3-4 temperature s16 0.1 °C, byte 5 humidity u8 %, bytes 6-7 CO2 s16 ppm (as Adeunis' codec
 reads it), then the optional timestamp: the three values are emitted at t0.
 
-Frames without readings, decoded to nothing and no error: 0x30 daily frame (24 h min/max/mean
-aggregates and the air-quality icon — not instantaneous values), 0x10 product configuration,
-0x1F digital input configuration, 0x20 network configuration, 0x33 register-set answer,
-0x37 software version, 0x51/0x52 digital input alarms (input state and event counters, no
-quantity). Any other frame code is ``bad_payload``.
+Frames without readings, kept as hex in the frame's kept-values warning (no error): 0x30 daily
+frame (24 h min/max/mean aggregates and the air-quality icon — not instantaneous values), 0x10
+product configuration, 0x1F digital input configuration, 0x20 network configuration, 0x33
+register-set answer, 0x37 software version, 0x51/0x52 digital input alarms (input state and
+event counters, no quantity). Any other frame code is ``bad_payload``; the fPort is not checked
+(any application port, see ``adeunis``).
 """
 
 from __future__ import annotations
@@ -47,11 +48,12 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from ingest.codecs import adeunis
-from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
+from ingest.codecs.base import ANY_PORT, Codec, CodecErrorCode, Emitter, Field
 
-PORT = 1
+PORT = 1  # the factory port, what encode uses
 DATA = 0x6A
 ALARM = 0x6B
+DAILY = 0x30
 NO_READINGS = frozenset({0x10, 0x1F, 0x20, 0x30, 0x33, 0x37, 0x51, 0x52})
 SAMPLE = 5
 ALARM_SIZE = 8
@@ -90,8 +92,7 @@ def _alarm(payload: bytes, out: Emitter) -> None:
 
 
 def decode(f_port: int, payload: bytes, out: Emitter) -> None:
-    if f_port != PORT:
-        out.wrong_port(f_port, (PORT,))
+    if not out.any_port(f_port):
         return
     if not out.need(payload, adeunis.HEADER_SIZE, "COMFORT CO2 frame header"):
         return
@@ -100,8 +101,10 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
         _data(payload, out)
     elif code == ALARM:
         _alarm(payload, out)
-    elif code not in NO_READINGS:
-        out.fail(CodecErrorCode.BAD_PAYLOAD, f"unknown frame code {code:#04x}")
+    elif code in NO_READINGS:
+        adeunis.keep_frame(payload, out, "daily aggregates" if code == DAILY else "")
+    else:
+        out.unknown(f"frame code {code:#04x}", 0)
 
 
 def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
@@ -119,7 +122,7 @@ def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
 
 CODEC = Codec(
     id="adeunis/comfort-co2",
-    ports=(PORT,),
+    ports=ANY_PORT,
     decode=decode,
     encode=encode,
     fields=(

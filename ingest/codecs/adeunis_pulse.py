@@ -52,9 +52,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from ingest.codecs import adeunis
-from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
+from ingest.codecs.base import ANY_PORT, Codec, CodecErrorCode, Emitter, Field
 
-PORT = 1
+PORT = 1  # the factory port, what encode uses
 DEFAULT_HISTORY_PERIOD_S = 86_400
 
 DATA = 0x46
@@ -109,16 +109,15 @@ def _decode_history(payload: bytes, channel: str, out: Emitter) -> None:
 
 
 def decode(f_port: int, payload: bytes, out: Emitter) -> None:
-    if f_port != PORT:
-        out.wrong_port(f_port, (PORT,))
-        return
-    if not adeunis.header(payload, out):
+    if not out.any_port(f_port) or not adeunis.header(payload, out):
         return
     code, status = payload[0], payload[1]
     known = code in (DATA, ALARM, KEEP_ALIVE) or code in HISTORY or code in NO_MEASUREMENT
     if not known:
-        out.fail(CodecErrorCode.BAD_PAYLOAD, f"frame code {code:#04x} is not a PULSE 4 frame")
+        out.unknown(f"frame code {code:#04x} (not a PULSE 4 frame)", 0)
         return
+    if code in NO_MEASUREMENT:
+        adeunis.keep_frame(payload, out)
     if status & adeunis.LOW_BATTERY:
         out.warn("low battery")
     if code == DATA:
@@ -137,6 +136,7 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
         for bit, alarm in KEEP_ALIVE_ALARMS:
             if payload[2] & bit:
                 out.warn(alarm)
+        adeunis.keep_frame(payload[:11], out)
 
 
 def _history(values: Mapping[str, float], key: str) -> list[float]:
@@ -166,7 +166,7 @@ def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
 
 CODEC = Codec(
     id="adeunis/pulse",
-    ports=(PORT,),
+    ports=ANY_PORT,
     decode=decode,
     encode=encode,
     fields=(

@@ -1,4 +1,4 @@
-"""Adeunis TIC reader on a single-phase electronic (CBE) or Linky meter in historic mode, fPort 1.
+"""Adeunis TIC reader on a single-phase electronic (CBE) or Linky meter in historic mode, any fPort.
 
 Sources: the Adeunis decoder and example frame published in the TTN device repository
 (``vendor/adeunis/tic_cbe_linky_mono_lib.js``, ``tic-cbe-linky-mono-codec.yaml``) and the example
@@ -14,16 +14,16 @@ done.
 ====== ======= ======== ===============================================================
 bytes  label   unit     stored as
 ====== ======= ======== ===============================================================
-2-13   ADCO    text     — (meter address)
-14-17  OPTARIF text     — (tariff option: ``BASE``, ``HC..``)
+2-13   ADCO    text     kept (meter address)
+14-17  OPTARIF text     kept (tariff option: ``BASE``, ``HC..``)
 18-21  BASE    Wh       ``energy_kwh`` channel ``base`` (÷ 1000)
-22-25  ISOUSC  A        — (subscribed current: a contract setting, not a measurement)
+22-25  ISOUSC  A        kept (subscribed current: a contract setting, not a measurement)
 26-29  IINST   A        ``current_a``
-30-33  IMAX    A        — (maximum current called, not an instantaneous value)
+30-33  IMAX    A        kept (maximum current called, not an instantaneous value)
 34-37  PAPP    VA       ``apparent_power_va``
 38-41  HCHC    Wh       ``energy_kwh`` channel ``hc`` (÷ 1000)
 42-45  HCHP    Wh       ``energy_kwh`` channel ``hp`` (÷ 1000)
-46-49  PTEC    text     — (current tariff period)
+46-49  PTEC    text     kept (current tariff period)
 ====== ======= ======== ===============================================================
 
 A number equal to 0x80000000 means the label was not found in the meter's TIC output (a BASE
@@ -34,7 +34,8 @@ meter has no HCHC/HCHP, an HC meter no BASE): that value stays absent, it is nev
 7 negative delta), bytes 13-… the label's value as text. The alarm is a warning; when the label is
 one stored above and its value is a number, that value is also a reading.
 
-0x10 configuration, 0x20 network configuration and 0x30 keep alive carry no measurement.
+0x10 configuration, 0x20 network configuration and 0x30 keep alive carry no measurement (kept as
+hex). "kept" = in the frame's kept-values warning. The fPort is not checked (see ``adeunis``).
 
 ``encode`` sends a 0x49 frame with the given registers (absent keys → 0x80000000), OPTARIF
 ``HC..``/PTEC ``HP..`` when an HC/HP register is given, else ``BASE``/``TH..``.
@@ -47,9 +48,9 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ingest.codecs import adeunis
-from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
+from ingest.codecs.base import ANY_PORT, Codec, Emitter, Field
 
-PORT = 1
+PORT = 1  # the factory port, what encode uses
 DATA = 0x49
 ALARM = 0x4A
 NO_MEASUREMENT = frozenset({0x10, 0x20, 0x30})
@@ -96,14 +97,11 @@ def _decode_alarm(payload: bytes, out: Emitter) -> None:
 
 
 def decode(f_port: int, payload: bytes, out: Emitter) -> None:
-    if f_port != PORT:
-        out.wrong_port(f_port, (PORT,))
-        return
-    if not adeunis.header(payload, out):
+    if not out.any_port(f_port) or not adeunis.header(payload, out):
         return
     code, status = payload[0], payload[1]
     if code not in (DATA, ALARM) and code not in NO_MEASUREMENT:
-        out.fail(CodecErrorCode.BAD_PAYLOAD, f"frame code {code:#04x} is not a TIC frame")
+        out.unknown(f"frame code {code:#04x} (not a TIC frame)", 0)
         return
     for bit, remark in (
         (READ_ERROR, "TIC read error"),
@@ -115,10 +113,20 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
     if code == ALARM:
         _decode_alarm(payload, out)
     elif code == DATA and out.need(payload, DATA_SIZE, "TIC data frame 0x49"):
+        fields = struct.unpack_from(DATA_LAYOUT, payload)
+        adco, optarif, isousc, imax, ptec = fields[2], fields[3], fields[5], fields[7], fields[11]
+        out.keep("ADCO", _text(adco) or "?")
+        out.keep("OPTARIF", _text(optarif) or "?")
         for offset, quantity, channel, divisor in LABELS.values():
             (raw,) = struct.unpack_from(">I", payload, offset)
             if raw != NOT_FOUND:
                 out.add(quantity, raw / divisor, channel)
+        for label, raw in (("ISOUSC", isousc), ("IMAX", imax)):
+            if raw != NOT_FOUND:
+                out.keep(label, raw, "A")
+        out.keep("PTEC", _text(ptec) or "?")
+    elif code in NO_MEASUREMENT:
+        adeunis.keep_frame(payload, out)
 
 
 def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
@@ -148,7 +156,7 @@ def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
 
 CODEC = Codec(
     id="adeunis/tic-cbe-linky-mono",
-    ports=(PORT,),
+    ports=ANY_PORT,
     decode=decode,
     encode=encode,
     fields=(

@@ -53,8 +53,9 @@ A 51-byte frame starting with 0x01 is read as enhanced unless it is also a plaus
 the documented hourly log).
 
 Alarm frame (fPort 103), 5 bytes: NOW (4) + status (1) → ``leak`` at NOW and status warnings.
-Parameter frames (fPort 101) carry configuration only: no readings. A separately documented short
-frame was not found.
+Parameter frames (fPort 101) carry configuration only: no readings, their bytes kept as hex in the
+frame's kept-values warning. A separately documented short frame was not found. The fPort names
+the frame type (the vendor's decoder refuses any port but 100), so it is checked.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ import struct
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
+from ingest.codecs.base import Codec, Emitter, Field
 
 PORT_DATA, PORT_PARAMETERS, PORT_ALARM = 100, 101, 103
 PORTS = (PORT_DATA, PORT_PARAMETERS, PORT_ALARM)
@@ -157,6 +158,8 @@ def _enhanced(payload: bytes, out: Emitter) -> None:
 def decode(f_port: int, payload: bytes, out: Emitter) -> None:
     if f_port not in PORTS:
         out.wrong_port(f_port, PORTS)
+    elif f_port == PORT_PARAMETERS:
+        out.keep("parameters", payload.hex() or "-")
     elif f_port == PORT_ALARM:
         if out.need(payload, ALARM.size, "alarm frame"):
             now, status = ALARM.unpack_from(payload)
@@ -170,11 +173,7 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
         elif _plausible_extended(payload):
             _extended(payload, out)
         else:
-            out.fail(
-                CodecErrorCode.BAD_PAYLOAD,
-                "unknown frame: not an enhanced frame, and its log time is not within "
-                "7 days before its current time",
-            )
+            out.unknown("frame (not enhanced; its log time is not within 7 days before NOW)", 0)
 
 
 def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:

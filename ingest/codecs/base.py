@@ -1,9 +1,21 @@
 """The codec contract: pure functions from (fPort, payload bytes, receive time) to readings.
 
 A codec module declares one ``CODEC = Codec(...)``. Its ``decode`` writes into an ``Emitter`` —
-never raising for bad input: a short frame, an unknown fPort or frame type, and a value outside
-the quantity's physical range each become a coded error, and what could be decoded is kept. Its
-``encode`` is the inverse for the simulator: from a mapping of field keys (``quantity`` or
+never raising for bad input — and follows one rule for every model (decision record 005):
+
+- fPort: checked only where the vendor's format depends on it (Dragino, Netvox, Nwave, Bosch,
+  Axioma, Quandify); a format that does not (Milesight, Elsys, Adeunis, Decentlab, Cayenne LPP)
+  accepts any application fPort (``ANY_PORT``, 1-223), since vendors make the port configurable.
+- Length: every frame variant the vendor documents decodes, shorter ones included; a frame
+  shorter than its variant is ``truncated``, with whatever came before the cut kept.
+- Documented channels: decoded into readings, or — when the vocabulary has no quantity for them
+  or their unit is ambiguous — kept, value and all, in a warning (``Emitter.keep``). Nothing the
+  vendor documents is dropped without a word.
+- Unknown channels: decoding ends there (nothing after can be located), the readings before are
+  kept and a ``bad_payload`` error names the byte and the channel (``Emitter.unknown``), so the
+  pipeline stores the good readings and dead-letters the frame with that reason.
+
+Its ``encode`` is the inverse for the simulator: from a mapping of field keys (``quantity`` or
 ``quantity:channel``) to the values at time ``at``, the fPort and bytes a device would send then.
 Codecs whose frames carry history accept extra keys ``<key>@-<N>h`` (the value N hours before
 ``at``) and document them.
@@ -13,10 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from core.reading import Reading, ReadingError
+
+# The application fPorts (LoRaWAN: 0 carries MAC commands, 224 is the test port, 225-255 are
+# reserved): what a codec accepts when the vendor's format does not depend on the port.
+ANY_PORT: tuple[int, ...] = tuple(range(1, 224))
+KEPT = "kept, not stored"  # how a warning of ``Emitter.keep`` begins
 
 
 class CodecErrorCode(StrEnum):
@@ -54,6 +71,7 @@ class Emitter:
         # Registry parameters a frame cannot carry (e.g. a history period set by downlink).
         self.params: Mapping[str, float] = params or {}
         self.result = Decoded()
+        self._kept: list[str] = []  # documented values without a quantity, see ``keep``
 
     def add(
         self, quantity: str, value: float, channel: str | None = None, at: datetime | None = None
@@ -71,6 +89,33 @@ class Emitter:
 
     def warn(self, message: str) -> None:
         self.result.warnings.append(message)
+
+    def keep(self, channel: str, value: object, note: str = "") -> None:
+        """A documented value with no quantity in the vocabulary, or an ambiguous unit: never
+        dropped silently. A frame's kept values share one warning, ``kept, not stored: …``,
+        naming each channel with its value (and ``note``: unit, meaning), in frame order."""
+        self._kept.append(f"{channel} {value}" + (f" ({note})" if note else ""))
+        text = f"{KEPT}: " + "; ".join(self._kept)
+        if len(self._kept) == 1:
+            self.result.warnings.append(text)
+        else:
+            index = next(i for i, w in enumerate(self.result.warnings) if w.startswith(KEPT))
+            self.result.warnings[index] = text
+
+    def unknown(self, what: str, position: int) -> None:
+        """An undocumented channel or frame type at byte ``position``: decoding ends there."""
+        kept = len(self.result.readings)
+        self.fail(
+            CodecErrorCode.BAD_PAYLOAD,
+            f"unknown {what} at byte {position}: decoding stopped, {kept} reading(s) before kept",
+        )
+
+    def any_port(self, f_port: int) -> bool:
+        """True for an application fPort (1-223); else a ``wrong_fport`` error."""
+        if f_port in ANY_PORT:
+            return True
+        self.fail(CodecErrorCode.WRONG_FPORT, f"fPort {f_port} is not an application port (1-223)")
+        return False
 
     def fail(self, code: CodecErrorCode, message: str) -> None:
         self.result.errors.append(CodecError(code, message))
@@ -108,11 +153,16 @@ class Codec:
     """A device model's payload format, named like the public LoRaWAN device repository."""
 
     id: str  # "vendor/model", e.g. "dragino/lht65"
-    ports: tuple[int, ...]  # the fPorts the device sends data on
+    ports: tuple[int, ...]  # the fPorts decode accepts (``ANY_PORT`` when the format ignores it)
     decode: Decoder
     encode: Encoder
     fields: tuple[Field, ...]  # what encode accepts; the round-trip property draws from these
     summary: str = ""
+
+
+def stamp(at: datetime) -> str:
+    """A reading time as kept-value warnings name it: ``2026-01-15T08:00:00Z``."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def split_key(key: str) -> tuple[str, str | None]:

@@ -12,14 +12,15 @@ port  message              bytes
                            of byte 1 and byte 0, little-endian), 12-14 firmware
                            major.minor.patch, 15 reset cause (1 watchdog, 2 power on,
                            3 system request, 4 other), 16: bit 0 occupied   → ``occupied``
-4     device information   no reading
-5     device usage         no reading
-6     debug                timestamp, debug code, sequence number: no reading
+4     device information   no reading, kept as hex
+5     device usage         no reading, kept as hex
+6     debug                timestamp, debug code, sequence number: no reading, kept as hex
 ===== ==================== ==============================================================
 
 The heartbeat's temperature byte is optional (Bosch's decoder reads it only when the frame has
 two bytes). The startup message carries the current parking state, so it is emitted; its debug
-codes and reset cause are diagnostics with no quantity.
+codes, firmware and reset cause are diagnostics with no quantity, kept (in the frame's
+kept-values warning). The fPort names the message, so it is checked.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ STATUS, HEARTBEAT, STARTUP, INFORMATION, USAGE, DEBUG = 1, 2, 3, 4, 5, 6
 PORTS = (STATUS, HEARTBEAT, STARTUP, INFORMATION, USAGE, DEBUG)
 STARTUP_SIZE = 17
 STARTUP_STATE = 16
+MESSAGES = {INFORMATION: "device information", USAGE: "device usage", DEBUG: "debug"}
 
 
 def decode(f_port: int, payload: bytes, out: Emitter) -> None:
@@ -48,8 +50,13 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
             out.add("temperature_c", struct.unpack_from(">b", payload, 1)[0])
     elif f_port == STARTUP:
         if out.need(payload, STARTUP_SIZE, "startup"):
+            out.keep("debug_codes", payload[:12].hex())
+            out.keep("firmware", ".".join(map(str, payload[12:15])))
+            out.keep("reset_cause", payload[15])
             out.add("occupied", payload[STARTUP_STATE] & 1)
-    elif f_port not in (INFORMATION, USAGE, DEBUG):
+    elif f_port in (INFORMATION, USAGE, DEBUG):
+        out.keep(MESSAGES[f_port], payload.hex() or "-")
+    else:
         out.wrong_port(f_port, PORTS)
 
 

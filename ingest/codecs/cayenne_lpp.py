@@ -1,4 +1,4 @@
-"""Cayenne LPP (myDevices Low Power Payload): a generic format any device may send, any fPort but 0.
+"""Cayenne LPP (myDevices Low Power Payload): a generic format any device may send, any fPort.
 
 Sources: the myDevices Cayenne documentation, "Cayenne Low Power Payload" (payload structure,
 data-type table, examples), and the extended type table of the TTN-maintained Arduino library
@@ -24,14 +24,16 @@ type  name                 bytes resolution                stored as
 0x83  energy               4     0.001 kWh, unsigned       ``energy_kwh``
 ===== ==================== ===== ========================= ==============================
 
-Types with no quantity in the vocabulary are skipped with a warning, their bytes stepped over:
+Types with no quantity in the vocabulary are kept — channel, type and raw value in the frame's
+kept-values warning — and their bytes stepped over:
 0x00 digital input (1), 0x01 digital output (1), 0x02 analog input (2, 0.01 signed), 0x03 analog
 output (2), 0x64 generic sensor (4), 0x66 presence (1), 0x71 accelerometer (6), 0x76 frequency
 (4), 0x78 percentage (1), 0x79 altitude (2), 0x84 direction (2), 0x85 unix time (4), 0x86
 gyrometer (6), 0x87 colour (3), 0x88 GPS (9: lat, lon 0.0001°, alt 0.01 m, signed 24-bit), 0x8E
-switch (1). A voltage is skipped the same way unless the registry names its channel as the
+switch (1). A voltage is kept the same way (in V) unless the registry names its channel as the
 battery: a generic voltage may be anything. An unknown type has an unknown size, so the rest of
-the payload cannot be read: ``bad_payload``, keeping the items before it.
+the payload cannot be read: ``bad_payload`` naming its byte, keeping the items before it. Any
+application fPort (1-223) is accepted: LPP does not depend on the port.
 
 ``encode`` (fPort 1) writes one item per value key ``quantity:channel`` of the stored types
 (``battery_v`` is decoded only: its LPP channel is a registry setting).
@@ -43,9 +45,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field, split_key
+from ingest.codecs.base import ANY_PORT, Codec, Emitter, Field, split_key
 
-PORT = 1  # what encode uses; decode accepts any fPort but 0
+PORT = 1  # what encode uses; decode accepts any application fPort
 VOLTAGE = 0x74
 
 
@@ -53,7 +55,7 @@ VOLTAGE = 0x74
 class LppType:
     name: str
     size: int
-    quantity: str | None = None  # None: no quantity, skipped with a warning
+    quantity: str | None = None  # None: no quantity, kept in a warning
     divisor: int = 1
     signed: bool = False
 
@@ -92,7 +94,8 @@ BY_QUANTITY = {t.quantity: (code, t) for code, t in TYPES.items() if t.quantity 
 def _item(channel: int, code: int, data: bytes, out: Emitter) -> None:
     kind = TYPES[code]
     if kind.quantity is None:
-        out.warn(f"channel {channel}: {kind.name} has no quantity, skipped")
+        value = data.hex() if kind.size > 4 else int.from_bytes(data, "big", signed=kind.signed)
+        out.keep(f"channel {channel} {kind.name}", value, "raw")
         return
     raw = int.from_bytes(data, "big", signed=kind.signed)
     if code != VOLTAGE:
@@ -100,14 +103,11 @@ def _item(channel: int, code: int, data: bytes, out: Emitter) -> None:
     elif out.params.get("battery_channel") == channel:
         out.add(kind.quantity, raw / kind.divisor)
     else:
-        out.warn(f"channel {channel}: voltage not known to be the battery, skipped")
+        out.keep(f"channel {channel} voltage", raw / kind.divisor, "V, not known to be the battery")
 
 
 def decode(f_port: int, payload: bytes, out: Emitter) -> None:
-    if f_port == 0:
-        out.fail(CodecErrorCode.WRONG_FPORT, "fPort 0 carries MAC commands, not Cayenne LPP")
-        return
-    if not out.need(payload, 2, "LPP item"):
+    if not out.any_port(f_port) or not out.need(payload, 2, "LPP item"):
         return
     i = 0
     while i < len(payload):
@@ -116,7 +116,7 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
         channel, code = payload[i], payload[i + 1]
         kind = TYPES.get(code)
         if kind is None:
-            out.fail(CodecErrorCode.BAD_PAYLOAD, f"unknown LPP type {code:#04x} at byte {i + 1}")
+            out.unknown(f"LPP type {code:#04x} on channel {channel}", i + 1)
             return
         start = i + 2
         if not out.need(payload[start:], kind.size, f"channel {channel} {kind.name}"):
@@ -139,7 +139,7 @@ def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
 
 CODEC = Codec(
     id="cayenne/lpp",
-    ports=tuple(range(1, 224)),
+    ports=ANY_PORT,
     decode=decode,
     encode=encode,
     fields=(

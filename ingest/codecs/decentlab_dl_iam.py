@@ -1,4 +1,4 @@
-"""Decentlab DL-IAM: indoor ambiance monitor (CO2, TVOC, motion), Decentlab format (fPort 1).
+"""Decentlab DL-IAM: indoor ambiance monitor (CO2, TVOC, motion), Decentlab format (any fPort).
 
 Big-endian throughout (Decentlab decoders ``DL-IAM/DL-IAM.py``/``.js`` of
 ``decentlab/decentlab-decoders``, same in the TTN device repository ``vendor/decentlab/dl-iam.js``):
@@ -7,7 +7,7 @@ Big-endian throughout (Decentlab decoders ``DL-IAM/DL-IAM.py``/``.js`` of
 bytes  meaning
 ====== ==============================================================================
 0      protocol version, must be 2
-1-2    device id, u16 (not stored)
+1-2    device id, u16 (kept)
 3-4    flags, u16: bit i set = sensor group i follows, groups in bit order
 5-     the selected groups, each a run of u16 words x[0], x[1], …
 ====== ==============================================================================
@@ -23,15 +23,17 @@ group  words  conversion
               illuminance = max(x0 − 1.64 · x1, 0.59 · x0 − 0.86 · x1, 0) · 1.5504 lx
                                                                              → ``illuminance_lux``
 4      3      CO2 = x0 − 32768 ppm                                           → ``co2_ppm``
-              x1 CO2 sensor status (0 = ok; otherwise a warning), x2 raw IR reading (skipped)
+              x1 CO2 sensor status (0 = ok; otherwise a warning), x2 raw IR reading (kept)
 5      1      activity counter = x0, PIR detections in the measurement interval → ``motion_count``
 6      1      total VOC = x0 ppb                                             → ``tvoc_ppb``
 ====== ====== ===================================================================================
 
-The raw light counts and the raw IR reading have no quantity and are not stored. A version
-other than 2 is ``bad_payload``; flag bits above group 6 name groups this codec does not know
-(their words are ignored, with a warning). A frame shorter than its flags announce is
-``truncated``; the groups before the cut are kept.
+The device id, the raw light counts and the raw IR reading have no quantity: they are kept in
+the frame's kept-values warning. A version other than 2 is ``bad_payload``; flag bits above
+group 6 name groups the DL-IAM does not document: the known groups (which come first) are kept
+and the frame is ``bad_payload`` naming the unknown bits. A frame shorter than its flags announce
+is ``truncated``; the groups before the cut are kept. The vendor's decoders ignore the fPort
+(the examples use 1): any application fPort is accepted.
 """
 
 from __future__ import annotations
@@ -40,9 +42,9 @@ import struct
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
+from ingest.codecs.base import ANY_PORT, Codec, CodecErrorCode, Emitter, Field
 
-PORT = 1
+PORT = 1  # the vendor examples' port, what encode uses
 PROTOCOL_VERSION = 2
 HEADER = 5
 CO2_OFFSET = 32768
@@ -69,10 +71,12 @@ def _pressure(x: tuple[int, ...], out: Emitter) -> None:
 def _light(x: tuple[int, ...], out: Emitter) -> None:
     lux = max(max(1.0 * x[0] - 1.64 * x[1], 0.59 * x[0] - 0.86 * x[1]), 0) * LUX_FACTOR
     out.add("illuminance_lux", lux)
+    out.keep("light", f"{x[0]}/{x[1]}", "raw visible+infrared/infrared counts")
 
 
 def _co2(x: tuple[int, ...], out: Emitter) -> None:
     out.add("co2_ppm", x[0] - CO2_OFFSET)
+    out.keep("co2_raw_ir", x[2], "raw IR reading")
     if x[1]:
         out.warn(f"CO2 sensor status {x[1]:#06x} (not 0)")
 
@@ -99,15 +103,13 @@ ALL_GROUPS = (1 << len(GROUPS)) - 1
 
 
 def decode(f_port: int, payload: bytes, out: Emitter) -> None:
-    if f_port != PORT:
-        out.wrong_port(f_port, (PORT,))
+    if not out.any_port(f_port) or not out.need(payload, HEADER, "DL-IAM header"):
         return
-    if not out.need(payload, HEADER, "DL-IAM header"):
-        return
-    version, _device_id, flags = struct.unpack_from(">BHH", payload)
+    version, device_id, flags = struct.unpack_from(">BHH", payload)
     if version != PROTOCOL_VERSION:
         out.fail(CodecErrorCode.BAD_PAYLOAD, f"protocol version {version}, expected 2")
         return
+    out.keep("device_id", device_id)
     pos = HEADER
     for bit, (words, convert) in enumerate(GROUPS):
         if not flags >> bit & 1:
@@ -117,7 +119,7 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
         convert(struct.unpack_from(f">{words}H", payload, pos), out)
         pos += 2 * words
     if flags & ~ALL_GROUPS:
-        out.warn(f"flags {flags:#06x} name sensor groups beyond 6; their words are ignored")
+        out.unknown(f"sensor groups (flags {flags & ~ALL_GROUPS:#06x})", pos)
 
 
 def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
@@ -139,7 +141,7 @@ def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
 
 CODEC = Codec(
     id="decentlab/dl-iam",
-    ports=(PORT,),
+    ports=ANY_PORT,
     decode=decode,
     encode=encode,
     fields=(

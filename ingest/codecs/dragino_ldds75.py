@@ -13,7 +13,8 @@ bytes  field meaning
 0-1    BAT   bits 13-0 battery in mV → ``battery_v``
 2-3    DIST  distance, u16, mm → ``distance_mm``. 0 = no ultrasonic sensor; 1-279 (the vendor
              decoders flag 20 as "Invalid Reading") = below the 280 mm blind zone: warning only
-4      INT   1 = uplink triggered by the interrupt pin, 0 = periodic: no quantity, skipped
+4      INT   1 = uplink triggered by the interrupt pin, 0 = periodic: no quantity, kept (in the
+             frame's kept-values warning)
 5-6    TEMP  DS18B20 probe, s16, 0.1 °C → ``temperature_c`` channel "ext"; 0x0000 = no probe fitted
              (so an exact 0.0 °C probe reading is not stored)
 7      SENS  1 = ultrasonic sensor detected; 0 → warning and no distance reading
@@ -64,6 +65,7 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
     if len(payload) == LEGACY_NO_SENSOR_SIZE:
         out.warn("4-byte frame: no ultrasonic sensor connected")
         return
+    out.keep("interrupt_flag", payload[4])
     if len(payload) == LEGACY_SIZE:
         _distance(distance, out)
         return

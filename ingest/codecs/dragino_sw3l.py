@@ -27,8 +27,10 @@ the raw count goes to ``pulse_count`` (warning), in MOD 1 nothing is stored (war
 
 Datalog (fPort 3): N records of 11 bytes: FLAG (as above), MOD (byte 1, unlabelled in the vendor
 decoder, read as MOD), reserved, PULSE (bytes 3-6), TIME (7-10); emitted in frame order.
-Device status (fPort 5), 7 bytes: model 0x11, firmware (2), band, sub-band, battery mV u16
-(bytes 5-6) → ``battery_v``. Configuration (fPort 4): no readings.
+Device status (fPort 5), 7 bytes: model 0x11, firmware (2), band, sub-band (kept), battery mV u16
+(bytes 5-6) → ``battery_v``. Configuration (fPort 4), 7 bytes: TDC u24 s (bytes 0-2), stop timer
+(byte 4, min), alarm timer u16 (bytes 5-6, min): no readings, kept. "kept" = in the frame's
+kept-values warning. The fPort tells the frame types apart, so it is checked.
 A time before 2015 means the clock was never set: the frame's readings go to the receive time
 (fPort 2) or the record is skipped (datalog), with a warning.
 """
@@ -45,7 +47,7 @@ PORT_FLOW, PORT_DATALOG, PORT_CONFIG, PORT_STATUS = 2, 3, 4, 5
 PORTS = (PORT_FLOW, PORT_DATALOG, PORT_CONFIG, PORT_STATUS)
 FLOW = struct.Struct(">BIBBI")  # flag & alarm, pulses, mod, reserved, time
 DATALOG = struct.Struct(">BBBII")  # flag & alarm, mod, reserved, pulses, time
-STATUS_SIZE = 7
+STATUS_SIZE = CONFIG_SIZE = 7
 PULSES_PER_LITRE = {0: 450, 1: 390, 2: 64, 3: 12}
 ENCODE_FLAG = 0  # SW3L-004 (DN15), 450 pulses per litre
 ALARM_BIT = 0x02
@@ -99,7 +101,15 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
                 at = _when(seconds, out)
                 if at is not None:
                     _record(flag_alarm, pulses, mod, at, out)
+    elif f_port == PORT_CONFIG and out.need(payload, CONFIG_SIZE, "configuration frame"):
+        out.keep("tdc", int.from_bytes(payload[:3], "big"), "s")
+        out.keep("stop_timer", payload[4], "min")
+        out.keep("alarm_timer", struct.unpack_from(">H", payload, 5)[0], "min")
     elif f_port == PORT_STATUS and out.need(payload, STATUS_SIZE, "device status frame"):
+        out.keep("model", f"{payload[0]:#04x}")
+        out.keep("firmware", f"{payload[1] & 0x0F}.{payload[2] >> 4}.{payload[2] & 0x0F}")
+        out.keep("band", payload[3])
+        out.keep("sub_band", payload[4])
         out.add("battery_v", struct.unpack_from(">H", payload, 5)[0] / 1000)
 
 

@@ -17,9 +17,14 @@ id      type   bytes  meaning
                       0x16 serial number (8 B), 0xFE reset event (1 B), 0xFF TSL version (2 B)
 ======= ====== ====== ===================================================================
 
-A model's ``ITEMS`` maps each (id, type) it documents to its data length and handler. ``walk``
-stops at the first item it cannot size: on a 0xFF/0xFE channel (``replies``) that is an answer
-to a configuration downlink, a warning; elsewhere ``bad_payload``. What came before is kept.
+A model's ``ITEMS`` maps each (id, type) it documents to its data length and handler; an item
+with no quantity in the vocabulary is ``kept`` (its value in the frame's warning, never dropped
+silently). The port is the device's "application port" (85 from the factory, configurable), so
+any application fPort is accepted. ``walk`` stops at the first item it cannot size: on a
+0xFF/0xFE channel (``replies``) that is an answer to a configuration downlink, a warning;
+elsewhere an unknown item, ``bad_payload`` naming its byte. What came before is kept. An
+all-zero tail after a complete item is padding (the vendor's CT10x example ends with four zero
+bytes; no Milesight channel has id 0x00): a warning, not an error.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import struct
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 
-from ingest.codecs.base import CodecErrorCode, Emitter
+from ingest.codecs.base import Emitter
 
 Handler = Callable[[bytes, Emitter], None]
 Item = tuple[int, Handler]  # data length, handler
@@ -51,8 +56,21 @@ def humidity(data: bytes, out: Emitter) -> None:
     out.add("humidity_pct", data[0] / 2)
 
 
-def skip(data: bytes, out: Emitter) -> None:
-    """A documented item with no quantity in the vocabulary: its bytes are stepped over."""
+def kept(
+    name: str, scale: float = 1, signed: bool = False, note: str = "", hexadecimal: bool = False
+) -> Handler:
+    """A documented item with no quantity in the vocabulary (or an ambiguous unit): its value,
+    little-endian (``/ scale``), goes to the frame's kept-values warning; as hex when asked and
+    for 3 or 5+ bytes (versions, serial numbers)."""
+
+    def handler(data: bytes, out: Emitter) -> None:
+        value: object = data.hex()
+        if len(data) in (1, 2, 4) and not hexadecimal:
+            number = int.from_bytes(data, "little", signed=signed)
+            value = number if scale == 1 else round(number / scale, 6)
+        out.keep(name, value, note)
+
+    return handler
 
 
 # battery, temperature and humidity, as the ambience (AM) and EM300 sensors send them
@@ -62,14 +80,14 @@ AMBIENT: dict[tuple[int, int], Item] = {
     HUMIDITY: (1, humidity),
 }
 DEVICE_INFO: dict[tuple[int, int], Item] = {
-    (0xFF, 0x01): (1, skip),  # protocol version
-    (0xFF, 0x09): (2, skip),  # hardware version
-    (0xFF, 0x0A): (2, skip),  # firmware version
-    (0xFF, 0x0B): (1, skip),  # power on
-    (0xFF, 0x0F): (1, skip),  # LoRaWAN class
-    (0xFF, 0x16): (8, skip),  # serial number
-    (0xFF, 0xFE): (1, skip),  # reset event
-    (0xFF, 0xFF): (2, skip),  # TSL version
+    (0xFF, 0x01): (1, kept("protocol_version")),
+    (0xFF, 0x09): (2, kept("hardware_version", hexadecimal=True)),
+    (0xFF, 0x0A): (2, kept("firmware_version", hexadecimal=True)),
+    (0xFF, 0x0B): (1, kept("power_on")),
+    (0xFF, 0x0F): (1, kept("lorawan_class")),
+    (0xFF, 0x16): (8, kept("serial_number")),
+    (0xFF, 0xFE): (1, kept("reset_event")),
+    (0xFF, 0xFF): (2, kept("tsl_version", hexadecimal=True)),
 }
 
 
@@ -100,16 +118,19 @@ def walk(
     """Decode ``payload`` item by item, in frame order, until it ends or an item cannot be sized."""
     pos = 0
     while pos < len(payload):
+        if pos and not any(payload[pos:]):
+            out.warn(f"{len(payload) - pos} zero byte(s) of padding after byte {pos - 1}")
+            return
         if not out.need(payload[pos:], 2, f"item header at byte {pos}"):
             return
         channel, kind = payload[pos], payload[pos + 1]
         item = items.get((channel, kind))
         if item is None:
-            what = f"channel {channel:#04x} type {kind:#04x} at byte {pos}"
+            what = f"channel {channel:#04x} type {kind:#04x}"
             if channel in replies:
-                out.warn(f"{what}: configuration answer, rest of frame not decoded")
+                out.warn(f"{what} at byte {pos}: configuration answer, rest of frame not decoded")
             else:
-                out.fail(CodecErrorCode.BAD_PAYLOAD, f"unknown {what}")
+                out.unknown(what, pos)
             return
         size, handler = item
         data = payload[pos + 2 : pos + 2 + size]

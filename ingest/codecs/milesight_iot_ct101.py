@@ -10,25 +10,29 @@ channel type  bytes  meaning
 ======= ===== ====== ================================================================
 0x01    0x75  1      battery level, % → ``battery_pct`` (CT10x table; mains-clamped
                      CT101/CT103 do not send it)
-0x03    0x97  4      total current, u32 / 100 Ah — not stored (no ampere-hour quantity)
+0x03    0x97  4      total current, u32 / 100 Ah — kept (no ampere-hour quantity)
 0x04    0x98  2      current, u16 / 100 A → ``current_a``; 0xFFFF = read failed
 0x09    0x67  2      cable temperature, s16 / 10 °C → ``temperature_c``;
                      0xFFFD = over range, 0xFFFF = read failed
 0x84    0x98  7      current alarm: max, min, current (u16 / 100 A), alarm bits (1 threshold,
                      2 threshold release, 4 over range, 8 over range release) → the current
-                     is a reading, the alarm a warning
+                     is a reading, max and min are kept (extremes of an unstated period),
+                     the alarm a warning
 0x89    0x67  3      temperature alarm: s16 / 10 °C and 1 = threshold alarm, 0 = release →
                      reading and warning
 0xFF    …     …      device information (0x01 IPSO version 1 B, 0x09 hardware 2 B, 0x0A
                      firmware 2 B, 0x0B device status 1 B, 0x0F LoRaWAN class 1 B, 0x16
                      serial 8 B, 0xFE reset event 1 B, 0xFF TSL version 2 B) and, with
                      0xFE, downlink responses (0x02 2 B, 0x06 9 B, 0x10 1 B, 0x27 1 B,
-                     0x28 1 B, 0x8E 3 B, 0xF2 2 B): nothing to store
+                     0x28 1 B, 0x8E 3 B, 0xF2 2 B): no measurement, kept
 ======= ===== ====== ================================================================
 
-A sentinel is a warning, not a reading. An unknown channel/type pair cannot be skipped (its size
-is unknown): it is ``bad_payload`` and what came before it is kept. The CT has one clamp, so
-readings have no channel.
+"kept" = no quantity in the vocabulary: the value goes to the frame's kept-values warning. A
+sentinel is a warning, not a reading. An unknown channel/type pair cannot be skipped (its size
+is unknown): it is ``bad_payload`` naming its byte, and what came before it is kept; an all-zero
+tail is padding (the vendor's example ``0498B80B00000000``). The CT has one clamp, so readings
+have no channel. The port is the application port (85 from the factory, configurable): any
+application fPort is accepted.
 
 ``encode`` sends the current and, when given, the cable temperature.
 """
@@ -40,9 +44,9 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ingest.codecs import milesight
-from ingest.codecs.base import Codec, Emitter, Field
+from ingest.codecs.base import ANY_PORT, Codec, Emitter, Field
 
-PORT = 85
+PORT = 85  # the factory application port, what encode uses
 READ_FAILED = 0xFFFF
 OVER_RANGE = 0xFFFD
 
@@ -83,7 +87,10 @@ def _current_item(value: bytes, out: Emitter) -> None:
 
 
 def _current_alarm(value: bytes, out: Emitter) -> None:
-    _current(struct.unpack_from("<H", value, 4)[0], out)
+    highest, lowest, current = struct.unpack_from("<HHH", value)
+    _current(current, out)
+    out.keep("current_max", highest / 100, "A")
+    out.keep("current_min", lowest / 100, "A")
     alarms = [name for bit, name in CURRENT_ALARM_BITS if value[6] & bit]
     out.warn(", ".join(alarms) if alarms else f"current alarm byte {value[6]:#04x}")
 
@@ -97,14 +104,14 @@ def _temperature_alarm(value: bytes, out: Emitter) -> None:
 # (channel, type) → (value size, handler)
 ITEMS: dict[tuple[int, int], milesight.Item] = {
     milesight.BATTERY: (1, milesight.battery),
-    TOTAL_CURRENT: (4, milesight.skip),  # no ampere-hour quantity
+    TOTAL_CURRENT: (4, milesight.kept("total_current", scale=100, note="Ah")),
     CURRENT: (2, _current_item),
     TEMPERATURE: (2, _temperature),
     CURRENT_ALARM: (7, _current_alarm),
     TEMPERATURE_ALARM: (3, _temperature_alarm),
     **milesight.DEVICE_INFO,
     **{
-        (channel, kind): (size, milesight.skip)
+        (channel, kind): (size, milesight.kept(f"reply {channel:02x}{kind:02x}", hexadecimal=True))
         for channel in milesight.REPLY_CHANNELS
         for kind, size in RESPONSE_SIZE.items()
     },
@@ -112,10 +119,7 @@ ITEMS: dict[tuple[int, int], milesight.Item] = {
 
 
 def decode(f_port: int, payload: bytes, out: Emitter) -> None:
-    if f_port != PORT:
-        out.wrong_port(f_port, (PORT,))
-        return
-    if out.need(payload, 2, "channel and type"):
+    if out.any_port(f_port) and out.need(payload, 2, "channel and type"):
         # Every documented reply is sized above: any other one is an unknown item, not skipped.
         milesight.walk(payload, out, ITEMS, replies=())
 
@@ -129,7 +133,7 @@ def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
 
 CODEC = Codec(
     id="milesight-iot/ct101",
-    ports=(PORT,),
+    ports=ANY_PORT,
     decode=decode,
     encode=encode,
     fields=(

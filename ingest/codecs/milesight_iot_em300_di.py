@@ -1,9 +1,11 @@
 """Milesight EM300-DI: pulse counter with temperature and humidity, device-side history (fPort 85).
 
 Sources: Milesight-IoT/SensorDecoders ``EM_Series/EM300_Series/EM300-DI`` (README payload table and
-example, ``EM300-DI_Decoder.js``) and the TTN device repository ``vendor/milesight-iot/em300-di``
-(codec example). The frame is a sequence of channels: channel id (1 byte), channel type (1 byte),
-then a fixed-size value. All integers little-endian.
+example, ``EM300-DI_Decoder.js``), ``EM_Series/EM300_Series/EM300-DI_Hall`` (the Hall-sensor
+variant: water channels and examples) and the TTN device repository
+``vendor/milesight-iot/em300-di`` (codec example). The frame is a sequence of channels: channel id
+(1 byte), channel type (1 byte), then a fixed-size value. All integers little-endian. "kept" = no
+quantity in the vocabulary or an ambiguous unit: the value goes to the frame's kept-values warning.
 
 ========== ===== =============================================================================
 id / type  bytes meaning
@@ -11,37 +13,45 @@ id / type  bytes meaning
 01 75      1     battery, u8, % → ``battery_pct``
 03 67      2     temperature, s16, 0.1 °C → ``temperature_c``
 04 68      1     relative humidity, u8, 0.5 % → ``humidity_pct``
-05 00      1     digital input level (GPIO mode): no quantity, skipped
+05 00      1     digital input level (GPIO mode): kept
 05 C8      4     pulse counter, u32 → ``pulse_count``
 05 E1      8     water_conv u16 (0.1) + pulse_conv u16 (0.1) + water f32 (firmware ≥ 1.3, pulse
                  conversion on; the README lists this channel as 06 E1, both are accepted):
-                 water = counter × water_conv / pulse_conv in a unit configured on the device, so
-                 ``pulse_count`` = round(water × pulse_conv / water_conv) (f32: exact below 2**24)
-85 00      2     digital input level + GPIO alarm (1 alarm, 0 released) → warning when raised
+                 water = counter × water_conv / pulse_conv in a unit configured on the device
+                 (ambiguous: kept), and ``pulse_count`` = water × pulse_conv / water_conv when
+                 that is a whole number (within 0.01; the vendor's Hall examples are not, so
+                 their water value is only kept)
+85 00      2     digital input level (kept) + GPIO alarm (1 alarm, 0 released) → warning when raised
 85 E1      9     as 05 E1 + water alarm u8 (1/2 outage timeout alarm/release, 3/4 flow timeout
-                 alarm/release) → ``pulse_count`` and a warning (README: 86 E1, both accepted)
+                 alarm/release) → as 05 E1 and a warning (README: 86 E1, both accepted)
 20 CE      13    history: time u32 (Unix s), temperature s16 (0.1 °C), humidity u8 (0.5 %),
                  input type u8 (1 digital, 2 pulse), level u8, pulse counter u32 → readings at time
+                 (in digital mode the level is kept)
 21 CE      18    history v2: time u32, temperature s16, humidity u8, alarm u8, input type u8,
-                 level u8, water_conv u16, pulse_conv u16, water f32 → readings at time
-FF xx      –     device information (versions, serial number, class, reset, status): skipped
+                 level u8, water_conv u16, pulse_conv u16, water f32 → readings at time, the
+                 water as 05 E1. The Hall variant has no temperature/humidity sensor and sends
+                 0 and 0 there (the vendor's example shows neither): a record with both exactly 0
+                 (0 % RH never occurs indoors) emits no temperature or humidity
+FF xx      –     device information (versions, serial number, class, reset, status): kept
 ========== ===== =============================================================================
 
 Other FE/FF channels are replies to configuration downlinks: parsing stops there with a warning.
 History records are emitted in frame order, each at its own timestamp. Any other channel is an
-unknown frame type (bad_payload); what preceded it is kept.
+unknown channel (bad_payload naming its byte); what preceded it is kept. The port is the
+device's application port (85 from the factory, configurable): any application fPort is accepted.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ingest.codecs import milesight
-from ingest.codecs.base import Codec, Emitter, Field
+from ingest.codecs.base import ANY_PORT, Codec, Emitter, Field, stamp
 
-PORT = 85
+PORT = 85  # the factory application port, what encode uses
+WHOLE = 0.01  # a counter this close to an integer is one (f32 water)
 WATER = struct.Struct("<HHf")  # water_conv, pulse_conv, water
 HISTORY = struct.Struct("<IhBBBI")  # time, temperature, humidity, input type, level, pulses
 HISTORY_V2 = struct.Struct("<IhBBBBHHf")  # time, temp, hum, alarm, type, level, conversion
@@ -57,11 +67,17 @@ WATER_ALARMS = {
 
 
 def _pulses(water_conv: int, pulse_conv: int, water: float, at: datetime, out: Emitter) -> None:
-    """Invert the device's conversion (water = counter × water_conv / pulse_conv)."""
+    """Keep the water value (unit set on the device) and invert the device's conversion
+    (water = counter × water_conv / pulse_conv) when it gives a whole counter."""
+    when = "" if at == out.received_at else f"{stamp(at)} "
+    conversion = f"unit set on the device, conversion {water_conv / 10:g}/{pulse_conv / 10:g}"
+    out.keep(f"{when}water", round(water, 3), conversion)
     if water_conv == 0:
         out.warn("pulse conversion with water_conv = 0: counter not recoverable")
         return
-    out.add("pulse_count", round(water * pulse_conv / water_conv), at=at)
+    counter = water * pulse_conv / water_conv
+    if abs(counter - round(counter)) <= WHOLE:
+        out.add("pulse_count", round(counter), at=at)
 
 
 def _counter(data: bytes, out: Emitter) -> None:
@@ -77,22 +93,30 @@ def _water(data: bytes, out: Emitter) -> None:
 
 
 def _gpio_alarm(data: bytes, out: Emitter) -> None:
+    out.keep("gpio", data[0], "input level")
     if data[1] == 1:
         out.warn(f"GPIO alarm (input level {data[0]})")
 
 
 def _history(data: bytes, out: Emitter) -> None:
-    when, temperature, humidity, mode, _, pulses = HISTORY.unpack(data)
+    when, temperature, humidity, mode, level, pulses = HISTORY.unpack(data)
     at = milesight.history(when, temperature, humidity, out)
     if mode == PULSE_MODE:
         out.add("pulse_count", pulses, at=at)
+    else:
+        out.keep(f"{stamp(at)} gpio", level, "input level")
 
 
 def _history_v2(data: bytes, out: Emitter) -> None:
-    when, temperature, humidity, alarm, mode, _, w_conv, p_conv, water = HISTORY_V2.unpack(data)
-    at = milesight.history(when, temperature, humidity, out)
+    when, temperature, humidity, alarm, mode, level, w_conv, p_conv, water = HISTORY_V2.unpack(data)
+    if temperature == 0 and humidity == 0:  # Hall variant: no temperature/humidity sensor
+        at = datetime.fromtimestamp(when, UTC)
+    else:
+        at = milesight.history(when, temperature, humidity, out)
     if mode == PULSE_MODE:
         _pulses(w_conv, p_conv, water, at, out)
+    else:
+        out.keep(f"{stamp(at)} gpio", level, "input level")
     if alarm:
         out.warn(f"history {at.isoformat()}: {WATER_ALARMS.get(alarm, f'alarm {alarm}')}")
 
@@ -100,7 +124,7 @@ def _history_v2(data: bytes, out: Emitter) -> None:
 # (channel id, channel type) → (data length, handler)
 ITEMS: dict[tuple[int, int], milesight.Item] = {
     **milesight.AMBIENT,
-    (0x05, 0x00): (1, milesight.skip),  # digital input level
+    (0x05, 0x00): (1, milesight.kept("gpio", note="input level")),
     (0x05, 0xC8): (4, _counter),
     (0x05, 0xE1): (WATER.size, _water),
     (0x06, 0xE1): (WATER.size, _water),
@@ -114,10 +138,8 @@ ITEMS: dict[tuple[int, int], milesight.Item] = {
 
 
 def decode(f_port: int, payload: bytes, out: Emitter) -> None:
-    if f_port != PORT:
-        out.wrong_port(f_port, (PORT,))
-        return
-    milesight.walk(payload, out, ITEMS)
+    if out.any_port(f_port):
+        milesight.walk(payload, out, ITEMS)
 
 
 def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
@@ -128,7 +150,7 @@ def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
 
 CODEC = Codec(
     id="milesight-iot/em300-di",
-    ports=(PORT,),
+    ports=ANY_PORT,
     decode=decode,
     encode=encode,
     fields=(

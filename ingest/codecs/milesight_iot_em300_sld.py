@@ -13,11 +13,14 @@ id / type  bytes meaning
 05 00      1     leakage status, u8: 0 normal, 1 leak → ``leak``; other values → bad_payload
 20 CE      8     history: time u32 (Unix s), temperature s16 (0.1 °C), humidity u8 (0.5 %),
                  leakage status u8 → readings at time, in frame order
-FF xx      –     device information (versions, serial number, class, reset, status): skipped
+FF xx      –     device information (versions, serial number, class, reset, status): kept in
+                 the frame's kept-values warning (no quantity in the vocabulary)
 ========== ===== =============================================================================
 
 Other FE/FF channels are replies to configuration downlinks: parsing stops there with a warning.
-Any other channel is an unknown frame type (bad_payload); what preceded it is kept.
+Any other channel is an unknown channel (bad_payload naming its byte); what preceded it is kept.
+The port is the device's application port (85 from the factory, configurable): any application
+fPort is accepted.
 """
 
 from __future__ import annotations
@@ -27,9 +30,9 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ingest.codecs import milesight
-from ingest.codecs.base import Codec, CodecErrorCode, Emitter, Field
+from ingest.codecs.base import ANY_PORT, Codec, CodecErrorCode, Emitter, Field
 
-PORT = 85
+PORT = 85  # the factory application port, what encode uses
 HISTORY = struct.Struct("<IhBB")  # time, temperature, humidity, leakage status
 LEAK_STATES = (0, 1)
 
@@ -61,10 +64,8 @@ ITEMS: dict[tuple[int, int], milesight.Item] = {
 
 
 def decode(f_port: int, payload: bytes, out: Emitter) -> None:
-    if f_port != PORT:
-        out.wrong_port(f_port, (PORT,))
-        return
-    milesight.walk(payload, out, ITEMS)
+    if out.any_port(f_port):
+        milesight.walk(payload, out, ITEMS)
 
 
 def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
@@ -75,7 +76,7 @@ def encode(values: Mapping[str, float], at: datetime) -> tuple[int, bytes]:
 
 CODEC = Codec(
     id="milesight-iot/em300-sld",
-    ports=(PORT,),
+    ports=ANY_PORT,
     decode=decode,
     encode=encode,
     fields=(

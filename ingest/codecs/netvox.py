@@ -8,14 +8,16 @@ bytes  meaning
 ====== ==========================================================================
 0      version (0x01)
 1      device type (one per model)
-2      report type: 0x00 version packet (software/hardware version, date code: nothing
-       to store); the model defines the others
+2      report type: 0x00 version packet (software version byte 3 ÷ 10, hardware version
+       byte 4, date code bytes 5-8 in BCD: kept); the model defines the others
 3      in data reports, battery: bits 6-0 in 0.1 V → ``battery_v``; bit 7 = low battery
        (a warning)
 4-10   the model's data
 ====== ==========================================================================
 
-A command response (fPort 7) starts with its command id (0x81 and up) and the device type.
+A command response (fPort 7) starts with its command id (0x81 and up) and the device type; its
+bytes are kept as hex. "kept" = in the frame's kept-values warning (no quantity). Reports and
+responses share their first bytes' layout but not their meaning: the fPort is checked.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ def report_type(payload: bytes, out: Emitter, device_type: int, model: str) -> i
             f"device type {payload[1]:#04x} is not {model} ({device_type:#04x})",
         )
         return None
+    if payload[2] == VERSION_REPORT:
+        version = f"software {payload[3] / 10:g}, hardware {payload[4]}, date {payload[5:9].hex()}"
+        out.keep("version report", version)
     return payload[2]
 
 
@@ -56,6 +61,10 @@ def header(device_type: int, report: int, battery_v: float) -> bytes:
 
 
 def command_response(payload: bytes, out: Emitter, responses: Collection[int]) -> None:
-    """Check a command response: nothing to store, an unknown command id is ``bad_payload``."""
-    if out.need(payload, 2, "command response") and payload[0] not in responses:
-        out.fail(CodecErrorCode.BAD_PAYLOAD, f"command {payload[0]:#04x} is not a response")
+    """A command response: nothing to store, kept as hex; an unknown command id is unknown."""
+    if not out.need(payload, 2, "command response"):
+        return
+    if payload[0] not in responses:
+        out.unknown(f"command {payload[0]:#04x} (not a response)", 0)
+    else:
+        out.keep(f"command response {payload[0]:#04x}", payload[2:].hex())

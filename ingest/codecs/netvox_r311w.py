@@ -9,7 +9,7 @@ bytes  field meaning
 0      VER   protocol version (0x01)
 1      DEV   device type, 0x06 = R311W (any other type → bad_payload)
 2      REP   report type: 0x00 startup version report (software/hardware version, date code: no
-             measurement), 0x01 status report
+             measurement, kept), 0x01 status report
 3      BAT   status report: bit 7 low-battery flag (warning), bits 6-0 battery voltage, 0.1 V
              → ``battery_v``
 4      LK1   probe 1: 0x00 no leak, anything else leak → ``leak`` channel "1"
@@ -18,7 +18,7 @@ bytes  field meaning
 ====== ===== ======================================================================================
 
 fPort 7 carries replies to configuration commands (report intervals, battery threshold): no
-readings. Any other report type is an unknown frame type (bad_payload).
+readings, their bytes kept. Any other report type is an unknown frame type (bad_payload).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ PORTS = (PORT_REPORT, PORT_CONFIG)
 DEVICE_R311W = 0x06
 STATUS_REPORT = 0x01
 PROBES = ("1", "2")
+RESPONSES = frozenset({0x81, 0x82})  # configure report, read configure report
 
 
 def decode(f_port: int, payload: bytes, out: Emitter) -> None:
@@ -41,6 +42,7 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
         out.wrong_port(f_port, PORTS)
         return
     if f_port == PORT_CONFIG:
+        netvox.command_response(payload, out, RESPONSES)
         return
     report = netvox.report_type(payload, out, DEVICE_R311W, "R311W")
     if report == STATUS_REPORT:

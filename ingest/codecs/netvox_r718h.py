@@ -9,7 +9,7 @@ bytes  meaning
 ====== ==========================================================================
 0      version (0x01)
 1      device type, 0x1F = R718H
-2      report type: 0x00 version packet (nothing to store), 0x01 data
+2      report type: 0x00 version packet (nothing to store, kept), 0x01 data
 3      battery: bits 6-0 in 0.1 V → ``battery_v``; bit 7 = low battery (warning)
 4-5    pulse count, u16 → ``pulse_count`` (single input, no channel)
 6-10   reserved
@@ -21,7 +21,7 @@ is the pulses since the previous report; in "clear when roll-over" mode it is a 
 count that wraps at 65535. The codec reports the value as sent.
 
 fPort 7 carries command responses (0x81 configure-report status, 0x82 read-configuration,
-0x83/0x84 set/get filter time, 0x85/0x86 set/get clear mode): nothing to store.
+0x83/0x84 set/get filter time, 0x85/0x86 set/get clear mode): nothing to store, kept.
 
 ``encode`` sends a 0x01 data report.
 """

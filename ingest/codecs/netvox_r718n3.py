@@ -11,7 +11,7 @@ battery (a warning).
 ====== ================================================================================
 report bytes 4-10
 ====== ================================================================================
-0x00   version packet: software version, hardware version, date code — nothing to store
+0x00   version packet: software version, hardware version, date code — nothing to store, kept
 0x01   4-5, 6-7, 8-9 current 1, 2, 3 (u16, mA); 10 multiplier 1 (its value)
 0x02   4 multiplier 2, 5 multiplier 3 (their values); 6-10 reserved
 0x03   4-5, 6-7, 8-9 current 1, 2, 3 (u16, mA); 10 multipliers, two bits each (bits 1-0
@@ -27,7 +27,7 @@ multiplier 1, and a 0x02 report announcing another multiplier raises a warning t
 previous currents 2/3 were under-scaled. Report type 0x03 is exact.
 
 fPort 7 carries command responses (0x81 configure-report status, 0x82 read-configuration:
-min/max time, current change): nothing to store.
+min/max time, current change): nothing to store, kept.
 
 ``encode`` sends a 0x03 report, picking per phase the smallest multiplier that fits 16 bits.
 """

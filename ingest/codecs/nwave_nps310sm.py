@@ -10,14 +10,15 @@ port  message           bytes
 3     startup           0-2 firmware major.minor.patch, 3 reset cause (1 watchdog, 2 power
                         on, 3 user request, 4 brownout, 5 other), 4: bit 0 occupied
                                                                               → ``occupied``
-6     debug             vendor diagnostics: no reading
+6     debug             vendor diagnostics: no reading, kept as hex
 ===== ================= =================================================================
 
 Differences from the NPS405 (``nwave_nps405``), per Nwave's NPS310 decoder: the parking status
 carries no previous-state duration, the heartbeat carries no battery voltage or temperature,
 the reset-cause table differs and there is no SDI tag registration (port 10). The other bits of
 byte 0 are not documented for this model and are ignored. The startup message carries the
-current parking state, so it is emitted too.
+current parking state, so it is emitted too; its firmware and reset cause are kept (in the
+frame's kept-values warning). The fPort names the message, so it is checked.
 """
 
 from __future__ import annotations
@@ -39,8 +40,12 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
             out.add("occupied", payload[0] & 1)
     elif f_port == STARTUP:
         if out.need(payload, STARTUP_SIZE, "startup"):
+            out.keep("firmware", ".".join(map(str, payload[:3])))
+            out.keep("reset_cause", payload[3])
             out.add("occupied", payload[4] & 1)
-    elif f_port != DEBUG:
+    elif f_port == DEBUG:
+        out.keep("debug", payload.hex() or "-")
+    else:
         out.wrong_port(f_port, PORTS)
 
 

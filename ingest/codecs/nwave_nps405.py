@@ -14,16 +14,19 @@ port  message                 bytes
                               (later bytes are not documented and are ignored)
 3     startup                 0-2 firmware major.minor.patch, 3 reset cause,
                               4: bit 0 occupied                              → ``occupied``
-6     debug                   vendor diagnostics: no reading
+6     debug                   vendor diagnostics: no reading, kept as hex
 10    SDI tag registration    0: bit 0 set = occupied (bits 7-1 as port 1) → ``occupied = 1``;
                               bit 0 clear: no parking state in the message; then tag data
 ===== ======================= ===========================================================
 
 (1) The previous state's duration (minutes, 0-89 exact, then 5-minute and 1-hour steps, 127 =
 overflow) could date the previous change, but only to within an hour and only for a state the
-previous status message already reported: it is not emitted. (2) Nwave's decoder masks the
-hardware health with 0x7F, which overlaps the occupancy bit; bits 7-1 are read here. The
-startup message carries the current parking state, so it is emitted too.
+previous status message already reported: it is kept (raw code), not emitted. (2) Nwave's
+decoder masks the hardware health with 0x7F, which overlaps the occupancy bit; bits 7-1 are read
+here. The startup message carries the current parking state, so it is emitted too; its firmware
+and reset cause are kept, as are the tag data of a registration. "kept" = in the frame's
+kept-values warning. Later heartbeat bytes are not documented: ignored. The fPort names the
+message, so it is checked.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
     if f_port == STATUS:
         if out.need(payload, 1, "parking status"):
             out.add("occupied", payload[0] & 1)
+            out.keep("previous_state_duration", payload[0] >> 1, "compressed minutes code")
     elif f_port == HEARTBEAT:
         if not out.need(payload, HEARTBEAT_SIZE, "heartbeat"):
             return
@@ -58,11 +62,17 @@ def decode(f_port: int, payload: bytes, out: Emitter) -> None:
         out.add("temperature_c", temp / 2 + TEMPERATURE_OFFSET_C)
     elif f_port == STARTUP:
         if out.need(payload, STARTUP_SIZE, "startup"):
+            out.keep("firmware", ".".join(map(str, payload[:3])))
+            out.keep("reset_cause", payload[3])
             out.add("occupied", payload[4] & 1)
     elif f_port == REGISTRATION:
-        if out.need(payload, 1, "tag registration") and payload[0] & 1:
-            out.add("occupied", 1)
-    elif f_port != DEBUG:
+        if out.need(payload, 1, "tag registration"):
+            if payload[0] & 1:
+                out.add("occupied", 1)
+            out.keep("tag", payload[1:].hex() or "-")
+    elif f_port == DEBUG:
+        out.keep("debug", payload.hex() or "-")
+    else:
         out.wrong_port(f_port, PORTS)
 
 

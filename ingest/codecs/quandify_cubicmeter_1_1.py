@@ -16,7 +16,7 @@ bytes  field  meaning
 10-21  —      not documented
 22     LEAK   leak state: 3 medium, 4 large → ``leak`` 1; 0-2 → ``leak`` 0 (smaller leaks are only
               found by the vendor's cloud analytics); other values → warning, no ``leak``
-23     BATA   battery under load: 1800 + 8·v mV (not stored)
+23     BATA   battery under load: 1800 + 8·v mV (kept: the vendor normalises on BATR)
 24     BATR   recovered battery: 1800 + 8·v mV → ``battery_v`` (the vendor's normalised battery)
 25     WMIN   minimum water temperature since the previous report: v/2 − 20 °C → ``temperature_c``
               channel "water_min"
@@ -27,7 +27,9 @@ bytes  field  meaning
 Response (fPort 6): byte 0 the fPort of the downlink answered, byte 1 status (0 ok, 1 command,
 2 payload, 3 value error → warning), byte 2 type (0 none, 1 status report, 2 hardware report,
 4 settings report), then the report. A status report inside is decoded as above; hardware and
-settings reports are configuration: no readings. An undocumented status or type → bad_payload.
+settings reports are configuration: no readings, kept as hex. An undocumented status or type →
+bad_payload. "kept" = in the frame's kept-values warning. The fPort names the report, so it is
+checked.
 Ping (fPort 0) is empty: no readings.
 """
 
@@ -52,6 +54,7 @@ RESPONSE_HEADER = 3
 RESPONSE_STATUSES = {0: None, 1: "command error", 2: "payload error", 3: "value error"}
 NO_REPORT, STATUS_REPORT, HARDWARE_REPORT, SETTINGS_REPORT = 0, 1, 2, 4
 LITRES_PER_M3 = 1000
+REPORT_NAMES = {HARDWARE_REPORT: "hardware report", SETTINGS_REPORT: "settings report"}
 
 
 def _celsius(raw: int) -> float:
@@ -66,7 +69,7 @@ def _report(report: bytes, out: Emitter) -> None:
         return
     (error,) = struct.unpack_from("<H", report, ERROR_AT)
     (litres,) = struct.unpack_from("<I", report, VOLUME_AT)
-    leak_state, _, recovered, water_min, water_max, ambient = report[LEAK_AT:REPORT_SIZE]
+    leak_state, active, recovered, water_min, water_max, ambient = report[LEAK_AT:REPORT_SIZE]
     if error & NOT_SENSING:
         out.warn("the ultrasonic sensor is not sensing water")
     code = error & ~NOT_SENSING
@@ -80,6 +83,7 @@ def _report(report: bytes, out: Emitter) -> None:
     else:
         out.warn(f"leak state {leak_state} is not documented")
     out.add("battery_v", (BATTERY_BASE_MV + BATTERY_STEP_MV * recovered) / 1000)
+    out.keep("battery_active", (BATTERY_BASE_MV + BATTERY_STEP_MV * active) / 1000, "V under load")
     out.add("temperature_c", _celsius(water_min), channel="water_min")
     out.add("temperature_c", _celsius(water_max), channel="water_max")
     out.add("temperature_c", _celsius(ambient))
@@ -101,6 +105,8 @@ def _response(payload: bytes, out: Emitter) -> None:
         out.warn(f"downlink on fPort {answered} answered with {RESPONSE_STATUSES[status]}")
     if kind == STATUS_REPORT:
         _report(payload[RESPONSE_HEADER:], out)
+    elif kind in REPORT_NAMES:
+        out.keep(REPORT_NAMES[kind], payload[RESPONSE_HEADER:].hex() or "-")
 
 
 def decode(f_port: int, payload: bytes, out: Emitter) -> None:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.codecs import registry
-from ingest.codecs.base import Codec, split_key
+from ingest.codecs.base import ANY_PORT, Codec, CodecErrorCode, Emitter, split_key
 
 EXAMPLES = Path(registry.__file__).parent / "examples"
 DEVICE = "0011223344556677"
@@ -64,6 +64,56 @@ def test_every_codec_has_examples_including_bad_frames(codec_id: str) -> None:
     assert any(e.get("readings") for e in examples), "no example decodes to readings"
     codes = {code for e in examples for code in e.get("errors", [])}
     assert {"wrong_fport", "truncated"} <= codes, f"bad-frame examples missing: {codes}"
+
+
+def test_kept_values_share_one_warning_naming_each_channel() -> None:
+    out = Emitter(DEVICE, RECEIVED)
+    out.keep("pir", 1, "0 idle, 1 trigger")
+    out.warn("low battery")
+    out.keep("tvoc", 0.37, "IAQ index")
+    assert out.result.warnings == [
+        "kept, not stored: pir 1 (0 idle, 1 trigger); tvoc 0.37 (IAQ index)",
+        "low battery",
+    ]
+
+
+def test_an_unknown_channel_names_its_byte_and_the_readings_kept() -> None:
+    out = Emitter(DEVICE, RECEIVED)
+    out.add("co2_ppm", 800)
+    out.unknown("channel 0x0f type 0x7d", 4)
+    (error,) = out.result.errors
+    assert error.code is CodecErrorCode.BAD_PAYLOAD
+    assert error.message == (
+        "unknown channel 0x0f type 0x7d at byte 4: decoding stopped, 1 reading(s) before kept"
+    )
+    assert [r.quantity for r in out.result.readings] == ["co2_ppm"]
+
+
+@pytest.mark.parametrize(("f_port", "accepted"), [(0, False), (1, True), (223, True), (224, False)])
+def test_any_port_means_the_application_ports(f_port: int, accepted: bool) -> None:
+    out = Emitter(DEVICE, RECEIVED)
+    assert out.any_port(f_port) is accepted
+    assert [e.code for e in out.result.errors] == ([] if accepted else [CodecErrorCode.WRONG_FPORT])
+
+
+PORT_FREE = sorted(c.id for c in registry.CODECS.values() if c.ports == ANY_PORT)
+
+
+def test_the_formats_that_ignore_the_port_are_the_documented_ones() -> None:
+    vendors = {codec_id.split("/")[0] for codec_id in PORT_FREE}
+    assert vendors == {"adeunis", "cayenne", "decentlab", "elsys", "milesight-iot"}
+
+
+@pytest.mark.parametrize("codec_id", PORT_FREE)
+def test_a_codec_that_ignores_the_port_decodes_every_application_port_alike(codec_id: str) -> None:
+    """Vendors make the port configurable where their format does not depend on it: such a codec
+    declares ``ANY_PORT`` and decodes its encoder's frame the same on any application port."""
+    codec = registry.codec(codec_id)
+    values = {f.key: f.minimum for f in codec.fields}
+    f_port, payload = codec.encode(values, RECEIVED)
+    expected = registry.decode(codec_id, f_port, payload, RECEIVED, DEVICE)
+    for other in (1, 2, 85, 100, 223):
+        assert registry.decode(codec_id, other, payload, RECEIVED, DEVICE) == expected, other
 
 
 def _values(codec: Codec) -> st.SearchStrategy[dict[str, float]]:

@@ -45,6 +45,7 @@ from core.state.registry_io import import_registry
 from core.state.store import StateStore
 from core.stores.influx import InfluxStore
 from core.timeseries import Selection
+from ingest.codecs.registry import codec
 from ingest.consumer import SESSION_EXPIRY_S, Consumer, topic_filters
 from ingest.directory import DeviceDirectory
 from ingest.metrics import IngestMetrics
@@ -65,6 +66,7 @@ DATABASE = "vigie"
 DEVICES = 1000
 FLEET = [f"a84041fa{i:08x}" for i in range(DEVICES)]
 LHT65 = bytes.fromhex("cbf60b0d0376010add7fff")  # 3.062 V, 28.29 °C, 88.6 %, probe 27.81 °C
+LHT65_PORTS = codec("dragino/lht65").ports  # data 2, datalog 3, status 5: not a wrong fPort
 # What one uplink stores: (quantity, channel) → InfluxDB measurement.
 SERIES = {
     ("humidity_pct", ""): "climate",
@@ -675,7 +677,7 @@ NOT_INT = st.one_of(
 FAULTS = st.one_of(
     st.tuples(st.just("truncated_json"), st.floats(0.0, 1.0, exclude_max=True)),
     st.tuples(st.just("random_bytes"), st.binary(min_size=1, max_size=120)),
-    st.tuples(st.just("wrong_fport"), st.integers(1, 255).filter(lambda p: p != 2)),
+    st.tuples(st.just("wrong_fport"), st.integers(1, 255).filter(lambda p: p not in LHT65_PORTS)),
     st.tuples(st.just("truncated_payload"), st.integers(1, len(LHT65) - 1)),
     st.tuples(st.just("unknown_device"), st.integers(0, 2**32 - 1)),
     st.tuples(
