@@ -14,10 +14,10 @@ from typing import Any
 from core.config import IngestSettings
 from ingest import envelopes
 from ingest.codecs import registry as codecs
+from ingest.decoding import decode_uplink, status_readings
 from ingest.directory import DeviceDirectory, DeviceInfo
 from ingest.envelopes.chirpstack import chirpstack_topic_for
 from ingest.events import EnvelopeError, Ignored, Join, NsLog, Status, Uplink
-from ingest.pipeline import decode_uplink, status_readings
 
 
 def guess_topic(payload: bytes) -> str:
@@ -120,7 +120,9 @@ def inspect(
         readings, problems = status_readings(event)
     else:
         report["codec"] = info.codec_id
-        readings, problems = decode_uplink(event, info, settings)
+        decoding = decode_uplink(event, info, settings)
+        readings, problems = decoding.readings, decoding.problems
+        report["warnings"] = decoding.warnings
     report["readings"] = [
         {"quantity": r.quantity, "value": r.value, "channel": r.channel, "time": _rfc3339(r.time)}
         for r in readings

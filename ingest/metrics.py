@@ -38,6 +38,12 @@ class IngestMetrics:
             ["reason"],
             registry=registry,
         )
+        self.codec_warnings = Counter(
+            "vigie_ingest_codec_warnings_total",
+            "Documented values a codec kept aside (no quantity to store them under), by codec",
+            ["codec"],
+            registry=registry,
+        )
         self.spool_depth = Gauge(
             "vigie_ingest_spool_readings", "Readings waiting in the outage spool", registry=registry
         )

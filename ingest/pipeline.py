@@ -22,29 +22,17 @@ from sqlalchemy import update
 
 from core.clock import Clock
 from core.config import IngestSettings
-from core.reading import Reading, ReadingError
+from core.reading import Reading
 from core.state.dead_letter_store import DeadLetterStore, Letter
 from core.state.models import Device
 from core.state.store import StateStore
 from core.timeseries import Rejected, StoreUnavailable, TimeSeriesStore
 from ingest import envelopes
-from ingest.codecs import registry as codecs
-from ingest.codecs.base import CodecErrorCode
+from ingest.decoding import decode_uplink, status_readings
 from ingest.dedup import RecentFrames
-from ingest.derive import derived
-from ingest.directory import DeviceDirectory, DeviceInfo
-from ingest.events import (
-    STATUS_CHANNEL,
-    EnvelopeError,
-    Event,
-    Ignored,
-    Join,
-    NsLog,
-    Status,
-    Uplink,
-)
+from ingest.directory import DeviceDirectory
+from ingest.events import EnvelopeError, Event, Ignored, Join, NsLog, Status
 from ingest.metrics import IngestMetrics
-from ingest.objects import from_object
 from ingest.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -99,103 +87,6 @@ def parse(m: Message) -> Event:
     return event
 
 
-def readings_of(
-    pairs: Sequence[tuple[str, float | None]],
-    time: datetime,
-    device: str,
-    channel: str | None = None,
-) -> tuple[list[Reading], list[tuple[str, str]]]:
-    """Readings of the (quantity, value) pairs an envelope carried; out of range: a problem."""
-    readings: list[Reading] = []
-    problems: list[tuple[str, str]] = []
-    for quantity, value in pairs:
-        if value is None:
-            continue
-        try:
-            readings.append(Reading(time, device, quantity, value, channel))
-        except ReadingError as exc:
-            problems.append(("out_of_range", f"{quantity}: {exc}"))
-    return readings, problems
-
-
-def status_readings(status: Status) -> tuple[list[Reading], list[tuple[str, str]]]:
-    """A DevStatusAns as readings. They share their uplink's time, and a payload's own battery
-    level at that time is another measure (the device's, not the MAC layer's 0-254 scale): the
-    status keeps its own channel so neither overwrites the other."""
-    battery, problems = readings_of(
-        (("battery_pct", status.battery_pct),), status.time, status.device, STATUS_CHANNEL
-    )
-    margin, more = readings_of((("margin_db", status.margin_db),), status.time, status.device)
-    return battery + margin, problems + more
-
-
-def decode_uplink(
-    up: Uplink, device: DeviceInfo, settings: IngestSettings
-) -> tuple[list[Reading], list[tuple[str, str]]]:
-    """Readings of an uplink and its problems as (reason, detail); pure."""
-    r = up.radio
-    readings, problems = readings_of(
-        (
-            ("rssi_dbm", r.rssi_dbm),
-            ("snr_db", r.snr_db),
-            ("gateway_count", r.gateway_count if r.gateway_count else None),
-            ("spreading_factor", r.spreading_factor),
-        ),
-        up.time,
-        up.device,
-    )
-    fields = settings.object_fields.get(device.codec_id) or settings.object_fields.get(
-        up.profile or ""
-    )
-    if device.codec_id in codecs.CODECS:
-        if up.f_port:  # fPort 0 / no payload: MAC commands only, nothing to decode
-            params = {k: v for k, v in device.parameters.items() if isinstance(v, int | float)}
-            result = codecs.decode(
-                device.codec_id, up.f_port, up.payload, up.time, up.device, params
-            )
-            readings.extend(_clock_checked(result.readings, up, settings, problems))
-            for error in result.errors:
-                reason = (
-                    "out_of_range"
-                    if error.code is CodecErrorCode.OUT_OF_RANGE
-                    else error.code.value
-                )
-                problems.append((reason, error.message))
-    elif fields and up.decoded is not None:
-        mapped, errors = from_object(up.decoded, fields, up.device, up.time)
-        readings.extend(mapped)
-        problems.extend(("out_of_range", e) for e in errors)
-    elif up.f_port:
-        what = f"codec {device.codec_id!r} is not in the codec library"
-        if up.decoded is not None:
-            what += " and no object mapping exists for it or profile " + repr(up.profile)
-        problems.append(("no_codec", what))
-    more, issues = derived(readings, device.parameters)
-    readings.extend(more)
-    problems.extend(("bad_parameters", i) for i in issues)
-    return readings, problems
-
-
-def _clock_checked(
-    readings: list[Reading], up: Uplink, settings: IngestSettings, problems: list[tuple[str, str]]
-) -> list[Reading]:
-    """Readings a device timed itself (history frames) must sit near the uplink's NS time: a
-    meter whose clock was reset to 2000 would otherwise write points decades away."""
-    earliest = up.time - timedelta(days=settings.max_age_days)
-    latest = up.time + timedelta(seconds=settings.max_future_s)
-    kept = [r for r in readings if earliest <= r.time <= latest]
-    if len(kept) < len(readings):
-        bad = next(r for r in readings if not earliest <= r.time <= latest)
-        problems.append(
-            (
-                "bad_time",
-                f"{len(readings) - len(kept)} reading(s) timed by the device far from "
-                f"the uplink's {up.time.isoformat()}, e.g. {bad.time.isoformat()}",
-            )
-        )
-    return kept
-
-
 class Pipeline:
     """Turns batches of messages into durable readings and dead letters."""
 
@@ -220,6 +111,7 @@ class Pipeline:
         self._settings = settings
         self._recent = recent or RecentFrames()
         self._retry_at: datetime | None = None
+        self._warned: set[str] = set()
 
     def close(self) -> None:
         """Release the spool (its lock: another process may then open it)."""
@@ -322,9 +214,13 @@ class Pipeline:
             readings, problems = status_readings(event)
         else:
             try:
-                readings, problems = decode_uplink(event, device, self._settings)
+                decoding = decode_uplink(event, device, self._settings)
             except Exception as exc:  # pure code tripping over one frame: that frame's problem
                 readings, problems = [], [("codec_error", f"{type(exc).__name__}: {exc}")]
+            else:
+                readings, problems = decoding.readings, decoding.problems
+                if decoding.warnings:
+                    self._kept_aside(device.codec_id, decoding.warnings)
         if problems:
             reason = min(
                 (p[0] for p in problems), key=lambda r: _SEVERITY.index(r) if r in _SEVERITY else -1
@@ -336,6 +232,19 @@ class Pipeline:
             batch.readings.extend(readings)
             batch.origin.update((id(r), m) for r in readings)
             batch.times.append(event.time)
+
+    def _kept_aside(self, codec_id: str, warnings: list[str]) -> None:
+        """Documented values a codec kept without a quantity to store them under (a firmware
+        version, a configuration answer): counted per codec, and told once per codec."""
+        self._metrics.codec_warnings.labels(codec_id).inc(len(warnings))
+        if codec_id not in self._warned:
+            self._warned.add(codec_id)
+            log.info(
+                "%s frames carry values that are kept, not stored (counted in "
+                "vigie_ingest_codec_warnings_total; vigie ingest inspect shows them), e.g. %s",
+                codec_id,
+                warnings[0],
+            )
 
     def _letter(
         self,

@@ -90,7 +90,9 @@ def make_pipeline(
 ) -> Iterator[PipelineFactory]:
     spools: list[Spool] = []
 
-    def make(store: TimeSeriesStore, **settings: object) -> Pipeline:
+    def make(
+        store: TimeSeriesStore, registry: CollectorRegistry | None = None, **settings: object
+    ) -> Pipeline:
         config = IngestSettings(object_fields=OBJECT_FIELDS, **settings)  # type: ignore[arg-type]
         spool = Spool(tmp_path / f"spool-{len(spools)}.sqlite", config.spool_max_readings)
         spools.append(spool)
@@ -100,7 +102,7 @@ def make_pipeline(
             state,
             spool,
             clock,
-            IngestMetrics(CollectorRegistry()),
+            IngestMetrics(registry or CollectorRegistry()),
             config,
         )
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from core.clock import ManualClock
 from core.reading import Reading
@@ -222,6 +223,22 @@ def test_a_status_keeps_its_battery_apart_from_the_payloads(
     pipeline.handle([msg(chirpstack_up_json(up))])
     assert stored(series, "battery_pct") == [("devstatus", 40.0)]
     assert stored(series, "battery_v") == [(None, 3.062)]
+
+
+def test_values_a_codec_keeps_aside_are_counted_not_dead_lettered(
+    series: SqliteStore, state: StateStore, make_pipeline: PipelineFactory
+) -> None:
+    """An LHT65N status frame: its battery is stored, its firmware version kept in a warning."""
+    registry = CollectorRegistry()
+    pipeline = make_pipeline(series, registry)
+    status = frame(payload=bytes.fromhex("0B015001FF0BB8"), f_port=5)
+    outcome = pipeline.handle([msg(chirpstack_up_json(status))])
+    assert outcome.dead_letters == {} and letters(state) == {}
+    assert stored(series, "battery_v") == [(None, 3.0)]
+    assert (
+        registry.get_sample_value("vigie_ingest_codec_warnings_total", {"codec": "dragino/lht65"})
+        == 1
+    )
 
 
 def test_a_store_outage_spools_then_replays_in_order(

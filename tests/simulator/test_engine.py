@@ -21,10 +21,11 @@ from core.stores.sqlite import SqliteStore
 from core.timeseries import Selection, TimeSeriesStore
 from ingest import envelopes
 from ingest.codecs.registry import CODECS, decode
+from ingest.decoding import status_readings
 from ingest.directory import DeviceDirectory
 from ingest.events import Status, Uplink
 from ingest.metrics import IngestMetrics
-from ingest.pipeline import Message, Pipeline, status_readings
+from ingest.pipeline import Message, Pipeline
 from ingest.spool import Spool
 from simulator.device_faults import FaultRates
 from simulator.engine import Emission, Engine, EngineConfig, run_physics

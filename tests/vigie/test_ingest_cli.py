@@ -99,6 +99,14 @@ def test_inspect_shows_what_the_envelope_says_of_an_unknown_device(state_env: Pa
     }
 
 
+def test_inspect_shows_the_values_a_codec_keeps_aside(state_env: Path) -> None:
+    _, payload = chirpstack_up_json(Frame(EUI, 3, 5, bytes.fromhex("0B015001FF0BB8"), T))
+    report = _inspect(state_env, payload, "--codec", "dragino/lht65")
+    assert report["dead_letter"] is None
+    [warning] = report["warnings"]  # type: ignore[misc]
+    assert "kept, not stored" in warning and "1.5.0" in warning
+
+
 def test_inspect_names_a_broken_payload(state_env: Path) -> None:
     assert _inspect(state_env, b'{"deviceInfo": ')["dead_letter"] == "bad_json"
 
