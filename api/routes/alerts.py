@@ -1,5 +1,6 @@
 """``/api/v1/alerts``: list (JSON or CSV), one alert with its history and evidence series, and
-the operator actions: acknowledge, resolve with a comment, assign."""
+the operator actions: acknowledge, resolve (fixed or false alarm) with a comment, snooze until a
+time, lift a false alarm or snooze, assign."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import csv
 import io
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
@@ -19,6 +20,7 @@ from analytics.alerts.model import AlertStatus, Severity
 from analytics.alerts.queries import AlertFilter, AlertView, alert_events, get_alert, list_alerts
 from api.deps import Caller, CallerDep, ClockDep, StateDep, StoreDep
 from api.routes import API_V1
+from core.state.alerts import Resolution
 from core.state.store import StateStore
 
 router = APIRouter(prefix=API_V1, tags=["alerts"])
@@ -54,7 +56,17 @@ class AlertOut(BaseModel):
     acknowledged_by: str | None
     resolved_at: datetime | None
     resolved_by: str | None
-    resolution: str | None
+    resolution: str | None = Field(
+        description="auto (the condition cleared), fixed, false_alarm, snoozed; manual: closed "
+        "by hand before resolutions had kinds"
+    )
+    suppressed_until: datetime | None = Field(
+        description="A snooze's end: until then findings on this subject and type open no alert"
+    )
+    suppression_ended_at: datetime | None = Field(
+        description="When a false alarm or snooze stopped holding back findings (cleared, "
+        "worsened, expired or lifted by hand)"
+    )
     assignee: str | None
     escalation_level: int
     estimates: EstimatesOut
@@ -104,6 +116,20 @@ class AckIn(BaseModel):
 
 class ResolveIn(BaseModel):
     comment: str = Field(min_length=1, description="Why it is closed: repair, false alarm, ...")
+    resolution: Literal["fixed", "false_alarm"] = Field(
+        "fixed",
+        description="fixed: dealt with, a later finding opens a new alert; false_alarm: findings "
+        "on the same subject and type open no alert until the condition has cleared once",
+    )
+
+
+class SnoozeIn(BaseModel):
+    until: AwareDatetime = Field(description="Until when findings open no alert (at most a year)")
+    comment: str = Field(min_length=1, description="Why, e.g. works planned on Thursday")
+
+
+class LiftIn(BaseModel):
+    comment: str | None = Field(None, description="Optional note for the history")
 
 
 class AssignIn(BaseModel):
@@ -184,6 +210,8 @@ CSV_COLUMNS: list[tuple[str, Callable[[AlertView], object]]] = [
     ("flow_lph", lambda a: a.estimates.flow_lph),
     ("volume_m3", lambda a: a.estimates.volume_m3),
     ("cost_eur", lambda a: a.estimates.cost_eur),
+    ("suppressed_until", lambda a: a.suppressed_until),
+    ("suppression_ended_at", lambda a: a.suppression_ended_at),
 ]
 
 
@@ -285,9 +313,42 @@ def acknowledge(
 def resolve(
     alert_id: int, body: ResolveIn, state: StateDep, clock: ClockDep, caller: CallerDep
 ) -> AlertOut:
-    """Close by hand, with a comment (422 without one)."""
+    """Close by hand, with a comment (422 without one): ``fixed``, or ``false_alarm`` to hold
+    back findings on the same subject and type until the condition has cleared once."""
     desk = AlertDesk(state, clock)
-    return _act(state, caller, alert_id, lambda: desk.resolve(alert_id, caller.name, body.comment))
+    resolution = Resolution(body.resolution)
+    return _act(
+        state,
+        caller,
+        alert_id,
+        lambda: desk.resolve(alert_id, caller.name, body.comment, resolution),
+    )
+
+
+@router.post("/alerts/{alert_id}/snooze", response_model=AlertOut)
+def snooze(
+    alert_id: int, body: SnoozeIn, state: StateDep, clock: ClockDep, caller: CallerDep
+) -> AlertOut:
+    """Close until a time: findings on the same subject and type open no alert until then, or
+    until the condition clears or gets worse. 422 for a time past or more than a year ahead."""
+    desk = AlertDesk(state, clock)
+    return _act(
+        state,
+        caller,
+        alert_id,
+        lambda: desk.snooze(alert_id, caller.name, body.until, body.comment),
+    )
+
+
+@router.post("/alerts/{alert_id}/lift", response_model=AlertOut)
+def lift(
+    alert_id: int, state: StateDep, clock: ClockDep, caller: CallerDep, body: LiftIn | None = None
+) -> AlertOut:
+    """End a false alarm or snooze now: the next finding opens a new alert. 409 when the alert
+    holds nothing back."""
+    desk = AlertDesk(state, clock)
+    comment = body.comment if body else None
+    return _act(state, caller, alert_id, lambda: desk.lift(alert_id, caller.name, comment))
 
 
 @router.post("/alerts/{alert_id}/assign", response_model=AlertOut)

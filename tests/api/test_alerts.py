@@ -202,7 +202,7 @@ def test_acknowledge_then_resolve_with_a_comment(client: TestClient, engine: Ale
 
     done = client.post(f"/api/v1/alerts/{alert_id}/resolve", json={"comment": "vanne refermée"})
     assert done.status_code == 200
-    assert (done.json()["status"], done.json()["resolution"]) == ("resolved", "manual")
+    assert (done.json()["status"], done.json()["resolution"]) == ("resolved", "fixed")
     history = client.get(f"/api/v1/alerts/{alert_id}").json()["events"]
     assert history[-1]["comment"] == "vanne refermée"
 
@@ -231,6 +231,65 @@ def test_acting_on_a_resolved_alert_is_409(
     response = client.post(f"/api/v1/alerts/{alert_id}/{action}", json=body)
     assert response.status_code == 409
     assert "resolved" in response.json()["detail"]
+
+
+def test_a_false_alarm_resolved_through_the_api_does_not_reopen(
+    client: TestClient, engine: AlertEngine
+) -> None:
+    alert_id = open_alert(engine)
+
+    done = client.post(
+        f"/api/v1/alerts/{alert_id}/resolve",
+        json={"comment": "remplissage de la piscine", "resolution": "false_alarm"},
+    )
+    assert done.status_code == 200, done.text
+    assert (done.json()["status"], done.json()["resolution"]) == ("resolved", "false_alarm")
+
+    assert engine.apply([finding()]) == []  # the analytics' next pass
+    assert subjects(client, status=["open", "acknowledged"]) == []
+    [event] = [e for e in client.get(f"/api/v1/alerts/{alert_id}").json()["events"][1:]]
+    assert (event["kind"], event["details"]["resolution"]) == ("resolved", "false_alarm")
+
+
+def test_snooze_then_lift_through_the_api(client: TestClient, engine: AlertEngine) -> None:
+    alert_id = open_alert(engine)
+    until = NOW + timedelta(days=2)
+
+    snoozed = client.post(
+        f"/api/v1/alerts/{alert_id}/snooze",
+        json={"until": until.isoformat(), "comment": "travaux jeudi"},
+    )
+    assert snoozed.status_code == 200, snoozed.text
+    assert (snoozed.json()["resolution"], snoozed.json()["suppressed_until"]) == (
+        "snoozed",
+        until.isoformat().replace("+00:00", "Z"),
+    )
+    assert engine.apply([finding()]) == []
+
+    lifted = client.post(f"/api/v1/alerts/{alert_id}/lift", json={"comment": "annulé"})
+    assert lifted.status_code == 200, lifted.text
+    assert lifted.json()["suppression_ended_at"] == NOW.isoformat().replace("+00:00", "Z")
+    [again] = engine.apply([finding()])
+    assert again.alert_id != alert_id
+    assert client.post(f"/api/v1/alerts/{alert_id}/lift", json={}).status_code == 409
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"until": "2026-11-01T00:00:00Z", "comment": "x"},  # past
+        {"until": "2028-11-01T00:00:00Z", "comment": "x"},  # beyond a year
+        {"until": "2026-11-05T00:00:00", "comment": "x"},  # no time zone
+        {"until": "2026-11-05T00:00:00Z"},  # no comment
+    ],
+)
+def test_a_bad_snooze_is_422(
+    client: TestClient, engine: AlertEngine, body: dict[str, str]
+) -> None:
+    alert_id = open_alert(engine)
+    response = client.post(f"/api/v1/alerts/{alert_id}/snooze", json=body)
+    assert response.status_code == 422
+    assert client.get(f"/api/v1/alerts/{alert_id}").json()["status"] == "open"
 
 
 def test_assign_and_unassign(client: TestClient, engine: AlertEngine) -> None:
@@ -298,6 +357,8 @@ def test_openapi_lists_the_alert_routes(client: TestClient) -> None:
         "/api/v1/alerts/{alert_id}/ack",
         "/api/v1/alerts/{alert_id}/resolve",
         "/api/v1/alerts/{alert_id}/assign",
+        "/api/v1/alerts/{alert_id}/snooze",
+        "/api/v1/alerts/{alert_id}/lift",
     } <= paths
 
 
