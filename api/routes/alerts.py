@@ -20,6 +20,7 @@ from analytics.alerts.model import AlertStatus, Severity
 from analytics.alerts.queries import AlertFilter, AlertView, alert_events, get_alert, list_alerts
 from api.deps import Caller, CallerDep, ClockDep, StateDep, StoreDep
 from api.routes import API_V1
+from core.csv_cells import safe_cell
 from core.state.alerts import Resolution
 from core.state.store import StateStore
 
@@ -216,17 +217,16 @@ CSV_COLUMNS: list[tuple[str, Callable[[AlertView], object]]] = [
 
 
 def _cell(value: object) -> object:
-    if value is None:
-        return ""
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value
+    return safe_cell(value)  # text a spreadsheet would run as a formula is neutralised
 
 
 @router.get("/alerts.csv", response_class=Response)
 def alerts_csv(state: StateDep, where: FilterDep) -> Response:
     """The same list as CSV (UTF-8 with a byte-order mark, comma-separated, times in ISO 8601
-    UTC)."""
+    UTC). Text cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or
+    carriage return) start with a single quote; numbers are written as numbers."""
     total, page = list_alerts(state, where, limit=MAX_CSV_ROWS)
     if total > MAX_CSV_ROWS:
         raise HTTPException(422, f"{total} alerts: narrow the filters to {MAX_CSV_ROWS} or fewer")

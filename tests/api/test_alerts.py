@@ -333,6 +333,19 @@ def test_the_csv_export_starts_with_a_bom_so_excel_reads_accents(
     assert row["assignee"] == "Hélène Dupré, régie"
 
 
+def test_the_csv_export_never_hands_a_spreadsheet_a_formula(
+    client: TestClient, engine: AlertEngine
+) -> None:
+    alert_id = open_alert(engine, '=HYPERLINK("http://evil.example","ok")')
+    client.post(f"/api/v1/alerts/{alert_id}/assign", json={"assignee": "@SUM(1+1)"})
+
+    text = client.get("/api/v1/alerts.csv").content.decode("utf-8-sig")
+    [row] = csv.DictReader(io.StringIO(text))
+    assert row["subject"] == "'=HYPERLINK(\"http://evil.example\",\"ok\")"
+    assert row["assignee"] == "'@SUM(1+1)"
+    assert (row["flow_lph"], row["volume_m3"]) == ("14.0", "0.5")  # numbers stay numbers
+
+
 def test_a_caller_sees_only_its_tenants(
     services: Services, engine: AlertEngine, three: dict[str, int]
 ) -> None:
