@@ -19,6 +19,8 @@ from analytics.alerts.evidence import read_evidence
 from analytics.alerts.model import AlertStatus, Severity
 from analytics.alerts.queries import AlertFilter, AlertView, alert_events, get_alert, list_alerts
 from api.deps import Caller, CallerDep, ClockDep, StateDep, StoreDep
+from api.errors import CONFLICT, NOT_FOUND, NOT_JSON, STORE_DOWN, UNREADABLE, invalid
+from api.params import AlertIdPath, Instant, Offset
 from api.routes import API_V1
 from core.csv_cells import safe_cell
 from core.state.alerts import Resolution
@@ -147,8 +149,8 @@ TypeQ = Annotated[
 ]
 SeverityQ = Annotated[list[Severity] | None, Query(description="info, warning, critical")]
 StatusQ = Annotated[list[AlertStatus] | None, Query(description="open, acknowledged, resolved")]
-SinceQ = Annotated[AwareDatetime | None, Query(description="Seen at or after this instant")]
-UntilQ = Annotated[AwareDatetime | None, Query(description="Started before this instant")]
+SinceQ = Annotated[Instant | None, Query(description="Seen at or after this instant")]
+UntilQ = Annotated[Instant | None, Query(description="Started before this instant")]
 
 
 def _filter(
@@ -182,7 +184,7 @@ def alerts(
     state: StateDep,
     where: FilterDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AlertPage:
     """Alerts, most recently opened first."""
     total, page = list_alerts(state, where, limit=limit, offset=offset)
@@ -222,14 +224,22 @@ def _cell(value: object) -> object:
     return safe_cell(value)  # text a spreadsheet would run as a formula is neutralised
 
 
-@router.get("/alerts.csv", response_class=Response)
+@router.get(
+    "/alerts.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def alerts_csv(state: StateDep, where: FilterDep) -> Response:
     """The same list as CSV (UTF-8 with a byte-order mark, comma-separated, times in ISO 8601
     UTC). Text cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or
     carriage return) start with a single quote; numbers are written as numbers."""
     total, page = list_alerts(state, where, limit=MAX_CSV_ROWS)
     if total > MAX_CSV_ROWS:
-        raise HTTPException(422, f"{total} alerts: narrow the filters to {MAX_CSV_ROWS} or fewer")
+        raise invalid(
+            ("query",),
+            f"{total} alerts: narrow the filters to {MAX_CSV_ROWS} or fewer",
+            max_rows=MAX_CSV_ROWS,
+        )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([name for name, _ in CSV_COLUMNS])
@@ -254,9 +264,9 @@ def _visible(state: StateStore, caller: Caller, alert_id: int) -> AlertView:
     return alert
 
 
-@router.get("/alerts/{alert_id}", response_model=AlertDetail)
+@router.get("/alerts/{alert_id}", response_model=AlertDetail, responses={**NOT_FOUND, **STORE_DOWN})
 def alert(
-    alert_id: int, state: StateDep, store: StoreDep, clock: ClockDep, caller: CallerDep
+    alert_id: AlertIdPath, state: StateDep, store: StoreDep, clock: ClockDep, caller: CallerDep
 ) -> AlertDetail:
     """One alert, its history, and the series its evidence names (read from the store)."""
     a = _visible(state, caller, alert_id)
@@ -292,12 +302,15 @@ def _act(
     except AlertConflict as exc:
         raise HTTPException(409, str(exc)) from None
     except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise invalid(("body",), str(exc)) from None
 
 
-@router.post("/alerts/{alert_id}/ack", response_model=AlertOut)
+ACTION_RESPONSES = {**UNREADABLE, **NOT_FOUND, **CONFLICT, **NOT_JSON}
+
+
+@router.post("/alerts/{alert_id}/ack", response_model=AlertOut, responses=ACTION_RESPONSES)
 def acknowledge(
-    alert_id: int,
+    alert_id: AlertIdPath,
     state: StateDep,
     clock: ClockDep,
     caller: CallerDep,
@@ -309,9 +322,9 @@ def acknowledge(
     return _act(state, caller, alert_id, lambda: desk.acknowledge(alert_id, caller.name, comment))
 
 
-@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut)
+@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut, responses=ACTION_RESPONSES)
 def resolve(
-    alert_id: int, body: ResolveIn, state: StateDep, clock: ClockDep, caller: CallerDep
+    alert_id: AlertIdPath, body: ResolveIn, state: StateDep, clock: ClockDep, caller: CallerDep
 ) -> AlertOut:
     """Close by hand, with a comment (422 without one): ``fixed``, or ``false_alarm`` to hold
     back findings on the same subject and type until the condition has cleared once."""
@@ -325,9 +338,9 @@ def resolve(
     )
 
 
-@router.post("/alerts/{alert_id}/snooze", response_model=AlertOut)
+@router.post("/alerts/{alert_id}/snooze", response_model=AlertOut, responses=ACTION_RESPONSES)
 def snooze(
-    alert_id: int, body: SnoozeIn, state: StateDep, clock: ClockDep, caller: CallerDep
+    alert_id: AlertIdPath, body: SnoozeIn, state: StateDep, clock: ClockDep, caller: CallerDep
 ) -> AlertOut:
     """Close until a time: findings on the same subject and type open no alert until then, or
     until the condition clears or gets worse. 422 for a time past or more than a year ahead."""
@@ -340,9 +353,13 @@ def snooze(
     )
 
 
-@router.post("/alerts/{alert_id}/lift", response_model=AlertOut)
+@router.post("/alerts/{alert_id}/lift", response_model=AlertOut, responses=ACTION_RESPONSES)
 def lift(
-    alert_id: int, state: StateDep, clock: ClockDep, caller: CallerDep, body: LiftIn | None = None
+    alert_id: AlertIdPath,
+    state: StateDep,
+    clock: ClockDep,
+    caller: CallerDep,
+    body: LiftIn | None = None,
 ) -> AlertOut:
     """End a false alarm or snooze now: the next finding opens a new alert. 409 when the alert
     holds nothing back."""
@@ -351,9 +368,9 @@ def lift(
     return _act(state, caller, alert_id, lambda: desk.lift(alert_id, caller.name, comment))
 
 
-@router.post("/alerts/{alert_id}/assign", response_model=AlertOut)
+@router.post("/alerts/{alert_id}/assign", response_model=AlertOut, responses=ACTION_RESPONSES)
 def assign(
-    alert_id: int, body: AssignIn, state: StateDep, clock: ClockDep, caller: CallerDep
+    alert_id: AlertIdPath, body: AssignIn, state: StateDep, clock: ClockDep, caller: CallerDep
 ) -> AlertOut:
     """Give the alert to someone (or to nobody with null)."""
     desk = AlertDesk(state, clock)

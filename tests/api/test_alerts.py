@@ -26,6 +26,8 @@ from core.stores.sqlite import SqliteStore
 from tests.api.conftest import NOW
 
 METER = "0123456789abcdef"
+# A POST without a body must still say it is JSON (api/json_bodies.py).
+JSON = {"Content-Type": "application/json"}
 START = NOW - timedelta(hours=6)
 
 
@@ -187,7 +189,7 @@ def test_a_bad_series_in_the_evidence_leaves_the_alert_readable(
 
 def test_an_unknown_alert_is_404(client: TestClient) -> None:
     assert client.get("/api/v1/alerts/999").status_code == 404
-    assert client.post("/api/v1/alerts/999/ack").status_code == 404
+    assert client.post("/api/v1/alerts/999/ack", headers=JSON).status_code == 404
     assert client.post("/api/v1/alerts/999/resolve", json={"comment": "x"}).status_code == 404
 
 
@@ -198,7 +200,7 @@ def test_acknowledge_then_resolve_with_a_comment(client: TestClient, engine: Ale
     assert ack.status_code == 200
     assert (ack.json()["status"], ack.json()["acknowledged_by"]) == ("acknowledged", "local")
     assert ack.json()["acknowledged_at"] == NOW.isoformat().replace("+00:00", "Z")
-    assert client.post(f"/api/v1/alerts/{alert_id}/ack").status_code == 200  # idempotent
+    assert client.post(f"/api/v1/alerts/{alert_id}/ack", headers=JSON).status_code == 200  # again
 
     done = client.post(f"/api/v1/alerts/{alert_id}/resolve", json={"comment": "vanne refermée"})
     assert done.status_code == 200
@@ -213,7 +215,7 @@ def test_resolving_without_a_comment_is_422(
 ) -> None:
     alert_id = open_alert(engine)
 
-    response = client.post(f"/api/v1/alerts/{alert_id}/resolve", json=body)
+    response = client.post(f"/api/v1/alerts/{alert_id}/resolve", json=body, headers=JSON)
     assert response.status_code == 422
     assert client.get(f"/api/v1/alerts/{alert_id}").json()["status"] == "open"
 
@@ -228,7 +230,7 @@ def test_acting_on_a_resolved_alert_is_409(
     alert_id = open_alert(engine)
     client.post(f"/api/v1/alerts/{alert_id}/resolve", json={"comment": "fausse alerte"})
 
-    response = client.post(f"/api/v1/alerts/{alert_id}/{action}", json=body)
+    response = client.post(f"/api/v1/alerts/{alert_id}/{action}", json=body, headers=JSON)
     assert response.status_code == 409
     assert "resolved" in response.json()["detail"]
 
@@ -283,9 +285,7 @@ def test_snooze_then_lift_through_the_api(client: TestClient, engine: AlertEngin
         {"until": "2026-11-05T00:00:00Z"},  # no comment
     ],
 )
-def test_a_bad_snooze_is_422(
-    client: TestClient, engine: AlertEngine, body: dict[str, str]
-) -> None:
+def test_a_bad_snooze_is_422(client: TestClient, engine: AlertEngine, body: dict[str, str]) -> None:
     alert_id = open_alert(engine)
     response = client.post(f"/api/v1/alerts/{alert_id}/snooze", json=body)
     assert response.status_code == 422
@@ -341,7 +341,7 @@ def test_the_csv_export_never_hands_a_spreadsheet_a_formula(
 
     text = client.get("/api/v1/alerts.csv").content.decode("utf-8-sig")
     [row] = csv.DictReader(io.StringIO(text))
-    assert row["subject"] == "'=HYPERLINK(\"http://evil.example\",\"ok\")"
+    assert row["subject"] == '\'=HYPERLINK("http://evil.example","ok")'
     assert row["assignee"] == "'@SUM(1+1)"
     assert (row["flow_lph"], row["volume_m3"]) == ("14.0", "0.5")  # numbers stay numbers
 
@@ -356,7 +356,7 @@ def test_a_caller_sees_only_its_tenants(
         assert subjects(client, tenant="beauvois") == []
         other = three["beauvois"]
         assert client.get(f"/api/v1/alerts/{other}").status_code == 404
-        assert client.post(f"/api/v1/alerts/{other}/ack").status_code == 404
+        assert client.post(f"/api/v1/alerts/{other}/ack", headers=JSON).status_code == 404
         csv_rows = client.get("/api/v1/alerts.csv").text.strip().splitlines()
         assert len(csv_rows) == 3  # header and two alerts
 
