@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors, telemetry
+from api.json_bodies import JsonBodiesOnly
 from api.part_metrics import PartsCollector
 from api.routes import alerts, devices, health, metrics, readings, water
 from api.services import Services
@@ -20,6 +21,8 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
+    # Inside the telemetry middleware (added later, so outer): refusals are counted too.
+    app.add_middleware(JsonBodiesOnly)
     telemetry.install(app, services.metrics)
     services.metrics.register(PartsCollector(lambda: services.parts, services.clock))
     app.include_router(health.router)

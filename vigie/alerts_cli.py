@@ -1,11 +1,14 @@
-"""``vigie alerts``: list alerts, acknowledge, resolve (with a comment) and assign them."""
+"""``vigie alerts``: list alerts, acknowledge, resolve (fixed or false alarm, with a comment),
+snooze, lift a dismissal, and assign them."""
 
 from __future__ import annotations
 
 import getpass
 import json
+import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,11 +20,14 @@ from analytics.alerts.model import AlertStatus, Severity
 from analytics.alerts.queries import AlertFilter, AlertView, list_alerts
 from core.clock import SystemClock
 from core.config import load_settings
+from core.state.alerts import Resolution
 from core.state.store import StateStore
 from vigie import logs
 from vigie.wiring import build_state
 
-alerts_app = typer.Typer(help="Alerts: list them, acknowledge, resolve (with a comment), assign.")
+alerts_app = typer.Typer(
+    help="Alerts: list them, acknowledge, resolve (with a comment), snooze, lift, assign."
+)
 
 ConfigOption = Annotated[
     Path | None,
@@ -62,11 +68,18 @@ def _row(a: AlertView) -> dict[str, Any]:
         "last_seen": a.last_seen.isoformat(),
         "opened_at": a.opened_at.isoformat(),
         "assignee": a.assignee,
+        "resolution": a.resolution,
+        "suppressed_until": _iso(a.suppressed_until),
+        "suppression_ended_at": _iso(a.suppression_ended_at),
         "escalation_level": a.escalation_level,
         "flow_lph": e.flow_lph,
         "volume_m3": e.volume_m3,
         "cost_eur": e.cost_eur,
     }
+
+
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.isoformat()
 
 
 def _line(a: AlertView) -> str:
@@ -76,7 +89,18 @@ def _line(a: AlertView) -> str:
         f"#{a.id:<6} {a.status.value:<12} {a.severity.value:<8} {a.tenant:<12} "
         f"{a.type:<20} {a.subject_kind.value}:{a.subject}  depuis {since} UTC  {cost}"
         + (f"  → {a.assignee}" if a.assignee else "")
+        + _held(a)
     )
+
+
+def _held(a: AlertView) -> str:
+    if a.resolution not in (Resolution.FALSE_ALARM, Resolution.SNOOZED):
+        return ""
+    if a.suppression_ended_at is not None:
+        return f"  ({a.resolution}, lifted {a.suppression_ended_at:%Y-%m-%d %H:%M} UTC)"
+    if a.suppressed_until is not None:
+        return f"  (snoozed until {a.suppressed_until:%Y-%m-%d %H:%M} UTC)"
+    return "  (false alarm: held until the condition clears)"
 
 
 @alerts_app.command("list")
@@ -143,15 +167,75 @@ def alerts_ack(
     _act(config, lambda desk: desk.acknowledge(alert_id, _actor(by), comment))
 
 
+class HandResolution(StrEnum):
+    FIXED = "fixed"
+    FALSE_ALARM = "false_alarm"
+
+
 @alerts_app.command("resolve")
 def alerts_resolve(
     alert_id: Annotated[int, typer.Argument(help="Alert id")],
     comment: Annotated[str, typer.Option(help="Why it is closed (required)")],
+    resolution: Annotated[
+        HandResolution,
+        typer.Option(
+            help="fixed: a later finding opens a new alert; false_alarm: none opens until the "
+            "condition has cleared once"
+        ),
+    ] = HandResolution.FIXED,
     by: ByOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Resolve by hand, saying why (repair, false alarm, ...)."""
-    _act(config, lambda desk: desk.resolve(alert_id, _actor(by), comment))
+    """Resolve by hand, saying why: fixed (repaired, dealt with) or false_alarm."""
+    how = Resolution(resolution.value)
+    _act(config, lambda desk: desk.resolve(alert_id, _actor(by), comment, how))
+
+
+_DURATION = re.compile(r"(\d+)\s*(h|d|w)")
+_UNIT = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def _duration(text: str) -> timedelta:
+    m = _DURATION.fullmatch(text.strip())
+    if not m:
+        raise typer.BadParameter(f"{text!r}: expected hours, days or weeks, e.g. 12h, 3d, 2w")
+    return int(m.group(1)) * _UNIT[m.group(2)]
+
+
+@alerts_app.command("snooze")
+def alerts_snooze(
+    alert_id: Annotated[int, typer.Argument(help="Alert id")],
+    comment: Annotated[str, typer.Option(help="Why (required), e.g. works planned on Thursday")],
+    until: Annotated[
+        datetime | None,
+        typer.Option(help="Until this UTC time, e.g. 2026-11-10T07:00:00 (or with an offset)"),
+    ] = None,
+    for_: Annotated[
+        str | None, typer.Option("--for", help="Or for this long from now: 12h, 3d, 2w")
+    ] = None,
+    by: ByOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Close until a time: no alert opens on the same subject and type until then, or until the
+    condition clears or gets worse."""
+    if (until is None) == (for_ is None):
+        raise typer.BadParameter("give either --until or --for")
+    end = _utc(until) if until is not None else None
+    if for_ is not None:
+        end = SystemClock().now() + _duration(for_)
+    assert end is not None
+    _act(config, lambda desk: desk.snooze(alert_id, _actor(by), end, comment))
+
+
+@alerts_app.command("lift")
+def alerts_lift(
+    alert_id: Annotated[int, typer.Argument(help="Alert id")],
+    comment: Annotated[str | None, typer.Option(help="Note for the history")] = None,
+    by: ByOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """End a false alarm or snooze now: the next finding opens a new alert."""
+    _act(config, lambda desk: desk.lift(alert_id, _actor(by), comment))
 
 
 @alerts_app.command("assign")

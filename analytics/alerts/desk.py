@@ -1,8 +1,9 @@
-"""What people do with alerts: acknowledge, resolve by hand (with a comment), assign, comment."""
+"""What people do with alerts: acknowledge, resolve by hand (fixed or false alarm, with a
+comment), snooze until a time, assign, comment."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -38,15 +39,57 @@ class AlertDesk:
             )
             return view(alert)
 
-    def resolve(self, alert_id: int, actor: str, comment: str) -> AlertView:
-        """Close by hand; the comment says why (a repair, a false alarm, ...)."""
+    def resolve(
+        self,
+        alert_id: int,
+        actor: str,
+        comment: str,
+        resolution: Resolution = Resolution.FIXED,
+    ) -> AlertView:
+        """Close by hand; the comment says why.
+
+        ``fixed``: dealt with, a later finding opens a new alert. ``false_alarm``: findings on
+        the same subject and type are held back (no new alert, no notice) until the detector
+        reports the condition cleared, or a finding is more severe than this alert was.
+        """
+        if resolution not in (Resolution.FIXED, Resolution.FALSE_ALARM):
+            raise ValueError(f"resolve by hand as fixed or false_alarm, not {resolution.value!r}")
+        return self._dismiss(alert_id, actor, comment, resolution, None, "resolve")
+
+    def snooze(self, alert_id: int, actor: str, until: datetime, comment: str) -> AlertView:
+        """Close for a while: findings on the same subject and type are held back until
+        ``until``, or until the condition clears or worsens; then a finding opens a new alert."""
+        now = self._clock.now()
+        if until.tzinfo is None or until.utcoffset() is None:
+            raise ValueError("the end of a snooze needs a time zone")
+        if until <= now:
+            raise ValueError(f"a snooze must end in the future, not at {until.isoformat()}")
+        if until - now > MAX_SNOOZE:
+            raise ValueError(f"a snooze may last at most {MAX_SNOOZE.days} days")
+        return self._dismiss(
+            alert_id, actor, comment, Resolution.SNOOZED, until.astimezone(UTC), "snooze"
+        )
+
+    def _dismiss(
+        self,
+        alert_id: int,
+        actor: str,
+        comment: str,
+        resolution: Resolution,
+        until: datetime | None,
+        action: str,
+    ) -> AlertView:
         text = _clean(comment)
         if text is None:
-            raise ValueError("resolving an alert by hand needs a comment")
+            raise ValueError(f"to {action} an alert by hand, say why in a comment")
         now = self._clock.now()
         with self._state.session() as session:
-            alert = _active(session, alert_id, "resolve")
-            close(alert, Resolution.MANUAL, now, actor)
+            alert = _active(session, alert_id, action)
+            close(alert, resolution, now, actor)
+            alert.suppressed_until = until
+            details: dict[str, str] = {"resolution": resolution.value}
+            if until is not None:
+                details["suppressed_until"] = until.isoformat()
             record(
                 session,
                 alert,
@@ -55,8 +98,18 @@ class AlertDesk:
                 actor=actor,
                 comment=text,
                 notice=NoticeKind.RESOLVED,
-                resolution=Resolution.MANUAL.value,
+                **details,
             )
+            return view(alert)
+
+    def lift(self, alert_id: int, actor: str, comment: str | None = None) -> AlertView:
+        """End a false alarm or snooze now: the next finding opens a new alert."""
+        now = self._clock.now()
+        with self._state.session() as session:
+            alert = _get(session, alert_id)
+            if not is_suppressing(alert):
+                raise AlertConflict(f"alert #{alert_id} holds nothing back: nothing to lift")
+            lift(session, alert, now, "by_hand", actor=actor, comment=_clean(comment))
             return view(alert)
 
     def assign(self, alert_id: int, assignee: str | None, actor: str) -> AlertView:
@@ -83,6 +136,34 @@ class AlertDesk:
             alert = _get(session, alert_id)
             record(session, alert, EventKind.COMMENTED, now, actor=actor, comment=note)
             return view(alert)
+
+
+# Longer than any holiday closure or planned works; beyond that, a false alarm is the word.
+MAX_SNOOZE = timedelta(days=366)
+
+
+def is_suppressing(alert: Alert) -> bool:
+    """Whether the alert is a dismissal still recorded as holding back its key (its snooze may
+    have run out: the engine checks the time)."""
+    return (
+        alert.resolution is not None
+        and Resolution(alert.resolution).suppresses
+        and alert.suppression_ended_at is None
+    )
+
+
+def lift(
+    session: Session,
+    alert: Alert,
+    at: datetime,
+    why: str,
+    *,
+    actor: str | None = None,
+    comment: str | None = None,
+) -> None:
+    """Stop a dismissal holding back findings; ``why``: cleared, expired, worsened, by_hand."""
+    alert.suppression_ended_at = at
+    record(session, alert, EventKind.LIFTED, at, actor=actor, comment=comment, why=why)
 
 
 def close(alert: Alert, resolution: Resolution, at: datetime, actor: str | None) -> None:

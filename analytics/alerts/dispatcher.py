@@ -1,5 +1,18 @@
 """The dispatcher: routes queued notices into the outbox, then delivers what is due, honouring
-quiet hours and per-destination rate limits, and retrying failed sends with backoff."""
+quiet hours and per-destination rate limits, and retrying failed sends with backoff.
+
+Several dispatchers may share one state store (two analytics runners): each claims the rows it
+will send before sending, so a notice goes out once. On PostgreSQL the claim locks the rows with
+``SELECT … FOR UPDATE SKIP LOCKED`` (another dispatcher takes the next rows instead of waiting)
+and moves their next attempt a lease ahead; on SQLite every unit of work holds the database's
+write lock from its BEGIN (core/state/store.py), so claims run one after the other and the second
+sees the rows already leased. A dispatcher that dies after its claim leaves the rows to be sent
+by another once the lease has run out: at least once, never twice while the lease holds.
+
+Just before sending, a notice is checked against its alert as it is now: one that the alert has
+overtaken (opened, worse or escalated, then acknowledged or resolved while it waited for quiet
+hours to end or for a retry) is recorded as cancelled, with why, and not sent.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, exists, func, select, update
+from sqlalchemy.orm import Session
 
 from analytics.alerts.channel import Notifier, NotifyError
-from analytics.alerts.model import Notice, NoticeKind, Severity
+from analytics.alerts.model import AlertStatus, Notice, NoticeKind, Severity
 from analytics.alerts.notices import build_notice
 from analytics.alerts.quiet_hours import is_quiet, quiet_until
 from analytics.alerts.routing import destinations
@@ -25,6 +39,9 @@ log = logging.getLogger(__name__)
 
 RATE_WINDOW = timedelta(hours=1)
 MAX_BACKOFF = timedelta(hours=1)
+# How long a claimed row is left to the dispatcher that claimed it: longer than a round of
+# sends takes (each channel times out within seconds), short enough to retry a dead one's work.
+CLAIM_LEASE = timedelta(minutes=15)
 _CRITICAL = Severity.CRITICAL.value
 # Critical first: during an alert storm they are never starved by a batch of lesser ones.
 _URGENCY = case({"critical": 0, "warning": 1}, value=Notification.severity, else_=2)
@@ -42,6 +59,7 @@ class DispatchReport:
     suppressed: int = 0  # over a destination's rate limit: recorded, not sent
     failed: int = 0  # attempts that failed and will be retried
     given_up: int = 0  # attempts that failed for the last allowed time
+    cancelled: int = 0  # overtaken by the alert (acknowledged, resolved) before delivery
     held_until: datetime | None = None  # end of the current quiet hours, if any
 
 
@@ -93,7 +111,7 @@ class Dispatcher:
                 .where(AlertEvent.notice.is_not(None), AlertEvent.routed_at.is_(None))
                 .order_by(AlertEvent.id)
                 .limit(self._batch)
-                .with_for_update(of=AlertEvent)
+                .with_for_update(of=AlertEvent, skip_locked=True)
             ).all()
             for event, alert in rows:
                 assert event.notice is not None
@@ -152,19 +170,33 @@ class Dispatcher:
                 )
                 query = query.where(Notification.severity == _CRITICAL)
             rows = session.execute(
-                query.order_by(_URGENCY, Notification.id).limit(self._batch)
+                query.order_by(_URGENCY, Notification.id)
+                .limit(self._batch)
+                .with_for_update(of=Notification, skip_locked=True)
             ).all()
-            work = [
-                _Delivery(
-                    n.id,
-                    n.channel,
-                    n.destination,
-                    n.severity,
-                    n.attempts,
-                    build_notice(alert, event, self._settings.base_url),
+            work: list[_Delivery] = []
+            for n, event, alert in rows:
+                why = _overtaken(session, n, event, alert)
+                if why is not None:
+                    n.status = DeliveryStatus.CANCELLED.value
+                    n.last_error = why
+                    n.updated_at = now
+                    report.cancelled += 1
+                    log.info("notice #%d to %s cancelled: %s", n.id, n.destination, why)
+                    continue
+                # The claim: no other dispatcher finds this row due while the lease runs.
+                n.next_attempt_at = now + CLAIM_LEASE
+                n.updated_at = now
+                work.append(
+                    _Delivery(
+                        n.id,
+                        n.channel,
+                        n.destination,
+                        n.severity,
+                        n.attempts,
+                        build_notice(alert, event, self._settings.base_url),
+                    )
                 )
-                for n, event, alert in rows
-            ]
         recent: dict[tuple[str, str], int] = {}
         for item in work:
             # Sending happens outside any transaction: a slow SMTP server holds no lock.
@@ -252,9 +284,50 @@ class Dispatcher:
         return min(delay, MAX_BACKOFF)
 
     def _settle(self, notification_id: int, now: datetime, **values: Any) -> None:
+        if "next_attempt_at" not in values:
+            values["next_attempt_at"] = now  # the claim's lease ends with the attempt
         with self._state.session() as session:
             session.execute(
                 update(Notification)
                 .where(Notification.id == notification_id)
                 .values(updated_at=now, **values)
             )
+
+
+def _overtaken(
+    session: Session, notification: Notification, event: AlertEvent, alert: Alert
+) -> str | None:
+    """Why this notice is no longer worth sending, or None.
+
+    A resolved alert makes its pending opened, worsened and escalated notices moot; an
+    acknowledgement does the same for those queued before it (a worsening after it is news to
+    whoever acknowledged). A resolution notice to a destination that was sent nothing about the
+    alert (its opening was held at night, then cancelled) would announce the end of something
+    never announced: it is cancelled too.
+    """
+    if notification.kind == NoticeKind.RESOLVED:
+        told = session.scalar(
+            select(
+                exists().where(
+                    Notification.alert_id == alert.id,
+                    Notification.channel == notification.channel,
+                    Notification.destination == notification.destination,
+                    Notification.status == DeliveryStatus.SENT.value,
+                )
+            )
+        )
+        return None if told else "nothing about this alert was sent to this destination"
+    if alert.status == AlertStatus.RESOLVED:
+        assert alert.resolved_at is not None
+        by = f" by {alert.resolved_by}" if alert.resolved_by else ""
+        return (
+            f"alert resolved ({alert.resolution}){by} at {alert.resolved_at.isoformat()}"
+            " before delivery"
+        )
+    acknowledged = alert.acknowledged_at
+    if alert.status == AlertStatus.ACKNOWLEDGED and acknowledged and acknowledged >= event.at:
+        return (
+            f"alert acknowledged by {alert.acknowledged_by} at {acknowledged.isoformat()}"
+            " before delivery"
+        )
+    return None

@@ -1,17 +1,23 @@
 """The alert engine: findings open or update alerts (one open per subject and type), clearances
-resolve them, unacknowledged alerts escalate; every step is history and, where due, a notice."""
+resolve them, unacknowledged alerts escalate; every step is history and, where due, a notice.
+
+An alert dismissed by hand as a false alarm, or snoozed, holds back later findings on its subject
+and type (no new alert, no notice) until it is lifted: by a clearance (the condition ended once),
+by a finding more severe than the dismissed alert, or when the snooze runs out.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from analytics.alerts.desk import AlertDesk, close
+from analytics.alerts.desk import AlertDesk, close, lift
 from analytics.alerts.history import record
 from analytics.alerts.model import (
     ALERT_TYPES,
@@ -25,7 +31,7 @@ from analytics.alerts.model import (
 from analytics.alerts.queries import AlertView
 from core.clock import Clock
 from core.config import AlertsSettings
-from core.state.alerts import Alert, EventKind, Resolution
+from core.state.alerts import SUPPRESSING, Alert, EventKind, Resolution
 from core.state.store import StateStore
 
 Key = tuple[str, str, str, str]  # tenant, subject kind, subject, type
@@ -75,12 +81,14 @@ class AlertEngine:
         now = self._clock.now()
         changes: list[Change] = []
         with self._state.session() as session:
-            alerts = _open_alerts(session, {_key(s) for s in statements})
+            keys = {_key(s) for s in statements}
+            alerts = _open_alerts(session, keys)
+            dismissed = _dismissed(session, keys - alerts.keys())
             for statement in statements:
                 if isinstance(statement, Finding):
-                    change = self._upsert(session, alerts, statement, now)
+                    change = self._upsert(session, alerts, dismissed, statement, now)
                 else:
-                    change = _clear(session, alerts, statement, now)
+                    change = _clear(session, alerts, dismissed, statement, now)
                 if change is not None:
                     changes.append(change)
         return changes
@@ -130,8 +138,17 @@ class AlertEngine:
     def acknowledge(self, alert_id: int, actor: str, comment: str | None = None) -> AlertView:
         return self._desk.acknowledge(alert_id, actor, comment)
 
-    def resolve(self, alert_id: int, actor: str, comment: str) -> AlertView:
-        return self._desk.resolve(alert_id, actor, comment)
+    def resolve(
+        self,
+        alert_id: int,
+        actor: str,
+        comment: str,
+        resolution: Resolution = Resolution.FIXED,
+    ) -> AlertView:
+        return self._desk.resolve(alert_id, actor, comment, resolution)
+
+    def snooze(self, alert_id: int, actor: str, until: datetime, comment: str) -> AlertView:
+        return self._desk.snooze(alert_id, actor, until, comment)
 
     def assign(self, alert_id: int, assignee: str | None, actor: str) -> AlertView:
         return self._desk.assign(alert_id, assignee, actor)
@@ -147,17 +164,36 @@ class AlertEngine:
         )
 
     def _upsert(
-        self, session: Session, alerts: dict[Key, Alert], finding: Finding, now: datetime
+        self,
+        session: Session,
+        alerts: dict[Key, Alert],
+        dismissed: dict[Key, Alert],
+        finding: Finding,
+        now: datetime,
     ) -> Change | None:
         key = _key(finding)
         severity = finding.severity or ALERT_TYPES[finding.type].severity
         estimates = self._estimates(finding)
         alert = alerts.get(key)
         if alert is None:
+            follows: dict[str, Any] = {}
+            held = dismissed.pop(key, None)
+            if held is not None:
+                why = _lifted_by(held, severity, now)
+                if why is None:
+                    # Held back: no alert, no notice. Its last sighting still moves, so a
+                    # clearance older than the condition's latest sighting stays stale.
+                    held.last_seen = max(held.last_seen, finding.observed_at)
+                    dismissed[key] = held
+                    return None
+                at = held.suppressed_until if why == "expired" else now
+                assert at is not None
+                lift(session, held, at, why)
+                follows["follows"] = held.id
             alert = _insert(session, finding, severity, estimates, now)
             if alert is not None:
                 alerts[key] = alert
-                record(session, alert, EventKind.OPENED, now, notice=NoticeKind.OPENED)
+                record(session, alert, EventKind.OPENED, now, notice=NoticeKind.OPENED, **follows)
                 return Change(alert.id, EventKind.OPENED, NoticeKind.OPENED)
             # Another engine opened it between our read and our insert: update that one.
             alert = _open_alerts(session, {key})[key]
@@ -216,6 +252,36 @@ def _open_alerts(session: Session, keys: set[Key]) -> dict[Key, Alert]:
     return found
 
 
+def _dismissed(session: Session, keys: set[Key]) -> dict[Key, Alert]:
+    """The dismissals (false alarm, snooze) still holding back these keys, locked like open
+    alerts: the partial unique index keeps at most one per key."""
+    found: dict[Key, Alert] = {}
+    ordered = sorted(keys)
+    columns = tuple_(Alert.tenant, Alert.subject_kind, Alert.subject, Alert.type)
+    for start in range(0, len(ordered), _KEY_CHUNK):
+        chunk = ordered[start : start + _KEY_CHUNK]
+        rows = session.scalars(
+            select(Alert)
+            .where(
+                Alert.resolution.in_(SUPPRESSING),
+                Alert.suppression_ended_at.is_(None),
+                columns.in_(chunk),
+            )
+            .with_for_update()
+        ).all()
+        found.update({(a.tenant, a.subject_kind, a.subject, a.type): a for a in rows})
+    return found
+
+
+def _lifted_by(held: Alert, severity: Severity, now: datetime) -> str | None:
+    """Why a finding ends this dismissal, or None when the dismissal holds it back."""
+    if held.suppressed_until is not None and now >= held.suppressed_until:
+        return "expired"
+    if severity.rank > Severity(held.severity).rank:
+        return "worsened"  # not what was dismissed: people must hear about it
+    return None
+
+
 def _insert(
     session: Session, finding: Finding, severity: Severity, estimates: Estimates, now: datetime
 ) -> Alert | None:
@@ -246,11 +312,21 @@ def _insert(
 
 
 def _clear(
-    session: Session, alerts: dict[Key, Alert], clearance: Clearance, now: datetime
+    session: Session,
+    alerts: dict[Key, Alert],
+    dismissed: dict[Key, Alert],
+    clearance: Clearance,
+    now: datetime,
 ) -> Change | None:
     alert = alerts.pop(_key(clearance), None)
     if alert is None:
-        return None
+        held = dismissed.get(_key(clearance))
+        if held is None or clearance.at < held.last_seen:
+            return None
+        # The condition ended once: a recurrence is news again.
+        del dismissed[_key(clearance)]
+        lift(session, held, now, "cleared")
+        return Change(held.id, EventKind.LIFTED)
     if clearance.at < alert.last_seen:
         alerts[_key(clearance)] = alert
         return None

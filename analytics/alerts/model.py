@@ -130,3 +130,7 @@ class Notice:
     estimates: Estimates
     evidence: dict[str, Any]
     url: str | None = None  # where to see it (the API's alert page), when known
+    # For a resolution: how it was closed (auto, fixed, false_alarm, snoozed) and, for a
+    # snooze, until when findings are held back.
+    resolution: str | None = None
+    suppressed_until: datetime | None = None

@@ -31,6 +31,7 @@ def build_notice(alert: Alert, event: AlertEvent, base_url: str) -> Notice:
     details = event.details or {}
     known = ALERT_TYPES.get(alert.type)
     last_seen = details.get("last_seen")
+    until = details.get("suppressed_until")
     return Notice(
         kind=NoticeKind(event.notice),
         alert_id=alert.id,
@@ -50,4 +51,6 @@ def build_notice(alert: Alert, event: AlertEvent, base_url: str) -> Notice:
         ),
         evidence=dict(alert.evidence or {}),
         url=alert_url(base_url, alert.id),
+        resolution=details.get("resolution"),
+        suppressed_until=datetime.fromisoformat(until) if until else None,
     )

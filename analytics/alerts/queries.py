@@ -36,6 +36,8 @@ class AlertView:
     resolved_at: datetime | None
     resolved_by: str | None
     resolution: str | None
+    suppressed_until: datetime | None  # a snooze's end
+    suppression_ended_at: datetime | None  # when a false alarm or snooze stopped holding back
     assignee: str | None
     escalation_level: int
     estimates: Estimates
@@ -101,6 +103,8 @@ def view(alert: Alert) -> AlertView:
         resolved_at=alert.resolved_at,
         resolved_by=alert.resolved_by,
         resolution=alert.resolution,
+        suppressed_until=alert.suppressed_until,
+        suppression_ended_at=alert.suppression_ended_at,
         assignee=alert.assignee,
         escalation_level=alert.escalation_level,
         estimates=estimates_of(alert),

@@ -1,5 +1,6 @@
 """``/api/v1/alerts``: list (JSON or CSV), one alert with its history and evidence series, and
-the operator actions: acknowledge, resolve with a comment, assign."""
+the operator actions: acknowledge, resolve (fixed or false alarm) with a comment, snooze until a
+time, lift a false alarm or snooze, assign."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import csv
 import io
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
@@ -18,7 +19,11 @@ from analytics.alerts.evidence import read_evidence
 from analytics.alerts.model import AlertStatus, Severity
 from analytics.alerts.queries import AlertFilter, AlertView, alert_events, get_alert, list_alerts
 from api.deps import Caller, CallerDep, ClockDep, StateDep, StoreDep
+from api.errors import CONFLICT, NOT_FOUND, NOT_JSON, STORE_DOWN, UNREADABLE, invalid
+from api.params import AlertIdPath, Instant, Offset
 from api.routes import API_V1
+from core.csv_cells import safe_cell
+from core.state.alerts import Resolution
 from core.state.store import StateStore
 
 router = APIRouter(prefix=API_V1, tags=["alerts"])
@@ -54,7 +59,17 @@ class AlertOut(BaseModel):
     acknowledged_by: str | None
     resolved_at: datetime | None
     resolved_by: str | None
-    resolution: str | None
+    resolution: str | None = Field(
+        description="auto (the condition cleared), fixed, false_alarm, snoozed; manual: closed "
+        "by hand before resolutions had kinds"
+    )
+    suppressed_until: datetime | None = Field(
+        description="A snooze's end: until then findings on this subject and type open no alert"
+    )
+    suppression_ended_at: datetime | None = Field(
+        description="When a false alarm or snooze stopped holding back findings (cleared, "
+        "worsened, expired or lifted by hand)"
+    )
     assignee: str | None
     escalation_level: int
     estimates: EstimatesOut
@@ -104,6 +119,20 @@ class AckIn(BaseModel):
 
 class ResolveIn(BaseModel):
     comment: str = Field(min_length=1, description="Why it is closed: repair, false alarm, ...")
+    resolution: Literal["fixed", "false_alarm"] = Field(
+        "fixed",
+        description="fixed: dealt with, a later finding opens a new alert; false_alarm: findings "
+        "on the same subject and type open no alert until the condition has cleared once",
+    )
+
+
+class SnoozeIn(BaseModel):
+    until: AwareDatetime = Field(description="Until when findings open no alert (at most a year)")
+    comment: str = Field(min_length=1, description="Why, e.g. works planned on Thursday")
+
+
+class LiftIn(BaseModel):
+    comment: str | None = Field(None, description="Optional note for the history")
 
 
 class AssignIn(BaseModel):
@@ -120,8 +149,8 @@ TypeQ = Annotated[
 ]
 SeverityQ = Annotated[list[Severity] | None, Query(description="info, warning, critical")]
 StatusQ = Annotated[list[AlertStatus] | None, Query(description="open, acknowledged, resolved")]
-SinceQ = Annotated[AwareDatetime | None, Query(description="Seen at or after this instant")]
-UntilQ = Annotated[AwareDatetime | None, Query(description="Started before this instant")]
+SinceQ = Annotated[Instant | None, Query(description="Seen at or after this instant")]
+UntilQ = Annotated[Instant | None, Query(description="Started before this instant")]
 
 
 def _filter(
@@ -155,7 +184,7 @@ def alerts(
     state: StateDep,
     where: FilterDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AlertPage:
     """Alerts, most recently opened first."""
     total, page = list_alerts(state, where, limit=limit, offset=offset)
@@ -184,24 +213,33 @@ CSV_COLUMNS: list[tuple[str, Callable[[AlertView], object]]] = [
     ("flow_lph", lambda a: a.estimates.flow_lph),
     ("volume_m3", lambda a: a.estimates.volume_m3),
     ("cost_eur", lambda a: a.estimates.cost_eur),
+    ("suppressed_until", lambda a: a.suppressed_until),
+    ("suppression_ended_at", lambda a: a.suppression_ended_at),
 ]
 
 
 def _cell(value: object) -> object:
-    if value is None:
-        return ""
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value
+    return safe_cell(value)  # text a spreadsheet would run as a formula is neutralised
 
 
-@router.get("/alerts.csv", response_class=Response)
+@router.get(
+    "/alerts.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def alerts_csv(state: StateDep, where: FilterDep) -> Response:
     """The same list as CSV (UTF-8 with a byte-order mark, comma-separated, times in ISO 8601
-    UTC)."""
+    UTC). Text cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or
+    carriage return) start with a single quote; numbers are written as numbers."""
     total, page = list_alerts(state, where, limit=MAX_CSV_ROWS)
     if total > MAX_CSV_ROWS:
-        raise HTTPException(422, f"{total} alerts: narrow the filters to {MAX_CSV_ROWS} or fewer")
+        raise invalid(
+            ("query",),
+            f"{total} alerts: narrow the filters to {MAX_CSV_ROWS} or fewer",
+            max_rows=MAX_CSV_ROWS,
+        )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([name for name, _ in CSV_COLUMNS])
@@ -226,9 +264,9 @@ def _visible(state: StateStore, caller: Caller, alert_id: int) -> AlertView:
     return alert
 
 
-@router.get("/alerts/{alert_id}", response_model=AlertDetail)
+@router.get("/alerts/{alert_id}", response_model=AlertDetail, responses={**NOT_FOUND, **STORE_DOWN})
 def alert(
-    alert_id: int, state: StateDep, store: StoreDep, clock: ClockDep, caller: CallerDep
+    alert_id: AlertIdPath, state: StateDep, store: StoreDep, clock: ClockDep, caller: CallerDep
 ) -> AlertDetail:
     """One alert, its history, and the series its evidence names (read from the store)."""
     a = _visible(state, caller, alert_id)
@@ -264,12 +302,15 @@ def _act(
     except AlertConflict as exc:
         raise HTTPException(409, str(exc)) from None
     except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise invalid(("body",), str(exc)) from None
 
 
-@router.post("/alerts/{alert_id}/ack", response_model=AlertOut)
+ACTION_RESPONSES = {**UNREADABLE, **NOT_FOUND, **CONFLICT, **NOT_JSON}
+
+
+@router.post("/alerts/{alert_id}/ack", response_model=AlertOut, responses=ACTION_RESPONSES)
 def acknowledge(
-    alert_id: int,
+    alert_id: AlertIdPath,
     state: StateDep,
     clock: ClockDep,
     caller: CallerDep,
@@ -281,18 +322,55 @@ def acknowledge(
     return _act(state, caller, alert_id, lambda: desk.acknowledge(alert_id, caller.name, comment))
 
 
-@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut)
+@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut, responses=ACTION_RESPONSES)
 def resolve(
-    alert_id: int, body: ResolveIn, state: StateDep, clock: ClockDep, caller: CallerDep
+    alert_id: AlertIdPath, body: ResolveIn, state: StateDep, clock: ClockDep, caller: CallerDep
 ) -> AlertOut:
-    """Close by hand, with a comment (422 without one)."""
+    """Close by hand, with a comment (422 without one): ``fixed``, or ``false_alarm`` to hold
+    back findings on the same subject and type until the condition has cleared once."""
     desk = AlertDesk(state, clock)
-    return _act(state, caller, alert_id, lambda: desk.resolve(alert_id, caller.name, body.comment))
+    resolution = Resolution(body.resolution)
+    return _act(
+        state,
+        caller,
+        alert_id,
+        lambda: desk.resolve(alert_id, caller.name, body.comment, resolution),
+    )
 
 
-@router.post("/alerts/{alert_id}/assign", response_model=AlertOut)
+@router.post("/alerts/{alert_id}/snooze", response_model=AlertOut, responses=ACTION_RESPONSES)
+def snooze(
+    alert_id: AlertIdPath, body: SnoozeIn, state: StateDep, clock: ClockDep, caller: CallerDep
+) -> AlertOut:
+    """Close until a time: findings on the same subject and type open no alert until then, or
+    until the condition clears or gets worse. 422 for a time past or more than a year ahead."""
+    desk = AlertDesk(state, clock)
+    return _act(
+        state,
+        caller,
+        alert_id,
+        lambda: desk.snooze(alert_id, caller.name, body.until, body.comment),
+    )
+
+
+@router.post("/alerts/{alert_id}/lift", response_model=AlertOut, responses=ACTION_RESPONSES)
+def lift(
+    alert_id: AlertIdPath,
+    state: StateDep,
+    clock: ClockDep,
+    caller: CallerDep,
+    body: LiftIn | None = None,
+) -> AlertOut:
+    """End a false alarm or snooze now: the next finding opens a new alert. 409 when the alert
+    holds nothing back."""
+    desk = AlertDesk(state, clock)
+    comment = body.comment if body else None
+    return _act(state, caller, alert_id, lambda: desk.lift(alert_id, caller.name, comment))
+
+
+@router.post("/alerts/{alert_id}/assign", response_model=AlertOut, responses=ACTION_RESPONSES)
 def assign(
-    alert_id: int, body: AssignIn, state: StateDep, clock: ClockDep, caller: CallerDep
+    alert_id: AlertIdPath, body: AssignIn, state: StateDep, clock: ClockDep, caller: CallerDep
 ) -> AlertOut:
     """Give the alert to someone (or to nobody with null)."""
     desk = AlertDesk(state, clock)

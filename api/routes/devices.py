@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from api.deps import CallerDep, StateDep, StoreDep
+from api.errors import NOT_FOUND, STORE_DOWN
+from api.params import Offset
 from api.routes import API_V1
 from core.state.models import Device, Tenant
 
@@ -84,7 +86,7 @@ def list_devices(
     role: Annotated[str | None, Query(description="e.g. water_meter, parking_space")] = None,
     codec_id: Annotated[str | None, Query(description="e.g. axioma/qalcosonic-w1")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> DevicePage:
     query = select(Device).join(Device.tenant)
     if tenant is not None:
@@ -104,7 +106,7 @@ def list_devices(
     return DevicePage(total=total, limit=limit, offset=offset, items=items)
 
 
-@router.get("/{dev_eui}", response_model=DeviceDetail)
+@router.get("/{dev_eui}", response_model=DeviceDetail, responses={**NOT_FOUND, **STORE_DOWN})
 def device(dev_eui: str, state: StateDep, store: StoreDep, caller: CallerDep) -> DeviceDetail:
     with state.session() as session:
         d = session.scalars(

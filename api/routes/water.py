@@ -8,13 +8,15 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from analytics.water.balance import Coverage, SectorBalance, sector_balance
 from analytics.water.rpqs import rpqs_indicators, volumes_from_balance
 from api.deps import CallerDep, ClockDep, StateDep, StoreDep
+from api.errors import NOT_FOUND, STORE_DOWN, invalid
+from api.params import Instant
 from api.routes import API_V1
 from core.state.models import Device, SectorMeter, WaterSector
 from core.state.store import StateStore
@@ -141,25 +143,29 @@ def _balance(
     return sector_balance(store, start, end, sector.inflow, sector.outflow, sector.consumers)
 
 
-@router.get("/sectors/{code}/balance", response_model=BalanceOut)
+@router.get(
+    "/sectors/{code}/balance", response_model=BalanceOut, responses={**NOT_FOUND, **STORE_DOWN}
+)
 def balance(
     code: str,
     state: StateDep,
     store: StoreDep,
     clock: ClockDep,
     caller: CallerDep,
-    start: Annotated[
-        AwareDatetime | None, Query(description="Inclusive; default end − 7 days")
-    ] = None,
-    end: Annotated[AwareDatetime | None, Query(description="Exclusive; default now")] = None,
+    start: Annotated[Instant | None, Query(description="Inclusive; default end − 7 days")] = None,
+    end: Annotated[Instant | None, Query(description="Exclusive; default now")] = None,
 ) -> BalanceOut:
     sector = _sector(state, code, caller.tenants)
     end = end or clock.now()
     start = start or end - DEFAULT_SPAN
     if end <= start:
-        raise HTTPException(422, "end must be after start")
+        raise invalid(("query", "end"), "end must be after start")
     if end - start > MAX_SPAN:
-        raise HTTPException(422, f"the period may not exceed {MAX_SPAN.days} days")
+        raise invalid(
+            ("query", "start"),
+            f"the period may not exceed {MAX_SPAN.days} days",
+            max_span_days=MAX_SPAN.days,
+        )
     b = _balance(store, sector, start, end)
     return BalanceOut(
         sector=sector.code,
@@ -178,7 +184,7 @@ def balance(
     )
 
 
-@router.get("/sectors/{code}/rpqs", response_model=RpqsOut)
+@router.get("/sectors/{code}/rpqs", response_model=RpqsOut, responses={**NOT_FOUND, **STORE_DOWN})
 def rpqs(
     code: str,
     state: StateDep,
@@ -216,7 +222,7 @@ def rpqs(
     end = datetime.combine(date(year + 1, 1, 1), time(), zone).astimezone(UTC)
     now = clock.now()
     if start >= now:
-        raise HTTPException(422, f"year {year} has not started")
+        raise invalid(("query", "year"), f"year {year} has not started")
     partial = end > now
     end = min(end, now)
     # A whole year counts 365 days, as the RPQS formulas do; a year in progress its elapsed days.

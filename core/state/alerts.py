@@ -1,4 +1,5 @@
-"""Alert tables: alerts (one open per subject and type), their history, and the notice outbox."""
+"""Alert tables: alerts (one open per subject and type, dismissals that hold back their
+recurrence), their history, and the notice outbox."""
 
 from __future__ import annotations
 
@@ -26,10 +27,18 @@ ALERT_STATUSES = ("open", "acknowledged", "resolved")
 SEVERITIES = ("info", "warning", "critical")
 SUBJECT_KINDS = ("device", "building", "sector", "station", "area")
 NOTICE_KINDS = ("opened", "worsened", "escalated", "resolved")
+RESOLUTIONS = ("auto", "manual", "fixed", "false_alarm", "snoozed")
+# Resolutions that hold back findings on the same subject and type until they are lifted.
+SUPPRESSING = ("false_alarm", "snoozed")
 
 # One open alert per subject and type: a partial unique index, which SQLite and PostgreSQL
 # both enforce, over the rows that are not resolved.
 NOT_RESOLVED = text("status <> 'resolved'")
+# A dismissal still in force: at most one per subject and type (a new alert for the key can
+# only open once the previous dismissal is lifted).
+SUPPRESSION_LIVE = text(
+    "resolution IN ('false_alarm', 'snoozed') AND suppression_ended_at IS NULL"
+)
 
 
 class EventKind(StrEnum):
@@ -43,11 +52,19 @@ class EventKind(StrEnum):
     ESCALATED = "escalated"
     RESOLVED = "resolved"
     COMMENTED = "commented"
+    LIFTED = "lifted"  # a false alarm or snooze stopped holding back findings
 
 
 class Resolution(StrEnum):
     AUTO = "auto"  # the detector said the condition cleared
-    MANUAL = "manual"  # a person closed it, with a comment
+    MANUAL = "manual"  # closed by hand before resolutions had kinds (rows older than 0005)
+    FIXED = "fixed"  # a person closed it: dealt with; a later finding opens a new alert
+    FALSE_ALARM = "false_alarm"  # not a real anomaly: held back until the condition clears
+    SNOOZED = "snoozed"  # held back until a time, or until the condition clears
+
+    @property
+    def suppresses(self) -> bool:
+        return self.value in SUPPRESSING
 
 
 class DeliveryStatus(StrEnum):
@@ -57,11 +74,19 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # the last attempt failed; retried until the attempts run out
     SUPPRESSED = "suppressed"  # over the destination's rate limit: recorded, never sent
+    CANCELLED = "cancelled"  # overtaken before delivery (alert acknowledged or resolved)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
+
+
+SUPPRESSION_FIELDS = (
+    "(COALESCE(resolution, '') = 'snoozed' AND suppressed_until IS NOT NULL)"
+    " OR COALESCE(resolution, '') = 'false_alarm'"
+    " OR (suppressed_until IS NULL AND suppression_ended_at IS NULL)"
+)
 
 
 class Alert(Base):
@@ -79,14 +104,26 @@ class Alert(Base):
             sqlite_where=NOT_RESOLVED,
             postgresql_where=NOT_RESOLVED,
         ),
+        Index(
+            "uq_alert_suppressed_subject",
+            "tenant",
+            "subject_kind",
+            "subject",
+            "type",
+            unique=True,
+            sqlite_where=SUPPRESSION_LIVE,
+            postgresql_where=SUPPRESSION_LIVE,
+        ),
         Index("ix_alert_status_severity", "status", "severity"),
         Index("ix_alert_tenant_type", "tenant", "type"),
         CheckConstraint(_in("status", ALERT_STATUSES), name="status"),
         CheckConstraint(_in("severity", SEVERITIES), name="severity"),
         CheckConstraint(_in("subject_kind", SUBJECT_KINDS), name="subject_kind"),
         CheckConstraint(
-            "resolution IS NULL OR resolution IN ('auto', 'manual')", name="resolution"
+            f"resolution IS NULL OR {_in('resolution', RESOLUTIONS)}", name="resolution"
         ),
+        # A snooze has an end; only dismissals carry suppression times.
+        CheckConstraint(SUPPRESSION_FIELDS, name="suppression_fields"),
         CheckConstraint(
             "(status = 'resolved' AND resolved_at IS NOT NULL AND resolution IS NOT NULL)"
             " OR (status <> 'resolved' AND resolved_at IS NULL AND resolution IS NULL)",
@@ -110,7 +147,7 @@ class Alert(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(200))
-    resolution: Mapped[str | None] = mapped_column(String(8))
+    resolution: Mapped[str | None] = mapped_column(String(16))
     assignee: Mapped[str | None] = mapped_column(String(200))
     evidence: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     flow_lph: Mapped[float | None] = mapped_column(Float)
@@ -118,6 +155,10 @@ class Alert(Base):
     cost_eur: Mapped[float | None] = mapped_column(Float)
     escalation_level: Mapped[int] = mapped_column(default=0)
     escalated_at: Mapped[datetime | None]
+    # A dismissal (false alarm, snooze) holds back findings on its key until it is lifted: by a
+    # clearance, a worse finding, or this time (snooze). Lifted: when it stopped holding.
+    suppressed_until: Mapped[datetime | None]
+    suppression_ended_at: Mapped[datetime | None]
 
 
 class AlertEvent(Base):

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from core.csv_cells import neutralise, restore
 from core.state.registry_errors import RowError
 from core.state.registry_rows import ROW_MODELS, SECTIONS, DeviceRow
 from core.state.vocabulary import WEEKDAYS
@@ -168,7 +169,7 @@ def read_csv(path: Path, section: str) -> tuple[list[RawRow], list[RowError]]:
     rows: list[RawRow] = []
     errors: list[RowError] = []
     try:
-        header = [name.strip().lower() for name in next(reader)]
+        header = [restore(name.strip()).lower() for name in next(reader)]
     except StopIteration:
         return rows, errors
     header_error = _check_header(header, section)
@@ -185,7 +186,9 @@ def read_csv(path: Path, section: str) -> tuple[list[RawRow], list[RowError]]:
             )
             continue
         flat = {
-            name: cell.strip() for name, cell in zip(header, cells, strict=False) if cell.strip()
+            name: restore(cell.strip())
+            for name, cell in zip(header, cells, strict=False)
+            if cell.strip()
         }
         try:
             rows.append(RawRow(source, line, section, _nest(section, flat)))
@@ -312,10 +315,11 @@ def write_csv(path: Path, section: str, rows: list[dict[str, Any]]) -> None:
         extra = sorted({name for row in flat_rows for name in row} - set(columns) - {"parameters"})
         columns += [*extra, "parameters"]
     with path.open("w", encoding="utf-8", newline="") as handle:
-        # RFC 4180 line ends: the writer then quotes cells holding a lone \r too.
-        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows(flat_rows)
+        # RFC 4180 line ends: the writer then quotes cells holding a lone \r too. Text that a
+        # spreadsheet would run as a formula is neutralised; read_csv restores it.
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow([neutralise(name) for name in columns])
+        writer.writerows([neutralise(row.get(name, "")) for name in columns] for row in flat_rows)
 
 
 def _flatten(section: str, row: dict[str, Any]) -> dict[str, str]:

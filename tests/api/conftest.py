@@ -35,3 +35,17 @@ def services(tmp_path: Path) -> Iterator[Services]:
 def client(services: Services) -> Iterator[TestClient]:
     with TestClient(create_app(services)) as c:
         yield c
+
+
+@pytest.fixture
+def backend_services(state_store: StateStore, tmp_path: Path) -> Iterator[Services]:
+    """The same services on each state-store backend (SQLite and PostgreSQL), no registry."""
+    store = SqliteStore(tmp_path / "backend-series.sqlite")
+    yield Services(store=store, state=state_store, clock=ManualClock(NOW))
+    store.close()
+
+
+@pytest.fixture
+def backend_client(backend_services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(backend_services)) as c:
+        yield c

@@ -26,6 +26,8 @@ from core.stores.sqlite import SqliteStore
 from tests.api.conftest import NOW
 
 METER = "0123456789abcdef"
+# A POST without a body must still say it is JSON (api/json_bodies.py).
+JSON = {"Content-Type": "application/json"}
 START = NOW - timedelta(hours=6)
 
 
@@ -187,7 +189,7 @@ def test_a_bad_series_in_the_evidence_leaves_the_alert_readable(
 
 def test_an_unknown_alert_is_404(client: TestClient) -> None:
     assert client.get("/api/v1/alerts/999").status_code == 404
-    assert client.post("/api/v1/alerts/999/ack").status_code == 404
+    assert client.post("/api/v1/alerts/999/ack", headers=JSON).status_code == 404
     assert client.post("/api/v1/alerts/999/resolve", json={"comment": "x"}).status_code == 404
 
 
@@ -198,11 +200,11 @@ def test_acknowledge_then_resolve_with_a_comment(client: TestClient, engine: Ale
     assert ack.status_code == 200
     assert (ack.json()["status"], ack.json()["acknowledged_by"]) == ("acknowledged", "local")
     assert ack.json()["acknowledged_at"] == NOW.isoformat().replace("+00:00", "Z")
-    assert client.post(f"/api/v1/alerts/{alert_id}/ack").status_code == 200  # idempotent
+    assert client.post(f"/api/v1/alerts/{alert_id}/ack", headers=JSON).status_code == 200  # again
 
     done = client.post(f"/api/v1/alerts/{alert_id}/resolve", json={"comment": "vanne refermée"})
     assert done.status_code == 200
-    assert (done.json()["status"], done.json()["resolution"]) == ("resolved", "manual")
+    assert (done.json()["status"], done.json()["resolution"]) == ("resolved", "fixed")
     history = client.get(f"/api/v1/alerts/{alert_id}").json()["events"]
     assert history[-1]["comment"] == "vanne refermée"
 
@@ -213,7 +215,7 @@ def test_resolving_without_a_comment_is_422(
 ) -> None:
     alert_id = open_alert(engine)
 
-    response = client.post(f"/api/v1/alerts/{alert_id}/resolve", json=body)
+    response = client.post(f"/api/v1/alerts/{alert_id}/resolve", json=body, headers=JSON)
     assert response.status_code == 422
     assert client.get(f"/api/v1/alerts/{alert_id}").json()["status"] == "open"
 
@@ -228,9 +230,66 @@ def test_acting_on_a_resolved_alert_is_409(
     alert_id = open_alert(engine)
     client.post(f"/api/v1/alerts/{alert_id}/resolve", json={"comment": "fausse alerte"})
 
-    response = client.post(f"/api/v1/alerts/{alert_id}/{action}", json=body)
+    response = client.post(f"/api/v1/alerts/{alert_id}/{action}", json=body, headers=JSON)
     assert response.status_code == 409
     assert "resolved" in response.json()["detail"]
+
+
+def test_a_false_alarm_resolved_through_the_api_does_not_reopen(
+    client: TestClient, engine: AlertEngine
+) -> None:
+    alert_id = open_alert(engine)
+
+    done = client.post(
+        f"/api/v1/alerts/{alert_id}/resolve",
+        json={"comment": "remplissage de la piscine", "resolution": "false_alarm"},
+    )
+    assert done.status_code == 200, done.text
+    assert (done.json()["status"], done.json()["resolution"]) == ("resolved", "false_alarm")
+
+    assert engine.apply([finding()]) == []  # the analytics' next pass
+    assert subjects(client, status=["open", "acknowledged"]) == []
+    [event] = [e for e in client.get(f"/api/v1/alerts/{alert_id}").json()["events"][1:]]
+    assert (event["kind"], event["details"]["resolution"]) == ("resolved", "false_alarm")
+
+
+def test_snooze_then_lift_through_the_api(client: TestClient, engine: AlertEngine) -> None:
+    alert_id = open_alert(engine)
+    until = NOW + timedelta(days=2)
+
+    snoozed = client.post(
+        f"/api/v1/alerts/{alert_id}/snooze",
+        json={"until": until.isoformat(), "comment": "travaux jeudi"},
+    )
+    assert snoozed.status_code == 200, snoozed.text
+    assert (snoozed.json()["resolution"], snoozed.json()["suppressed_until"]) == (
+        "snoozed",
+        until.isoformat().replace("+00:00", "Z"),
+    )
+    assert engine.apply([finding()]) == []
+
+    lifted = client.post(f"/api/v1/alerts/{alert_id}/lift", json={"comment": "annulé"})
+    assert lifted.status_code == 200, lifted.text
+    assert lifted.json()["suppression_ended_at"] == NOW.isoformat().replace("+00:00", "Z")
+    [again] = engine.apply([finding()])
+    assert again.alert_id != alert_id
+    assert client.post(f"/api/v1/alerts/{alert_id}/lift", json={}).status_code == 409
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"until": "2026-11-01T00:00:00Z", "comment": "x"},  # past
+        {"until": "2028-11-01T00:00:00Z", "comment": "x"},  # beyond a year
+        {"until": "2026-11-05T00:00:00", "comment": "x"},  # no time zone
+        {"until": "2026-11-05T00:00:00Z"},  # no comment
+    ],
+)
+def test_a_bad_snooze_is_422(client: TestClient, engine: AlertEngine, body: dict[str, str]) -> None:
+    alert_id = open_alert(engine)
+    response = client.post(f"/api/v1/alerts/{alert_id}/snooze", json=body)
+    assert response.status_code == 422
+    assert client.get(f"/api/v1/alerts/{alert_id}").json()["status"] == "open"
 
 
 def test_assign_and_unassign(client: TestClient, engine: AlertEngine) -> None:
@@ -274,6 +333,19 @@ def test_the_csv_export_starts_with_a_bom_so_excel_reads_accents(
     assert row["assignee"] == "Hélène Dupré, régie"
 
 
+def test_the_csv_export_never_hands_a_spreadsheet_a_formula(
+    client: TestClient, engine: AlertEngine
+) -> None:
+    alert_id = open_alert(engine, '=HYPERLINK("http://evil.example","ok")')
+    client.post(f"/api/v1/alerts/{alert_id}/assign", json={"assignee": "@SUM(1+1)"})
+
+    text = client.get("/api/v1/alerts.csv").content.decode("utf-8-sig")
+    [row] = csv.DictReader(io.StringIO(text))
+    assert row["subject"] == '\'=HYPERLINK("http://evil.example","ok")'
+    assert row["assignee"] == "'@SUM(1+1)"
+    assert (row["flow_lph"], row["volume_m3"]) == ("14.0", "0.5")  # numbers stay numbers
+
+
 def test_a_caller_sees_only_its_tenants(
     services: Services, engine: AlertEngine, three: dict[str, int]
 ) -> None:
@@ -284,7 +356,7 @@ def test_a_caller_sees_only_its_tenants(
         assert subjects(client, tenant="beauvois") == []
         other = three["beauvois"]
         assert client.get(f"/api/v1/alerts/{other}").status_code == 404
-        assert client.post(f"/api/v1/alerts/{other}/ack").status_code == 404
+        assert client.post(f"/api/v1/alerts/{other}/ack", headers=JSON).status_code == 404
         csv_rows = client.get("/api/v1/alerts.csv").text.strip().splitlines()
         assert len(csv_rows) == 3  # header and two alerts
 
@@ -298,6 +370,8 @@ def test_openapi_lists_the_alert_routes(client: TestClient) -> None:
         "/api/v1/alerts/{alert_id}/ack",
         "/api/v1/alerts/{alert_id}/resolve",
         "/api/v1/alerts/{alert_id}/assign",
+        "/api/v1/alerts/{alert_id}/snooze",
+        "/api/v1/alerts/{alert_id}/lift",
     } <= paths
 
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
+from api.main import create_app
+from api.routes import readings
 from api.services import Services
 from core.reading import Reading
+from core.series import SeriesSet
+from core.stores.sqlite import SqliteStore
+from core.timeseries import Selection
 
 DEVICE = "0123456789abcdef"
 START = datetime(2026, 10, 23, 22, tzinfo=UTC)  # 24 Oct 00:00 in Paris, before the DST change
@@ -88,7 +97,8 @@ def test_bad_parameters_are_422_with_a_reason(
     query = {"device": DEVICE, "quantity": "volume_m3", **params}
     response = client.get("/api/v1/readings", params=query)
     assert response.status_code == 422
-    assert needle in response.json()["detail"]
+    [error] = response.json()["detail"]  # the shape of FastAPI's own validation errors
+    assert needle in error["msg"]
 
 
 def test_channel_filter_keeps_one_tariff_register(client: TestClient, services: Services) -> None:
@@ -109,3 +119,77 @@ def test_channel_filter_keeps_one_tariff_register(client: TestClient, services: 
     assert {s["channel"] for s in both} == {"hc", "hp"}
     only = client.get("/api/v1/readings", params={**params, "channel": "hp"}).json()["series"]
     assert [(s["channel"], s["points"][0]["value"]) for s in only] == [("hp", 3400.25)]
+
+
+def _error(response: Response) -> dict[str, Any]:
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    return dict(error)
+
+
+@pytest.mark.parametrize(
+    ("params", "limit"),
+    [
+        # 1 s windows over two years: 63 million windows. It was a 500 (a ValueError deep in
+        # the store); now refused before anything is read, naming the bound.
+        ({"every": "1s", "start": "2024-11-01T00:00:00Z"}, {"max_points": readings.MAX_POINTS}),
+        ({"every": "1d", "start": "2020-01-01T00:00:00Z"}, {"max_span_days": 732}),
+        ({"start": "2026-09-01T00:00:00Z"}, {"max_raw_span_days": 31}),
+    ],
+    ids=["too many windows", "windows over too long", "raw points over too long"],
+)
+def test_a_request_past_a_bound_is_422_naming_it(
+    client: TestClient, params: dict[str, str], limit: dict[str, int]
+) -> None:
+    query = {"device": DEVICE, "quantity": "volume_m3", "end": "2026-11-01T00:00:00Z", **params}
+    assert _error(client.get("/api/v1/readings", params=query))["ctx"] == limit
+
+
+class CountingStore(SqliteStore):
+    """The real SQLite store, counting the raw reads made through it."""
+
+    raw_reads = 0
+
+    def read(self, selection: Selection, start: datetime, end: datetime) -> SeriesSet:
+        self.raw_reads += 1
+        return super().read(selection, start, end)
+
+
+def test_points_beyond_the_limit_are_counted_not_read(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = CountingStore(tmp_path / "counting.sqlite")
+    store.write([Reading(START + timedelta(minutes=m), DEVICE, "volume_m3", m) for m in range(30)])
+    monkeypatch.setattr(readings, "MAX_POINTS", 20)
+    query = {
+        "device": DEVICE,
+        "quantity": "volume_m3",
+        "start": START.isoformat(),
+        "end": (START + timedelta(hours=1)).isoformat(),
+    }
+    try:
+        with TestClient(create_app(replace(services, store=store))) as client:
+            assert _error(client.get("/api/v1/readings", params=query))["ctx"] == {"max_points": 20}
+            assert store.raw_reads == 0
+            query["end"] = (START + timedelta(minutes=20)).isoformat()
+            assert (
+                len(client.get("/api/v1/readings", params=query).json()["series"][0]["points"])
+                == 20
+            )
+            assert store.raw_reads == 1
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"device": "not-a-deveui"},
+        {"end": "0001-01-01T00:00:00Z"},  # end − 24 h was an OverflowError: a 500
+        {"start": "2300-01-01T00:00:00Z", "end": "2300-01-02T00:00:00Z"},  # beyond 64-bit ns
+        {"tz": "../../etc/passwd"},
+    ],
+)
+def test_values_the_stores_cannot_hold_are_422(client: TestClient, params: dict[str, str]) -> None:
+    query = {"device": DEVICE, "quantity": "volume_m3", **params}
+    assert client.get("/api/v1/readings", params=query).status_code == 422

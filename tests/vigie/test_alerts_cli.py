@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -141,3 +141,81 @@ def test_errors_are_reported_with_exit_status_1(
     result = invoke(*(a.format(**alerts) for a in args))
     assert result.exit_code == 1
     assert message in result.stderr
+
+
+def test_resolve_as_a_false_alarm_holds_back_the_next_finding(
+    alerts: dict[str, int], state_store: StateStore
+) -> None:
+    leak = alerts["leak"]
+    result = invoke(
+        "resolve", str(leak), "--resolution", "false_alarm", "--comment", "arrosage", "--by", "m.d"
+    )
+    assert result.exit_code == 0, result.output
+    assert "false alarm" in result.stdout
+
+    engine = AlertEngine(state_store, ManualClock(T0 + timedelta(hours=1)), AlertsSettings())
+    later = Finding(
+        type="household_leak",
+        tenant="caudry",
+        subject_kind=SubjectKind.DEVICE,
+        subject="leak",
+        start=T0 - timedelta(days=2),
+        observed_at=T0 + timedelta(hours=1),
+    )
+    assert engine.apply([later]) == []
+    assert listed() == ["burst"]
+    assert get_alert(state_store, leak).resolution == "false_alarm"
+
+
+@pytest.mark.parametrize("written", ["utc", "offset"])
+def test_snooze_until_a_time(alerts: dict[str, int], state_store: StateStore, written: str) -> None:
+    # The CLI runs on the system clock: a time a month ahead, on the hour.
+    until = (datetime.now(UTC) + timedelta(days=30)).replace(minute=0, second=0, microsecond=0)
+    text = (
+        until.strftime("%Y-%m-%dT%H:%M:%S")  # naive: UTC, like --since
+        if written == "utc"
+        else until.astimezone(timezone(timedelta(hours=1))).isoformat()
+    )
+    burst = alerts["burst"]
+    result = invoke("snooze", str(burst), "--until", text, "--comment", "travaux prévus")
+    assert result.exit_code == 0, result.output
+    assert f"snoozed until {until:%Y-%m-%d %H:%M} UTC" in result.stdout
+
+    alert = get_alert(state_store, burst)
+    assert (alert.resolution, alert.suppressed_until) == ("snoozed", until)
+    assert alert_events(state_store, burst)[-1].comment == "travaux prévus"
+
+
+def test_snooze_for_a_while_then_lift(alerts: dict[str, int], state_store: StateStore) -> None:
+    leak = alerts["leak"]
+    before = datetime.now(UTC)
+    assert invoke("snooze", str(leak), "--for", "3d", "--comment", "congés").exit_code == 0
+    until = get_alert(state_store, leak).suppressed_until
+    assert until is not None
+    assert timedelta(days=3) <= until - before < timedelta(days=3, minutes=1)
+
+    result = invoke("lift", str(leak), "--comment", "finalement non", "--by", "j.martin")
+    assert result.exit_code == 0, result.output
+    assert get_alert(state_store, leak).suppression_ended_at is not None
+    assert [(e.kind, e.actor) for e in alert_events(state_store, leak)][-1] == (
+        "lifted",
+        "j.martin",
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["snooze", "{leak}", "--comment", "x"], 2, "--until or --for"),
+        (["snooze", "{leak}", "--for", "3 mois", "--comment", "x"], 2, "12h, 3d, 2w"),
+        (["snooze", "{leak}", "--until", "2020-01-01T00:00:00", "--comment", "x"], 1, "future"),
+        (["lift", "{leak}"], 1, "nothing to lift"),
+        (["resolve", "{leak}", "--resolution", "auto", "--comment", "x"], 2, "auto"),
+    ],
+)
+def test_snooze_and_lift_errors(
+    alerts: dict[str, int], args: list[str], code: int, message: str
+) -> None:
+    result = invoke(*(a.format(**alerts) for a in args))
+    assert result.exit_code == code, result.output
+    assert message in result.output + result.stderr

@@ -44,6 +44,18 @@ STEP_FR = {
 }
 
 
+# How an alert was closed: by the detector, or by hand (see core.state.alerts.Resolution).
+RESOLVED_FR = {
+    "auto": "Alerte résolue : la condition n'est plus observée.",
+    "fixed": "Alerte clôturée à la main : le problème a été traité.",
+    "manual": "Alerte clôturée à la main.",
+    "false_alarm": "Alerte classée fausse alerte : elle ne sera plus signalée tant que la "
+    "condition n'aura pas cessé.",
+    "snoozed": "Alerte mise en sourdine jusqu'au {until} (heure de Paris), ou jusqu'à ce que "
+    "la condition cesse.",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedNotice:
     """What an e-mail carries: a one-line subject, a plain-text body, the same body in HTML."""
@@ -111,7 +123,9 @@ def lead(notice: Notice) -> str:
     if notice.kind is NoticeKind.ESCALATED:
         return "Relance : cette alerte n'a pas été acquittée dans le délai prévu."
     if notice.kind is NoticeKind.RESOLVED:
-        return "Alerte résolue : la condition n'est plus observée."
+        return RESOLVED_FR.get(notice.resolution or "auto", RESOLVED_FR["fixed"]).format(
+            until=format_local_time(notice.suppressed_until) if notice.suppressed_until else "?"
+        )
     return "Nouvelle alerte : une anomalie vient d'être détectée."
 
 

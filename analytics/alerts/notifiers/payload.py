@@ -51,6 +51,8 @@ def document(notice: Notice) -> dict[str, Any]:
         "evidence": _jsonable(notice.evidence),
         "url": notice.url,
         "text": subject_line(notice),
+        "resolution": notice.resolution,
+        "suppressed_until": iso_utc(notice.suppressed_until) if notice.suppressed_until else None,
     }
 
 

@@ -3,6 +3,8 @@ midnight and DST changes), per-destination rate limits, escalation, and retries 
 
 from __future__ import annotations
 
+import json
+import threading
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,11 +23,12 @@ from analytics.alerts.model import (
     Severity,
     SubjectKind,
 )
+from analytics.alerts.notifiers.webhook import WebhookNotifier
 from core.clock import ManualClock
 from core.config import AlertRoute, AlertsSettings, QuietHoursSettings, load_settings
 from core.state.alerts import Notification
 from core.state.store import StateStore
-from tests.analytics.alerts.conftest import T0, RecordingNotifier
+from tests.analytics.alerts.conftest import T0, Receiver, RecordingNotifier
 
 EAU = "eau@caudry.fr"
 ASTREINTE = "astreinte@caudry.fr"
@@ -158,7 +161,7 @@ def test_worsening_and_resolution_are_notified_too(
 ) -> None:
     r = rig(state_store, clock)
     r.open(finding())
-    r.engine.apply([finding(severity=Severity.CRITICAL, at=T0 + timedelta(hours=1))])
+    r.open(finding(severity=Severity.CRITICAL, at=T0 + timedelta(hours=1)))
     r.engine.apply([finding(at=T0 + timedelta(hours=2))])  # a plain refresh: no notice
     r.engine.apply(
         [],
@@ -446,3 +449,138 @@ escalate_to = ["astreinte@agglo.fr"]
         "warning",
         ["astreinte@agglo.fr"],
     )
+
+
+def _reasons(state: StateStore) -> list[tuple[str, str, str, str | None]]:
+    with state.session() as session:
+        rows = session.execute(
+            sa.select(
+                Notification.destination,
+                Notification.kind,
+                Notification.status,
+                Notification.last_error,
+            ).order_by(Notification.id)
+        )
+        return [(d, k, s, e) for d, k, s, e in rows]
+
+
+@pytest.mark.parametrize("action", ["acknowledge", "resolve"])
+def test_notices_held_at_night_are_cancelled_when_the_alert_was_handled_meanwhile(
+    state_store: StateStore, action: str
+) -> None:
+    """Quiet hours 20:00-07:30 in Paris hold a leak's opening and its escalation; someone on
+    call handles the alert at night: in the morning neither notice goes out, and the outbox
+    says why."""
+    evening = datetime(2026, 11, 2, 20, 0, tzinfo=UTC)  # 21:00 in Paris
+    clock = ManualClock(evening)
+    r = rig(state_store, clock, quiet_hours=QuietHoursSettings(), escalate_after_h=1)
+    r.open(finding("leak", at=evening))
+    clock.advance(timedelta(hours=1))
+    assert len(r.engine.escalate_due()) == 1
+    assert r.dispatcher.dispatch().held == 2
+
+    clock.advance(timedelta(hours=1))
+    [alert_id] = {n.alert_id for n in _alerts_notified(state_store)}
+    if action == "acknowledge":
+        r.engine.acknowledge(alert_id, "m.dupont", "astreinte sur place")
+    else:
+        r.engine.resolve(alert_id, "m.dupont", "vanne refermée")
+    clock.set(datetime(2026, 11, 3, 6, 30, tzinfo=UTC))  # 07:30 in Paris
+    report = r.dispatcher.dispatch()
+
+    assert r.email.sent == [] and report.sent == 0
+    outbox = _reasons(state_store)
+    assert [(d, k, s) for d, k, s, _ in outbox][:2] == [
+        (EAU, "opened", "cancelled"),
+        (ASTREINTE, "escalated", "cancelled"),
+    ]
+    handled = "acknowledged by m.dupont" if action == "acknowledge" else "resolved (fixed) by"
+    assert all(handled in (why or "") for _, _, _, why in outbox[:2])
+    if action == "resolve":  # the end of something never announced is not announced either
+        assert outbox[2][:3] == (EAU, "resolved", "cancelled")
+        assert outbox[2][3] == "nothing about this alert was sent to this destination"
+    assert report.cancelled == len(outbox)
+    assert r.dispatcher.dispatch() == DispatchReport()
+
+
+def test_a_worsening_after_the_acknowledgement_is_still_news(
+    state_store: StateStore, clock: ManualClock
+) -> None:
+    r = rig(state_store, clock)
+    r.open(finding())
+    [(opened, _)] = r.email.sent
+    clock.advance(timedelta(minutes=10))
+    r.engine.acknowledge(opened.alert_id, "m.dupont")
+    clock.advance(timedelta(minutes=10))
+
+    report = r.open(finding(severity=Severity.CRITICAL, at=clock.now()))
+    assert (report.sent, report.cancelled) == (1, 0)
+    assert [n.kind for n, _ in r.email.sent] == [NoticeKind.OPENED, NoticeKind.WORSENED]
+
+
+def test_a_notice_overtaken_between_two_retries_is_cancelled(
+    state_store: StateStore, clock: ManualClock
+) -> None:
+    r = rig(state_store, clock)
+    r.email.failures = 1
+    assert r.open(finding()).failed == 1
+    [alert_id] = {n.alert_id for n in _alerts_notified(state_store)}
+    r.engine.acknowledge(alert_id, "m.dupont")
+
+    clock.advance(timedelta(minutes=5))
+    assert r.dispatcher.dispatch().cancelled == 1
+    assert r.email.sent == []
+
+
+def _alerts_notified(state: StateStore) -> list[Notification]:
+    with state.session() as session:
+        return list(session.scalars(sa.select(Notification).order_by(Notification.id)))
+
+
+WEBHOOK_SECRET = "secret-partagé"
+
+
+def test_two_dispatchers_racing_on_one_store_send_each_notice_once(
+    state_store: StateStore, clock: ManualClock, receiver: Receiver
+) -> None:
+    """Two analytics runners' dispatchers, each with its own connection pool and webhook client,
+    deliver the same outbox at once to a real (slow) HTTP receiver: every notice arrives once."""
+    config = settings(routes=[AlertRoute(channel="webhook", to=[receiver.url])])
+    alerts = 40
+    AlertEngine(state_store, clock, config).apply([finding(f"meter-{i}") for i in range(alerts)])
+    receiver.delay_s = 0.01
+    url = state_store.url.render_as_string(hide_password=False)
+    stores = [StateStore(url) for _ in range(2)]
+    start = threading.Barrier(len(stores))
+    reports: list[DispatchReport] = []
+    errors: list[BaseException] = []
+
+    def run(store: StateStore) -> None:
+        try:
+            with WebhookNotifier(WEBHOOK_SECRET, clock=clock, timeout_s=10) as webhook:
+                dispatcher = Dispatcher(store, clock, config, {"webhook": webhook}, batch=25)
+                start.wait()
+                for _ in range(3):
+                    reports.append(dispatcher.dispatch())
+        except BaseException as exc:  # reported below, with the thread's error
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    for s in stores:
+        s.dispose()
+
+    assert errors == []
+    ids = [json.loads(request.body)["id"] for request in receiver.requests]
+    assert len(ids) == alerts and len(set(ids)) == alerts
+    assert sum(report.sent for report in reports) == alerts
+    with state_store.session() as session:
+        outcomes = session.execute(
+            sa.select(Notification.status, Notification.attempts, sa.func.count()).group_by(
+                Notification.status, Notification.attempts
+            )
+        ).all()
+    assert [tuple(row) for row in outcomes] == [("sent", 1, alerts)]

@@ -266,7 +266,7 @@ def test_a_manual_resolution_needs_a_comment_and_notifies(
     alert = engine.resolve(opened.alert_id, "m.dupont", "Joint de compteur remplacé")
     assert (alert.status, alert.resolution, alert.resolved_by) == (
         AlertStatus.RESOLVED,
-        "manual",
+        "fixed",
         "m.dupont",
     )
     assert _kinds(state_store, opened.alert_id)[-1] == ("resolved", "resolved")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -402,6 +403,40 @@ def test_exported_csv_files_round_trip_unusual_parameters(
 
     assert not report.changed
     assert _device(state_store, "0000000000000001").parameters == parameters
+
+
+def test_exported_csv_cells_never_run_as_formulas_and_still_round_trip(
+    state_store: StateStore, tmp_path: Path
+) -> None:
+    import_registry(state_store, _write(tmp_path, "tenants.yaml", TENANTS_YAML))
+    parameters = {"label": "@SUM(A1)", "note": "-2+3", "offset_m3": -3.5, "quoted": "'=x"}
+    registry = _write(
+        tmp_path,
+        "devices.yaml",
+        f"""\
+        devices:
+          - dev_eui: "0000000000000001"
+            name: "=HYPERLINK(\\"http://evil.example\\", \\"ok\\")"
+            tenant: caudry
+            codec_id: adeunis/pulse
+            role: energy_meter
+            parameters: {parameters!r}
+        """,
+    )
+    import_registry(state_store, registry)
+    export_registry(state_store, tmp_path / "csv")
+
+    [header, row] = list(csv.reader((tmp_path / "csv" / "devices.csv").open(encoding="utf-8")))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["name"] == "'=HYPERLINK(\"http://evil.example\", \"ok\")"
+    assert (cells["label"], cells["note"], cells["quoted"]) == ("'@SUM(A1)", "'-2+3", "''=x")
+    assert cells["offset_m3"] == "-3.5"  # a number stays a number
+    assert [c for c in row if c.startswith(("=", "+", "-", "@"))] == ["-3.5"]
+
+    assert not import_registry(state_store, tmp_path / "csv").changed
+    device = _device(state_store, "0000000000000001")
+    assert device.name == '=HYPERLINK("http://evil.example", "ok")'
+    assert device.parameters == parameters
 
 
 def test_a_key_given_twice_is_reported_on_its_second_line(

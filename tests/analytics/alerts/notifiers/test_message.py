@@ -178,6 +178,26 @@ def test_each_lifecycle_step_says_what_happened(
     assert lead.split(" : ")[0] in rendered.html
 
 
+@pytest.mark.parametrize(
+    ("resolution", "lead"),
+    [
+        ("fixed", "Alerte clôturée à la main : le problème a été traité."),
+        ("false_alarm", "Alerte classée fausse alerte : elle ne sera plus signalée tant que"),
+        ("snoozed", "Alerte mise en sourdine jusqu'au 27/11/2026 à 08:00 (heure de Paris)"),
+    ],
+)
+def test_a_resolution_by_hand_says_how_it_was_closed(resolution: str, lead: str) -> None:
+    notice = make_notice(
+        kind=NoticeKind.RESOLVED,
+        status=AlertStatus.RESOLVED,
+        resolution=resolution,
+        suppressed_until=datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+        if resolution == "snoozed"
+        else None,
+    )
+    assert render(notice).text.startswith(lead)
+
+
 def test_acknowledged_status_is_shown() -> None:
     text = render(make_notice(kind=NoticeKind.ESCALATED, status=AlertStatus.ACKNOWLEDGED)).text
     assert "État                 : acquittée" in text

@@ -7,9 +7,7 @@ import hmac
 import json
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -23,67 +21,11 @@ from analytics.alerts.notifiers.webhook import (
     verify_signature,
 )
 from core.clock import ManualClock
+from tests.analytics.alerts.conftest import PATH, Receiver
 from tests.analytics.alerts.notifiers.conftest import NOW, URL, make_notice
 from tests.services import LOOPBACK, free_port
 
 SECRET = "partagé-entre-vigie-et-le-récepteur"
-PATH = "/hooks/vigie/T0KEN-SECRET?key=abc123"
-
-
-@dataclass
-class Request:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """What the test server answers, and what it received."""
-
-    status: int = 204
-    headers: dict[str, str] = field(default_factory=dict)
-    hold: threading.Event | None = None  # when set: answer only once the test releases it
-    requests: list[Request] = field(default_factory=list)
-    url: str = ""
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.requests.append(Request(self.path, dict(self.headers.items()), body))
-            if state.hold is not None:
-                state.hold.wait(timeout=10)  # bounded: the test releases it right after
-            reply = b'{"erreur": "indisponible"}' if state.status >= 300 else b""
-            try:
-                self.send_response(state.status)
-                for name, value in state.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # a client that timed out has gone: expected in the slow-receiver test
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass  # keep the test output clean
-
-    server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-    server.daemon_threads = True
-    state.url = f"http://{LOOPBACK}:{server.server_address[1]}{PATH}"
-    # A short poll interval: shutdown() waits for the serving loop to notice it.
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield state
-    if state.hold is not None:
-        state.hold.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -143,6 +85,8 @@ def test_body_fields(receiver: Receiver, webhook: WebhookNotifier, notice: Notic
             "[Vigie · critique] Nouvelle alerte : Fuite probable sur le réseau du secteur"
             " — secteur nord (caudry)"
         ),
+        "resolution": None,
+        "suppressed_until": None,
     }
 
 
