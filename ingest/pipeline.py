@@ -33,7 +33,7 @@ from ingest.dedup import RecentFrames
 from ingest.directory import DeviceDirectory
 from ingest.events import EnvelopeError, Event, Ignored, Join, NsLog, Status
 from ingest.metrics import IngestMetrics
-from ingest.spool import Spool
+from ingest.spool import Spool, encode_batch
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,8 @@ class _Batch:
     letters: list[Letter] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     joins: dict[str, datetime] = field(default_factory=dict)
-    origin: dict[int, Message] = field(default_factory=dict)  # id(reading) → its message
+    # id(reading) → its message and the message's frame key
+    origin: dict[int, tuple[Message, str]] = field(default_factory=dict)
     times: list[datetime] = field(default_factory=list)
 
 
@@ -85,6 +86,18 @@ def parse(m: Message) -> Event:
             "bad_envelope", f"malformed event: {type(exc).__name__}: {exc}"
         ) from None
     return event
+
+
+def series(r: Reading) -> str:
+    return f"{r.quantity}[{r.channel}]" if r.channel else r.quantity
+
+
+def refusals(refused: Sequence[Rejected]) -> str:
+    """What the store refused, reading by reading (the first few)."""
+    shown = "; ".join(
+        f"{series(x.reading)} at {x.reading.time.isoformat()}: {x.reason}" for x in refused[:5]
+    )
+    return shown + (f"; and {len(refused) - 5} more" if len(refused) > 5 else "")
 
 
 class Pipeline:
@@ -134,16 +147,23 @@ class Pipeline:
         for message in messages:
             self._one(message, now, batch, outcome, seen)
         rejected = self._write(batch.readings, batch.tags, outcome)
+        by_frame: dict[str, list[Rejected]] = {}
         for rej in rejected:
-            source = batch.origin.get(id(rej.reading))
+            by_frame.setdefault(batch.origin[id(rej.reading)][1], []).append(rej)
+        for key, refused in by_frame.items():
+            # One letter per frame, keyed by the frame and what in it was refused: replay runs
+            # that frame again (its accepted readings are rewritten, harmlessly).
+            source = batch.origin[id(refused[0].reading)][0]
+            first = refused[0].reading
             batch.letters.append(
                 self._letter(
                     source,
                     "store_rejected",
-                    rej.reason,
-                    rej.reading.device,
-                    rej.reading.time,
-                    suffix=f":{rej.reading.quantity}:{rej.reading.channel}",
+                    refusals(refused),
+                    first.device,
+                    first.time,
+                    key=key,
+                    suffix=":" + ",".join(sorted({series(r.reading) for r in refused})),
                 )
             )
         self._letters.add(batch.letters)
@@ -230,7 +250,7 @@ class Pipeline:
         if readings:
             batch.tags[event.device] = device.tags
             batch.readings.extend(readings)
-            batch.origin.update((id(r), m) for r in readings)
+            batch.origin.update((id(r), (m, key)) for r in readings)
             batch.times.append(event.time)
 
     def _kept_aside(self, codec_id: str, warnings: list[str]) -> None:
@@ -293,6 +313,11 @@ class Pipeline:
         self._metrics.readings.labels("store").inc(result.accepted)
         return result.rejected
 
+    def write_again(self, readings: list[Reading], tags: dict[str, dict[str, str]]) -> bool:
+        """Write readings the store once refused (a dead letter's); True when it took them all
+        (or they are durable in the spool behind an outage)."""
+        return not self._write(readings, tags, Outcome())
+
     def drain(self, max_batches: int = 50) -> int:
         """Replay spooled batches, oldest first, while the store takes them; readings replayed."""
         now = self._clock.now()
@@ -309,18 +334,22 @@ class Pipeline:
                 self._retry_at = self._clock.now() + timedelta(seconds=self._settings.retry_s)
                 break
             if result.rejected:
+                # Spooled readings have no frame left to run again: the letter carries the
+                # refused readings themselves, and replay writes exactly those.
+                body = encode_batch([r.reading for r in result.rejected], head.tags)
+                first = result.rejected[0].reading
                 self._letters.add(
                     [
-                        self._letter(
-                            None,
-                            "store_rejected",
-                            rej.reason,
-                            rej.reading.device,
-                            rej.reading.time,
-                            key=f"spool:{head.id}",
-                            suffix=f":{rej.reading.device}:{rej.reading.quantity}:{rej.reading.time.isoformat()}",
+                        Letter(
+                            key=f"readings:{hashlib.sha256(body).hexdigest()}:store_rejected",
+                            reason="store_rejected",
+                            detail=refusals(result.rejected),
+                            topic="",
+                            payload=body,
+                            device=first.device,
+                            event_time=first.time,
+                            received_at=self._clock.now(),
                         )
-                        for rej in result.rejected
                     ]
                 )
             self._spool.pop(head)

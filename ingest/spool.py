@@ -77,12 +77,7 @@ class Spool:
     def put(self, readings: Sequence[Reading], tags: Mapping[str, Tags]) -> None:
         if self._depth + len(readings) > self._max:
             raise SpoolFull(f"spool holds {self._depth} readings, bound {self._max}")
-        devices = {r.device for r in readings}
-        doc = {
-            "r": [[to_ns(r.time), r.device, r.quantity, r.value, r.channel] for r in readings],
-            "t": {d: dict(tags[d]) for d in devices if d in tags},
-        }
-        body = zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
+        body = encode_batch(readings, tags)
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("INSERT INTO batches (n, body) VALUES (?, ?)", (len(readings), body))
@@ -93,9 +88,8 @@ class Spool:
         row = self._db.execute("SELECT id, body FROM batches ORDER BY id LIMIT 1").fetchone()
         if row is None:
             return None
-        doc = json.loads(zlib.decompress(row[1]))
-        readings = [Reading(from_ns(t), d, q, v, c) for t, d, q, v, c in doc["r"]]
-        return SpooledBatch(int(row[0]), readings, doc["t"])
+        readings, tags = decode_batch(row[1])
+        return SpooledBatch(int(row[0]), readings, tags)
 
     def pop(self, batch: SpooledBatch) -> None:
         """Forget a batch once the store has it."""
@@ -108,6 +102,22 @@ class Spool:
     def close(self) -> None:
         self._db.close()
         self._lock.close()  # releases the lock
+
+
+def encode_batch(readings: Sequence[Reading], tags: Mapping[str, Tags]) -> bytes:
+    """Readings and their devices' tags as compact bytes (zlib-compressed JSON)."""
+    devices = {r.device for r in readings}
+    doc = {
+        "r": [[to_ns(r.time), r.device, r.quantity, r.value, r.channel] for r in readings],
+        "t": {d: dict(tags[d]) for d in devices if d in tags},
+    }
+    return zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
+
+
+def decode_batch(body: bytes) -> tuple[list[Reading], dict[str, dict[str, str]]]:
+    """The inverse of ``encode_batch``."""
+    doc = json.loads(zlib.decompress(body))
+    return [Reading(from_ns(t), d, q, v, c) for t, d, q, v, c in doc["r"]], doc["t"]
 
 
 def _lock(path: Path) -> IO[str]:

@@ -9,6 +9,7 @@ from core.config import IngestSettings
 from core.state.dead_letter_store import DeadLetterStore
 from core.state.dead_letters import LetterStatus
 from ingest.pipeline import Message, Pipeline
+from ingest.spool import decode_batch
 
 
 def replay_spool_path(settings: IngestSettings) -> Path:
@@ -31,8 +32,11 @@ def replay(
     done: list[int] = []
     still = 0
     for letter in letters.list(reason=reason, status=LetterStatus.OPEN, limit=limit):
-        if not letter.topic:
-            still += 1  # a store refusal of spooled readings: nothing to run again
+        if not letter.topic:  # the store refused spooled readings: the letter carries them
+            if letter.payload and pipeline.write_again(*decode_batch(letter.payload)):
+                done.append(letter.id)
+            else:
+                still += 1
             continue
         outcome = pipeline.handle([Message(letter.topic, letter.payload)])
         if letter.reason in outcome.dead_letters:

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from api.services import Services
 from core.clock import ManualClock
 from core.config import Settings, StoreSettings
+from core.reading import Reading
 from core.state.dead_letter_store import DeadLetterStore
 from core.state.dead_letters import LetterStatus
 from core.state.registry_io import import_registry
+from core.stores.influx import InfluxStore
 from core.timeseries import Selection
 from ingest.pipeline import Message
+from ingest.spool import Spool
 from simulator.envelopes import Frame, chirpstack_up_json, chirpstack_up_protobuf, tts_up
+from tests.services import ExternalService, InfluxServer
 from vigie.cli import app
 from vigie.replay import replay, replay_spool_path
 from vigie.wiring import build_pipeline, build_services
@@ -117,11 +125,13 @@ def _registry(tmp_path: Path) -> Path:
     return path
 
 
-def _replay(settings: Settings, services: Services) -> tuple[int, int]:
+def _replay(
+    settings: Settings, services: Services, reason: str = "unknown_device"
+) -> tuple[int, int]:
     """Replay as ``vigie deadletters replay`` does, beside a worker that holds its spool."""
     pipeline = build_pipeline(settings, services, spool_path=replay_spool_path(settings.ingest))
     try:
-        return replay(pipeline, services, "unknown_device", 100)
+        return replay(pipeline, services, reason, 100)
     finally:
         pipeline.close()
 
@@ -152,3 +162,99 @@ def test_quarantined_frames_replay_once_the_device_is_registered(state_env: Path
         Selection.of("humidity_pct", devices=[EUI]), T - timedelta(hours=1), T + timedelta(hours=1)
     )
     assert len(stored.times) == 3
+
+
+@dataclass
+class Influx:
+    """A fresh database on the session's InfluxDB, and a way to act on it as an admin would."""
+
+    url: str
+    database: str
+    store: InfluxStore
+
+    def query(self, statement: str) -> None:
+        response = httpx.post(
+            f"{self.url}/query", params={"db": self.database}, data={"q": statement}
+        )
+        assert response.status_code == 200 and "error" not in response.text, response.text
+
+    def conflicting_type(self) -> None:
+        """An integer temperature_c in the climate measurement's shard at T: InfluxDB then
+        refuses our floats there (a field type conflict), as after another writer's mistake."""
+        response = httpx.post(
+            f"{self.url}/write",
+            params={"db": self.database, "precision": "s"},
+            content=f"climate,device=0000000000000000 temperature_c=5i {int(T.timestamp())}",
+        )
+        assert response.status_code == 204
+
+    def temperatures(self) -> list[float]:
+        got = self.store.read(
+            Selection.of("temperature_c", devices=[EUI]), T, T + timedelta(hours=1)
+        )
+        return sorted(r.value for r in got.readings())
+
+
+@pytest.fixture
+def influx(influx_server: InfluxServer | ExternalService) -> Iterator[Influx]:
+    database = f"vigie_test_{uuid.uuid4().hex[:12]}"
+    store = InfluxStore(influx_server.url, database, timeout_s=1.0)
+    store.create_database()
+    yield Influx(influx_server.url, database, store)
+    store.drop_database()
+    store.close()
+
+
+def _services(state_env: Path, influx: Influx) -> Services:
+    services = build_services(Settings())
+    services.store = influx.store
+    services.clock = ManualClock(T + timedelta(minutes=5))
+    import_registry(services.state, _registry(state_env))
+    return services
+
+
+def test_each_refused_frame_has_its_letter_and_replay_runs_exactly_that_frame(
+    state_env: Path, influx: Influx
+) -> None:
+    """Two frames of one device refused for the same series: two letters, each with its own
+    frame; after the fix, replay stores both (one letter per topic and series ran only one)."""
+    services = _services(state_env, influx)
+    influx.conflicting_type()
+    pipeline = build_pipeline(Settings(), services)
+    warm, cold = bytes.fromhex("cbf60b0d0376010add7fff"), bytes.fromhex("cbf6fe0c0376010add7fff")
+    frames = [
+        chirpstack_up_json(Frame(EUI, k, 2, payload, T + timedelta(seconds=k)))
+        for k, payload in ((1, warm), (2, cold))
+    ]
+    outcome = pipeline.handle([Message(*f) for f in frames])
+    assert outcome.dead_letters == {"store_rejected": 2}
+    letters = DeadLetterStore(services.state).list(reason="store_rejected")
+    assert sorted((x.topic, x.payload) for x in letters) == sorted(frames)
+    assert all("field type conflict" in x.detail for x in letters)
+    assert influx.temperatures() == []
+
+    influx.query("DROP MEASUREMENT climate")  # the fix
+    assert _replay(Settings(), services, "store_rejected") == (2, 0)
+    assert influx.temperatures() == [-5.0, 27.81, 27.81, 28.29]
+
+
+def test_refused_spooled_readings_are_kept_in_their_letter_and_replayed(
+    state_env: Path, influx: Influx
+) -> None:
+    """Readings the store refuses when the spool drains have no frame any more: their letter
+    carries them, and replay writes exactly those."""
+    services = _services(state_env, influx)
+    readings = [Reading(T + timedelta(seconds=k), EUI, "temperature_c", 20.0 + k) for k in range(3)]
+    outage = Spool(Settings().ingest.spool_path, 100)  # what an outage left in the spool
+    outage.put(readings, {EUI: {"tenant": "caudry"}})
+    outage.close()
+    influx.conflicting_type()
+    pipeline = build_pipeline(Settings(), services)
+    pipeline.drain()
+    assert pipeline.spool_depth == 0
+    [letter] = DeadLetterStore(services.state).list(reason="store_rejected")
+    assert letter.topic == "" and letter.payload and "field type conflict" in letter.detail
+
+    influx.query("DROP MEASUREMENT climate")
+    assert _replay(Settings(), services, "store_rejected") == (1, 0)
+    assert influx.temperatures() == [20.0, 21.0, 22.0]
