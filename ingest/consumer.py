@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import logging
 import queue
+import socket
 import ssl
 import threading
 import time
@@ -120,9 +121,9 @@ class Consumer:
         if mqtt_settings.username:
             password = mqtt_settings.password.get_secret_value() if mqtt_settings.password else None
             self._client.username_pw_set(mqtt_settings.username, password)
-        context = tls_context(mqtt_settings)
-        if context is not None:
-            self._client.tls_set_context(context)
+        self._tls = tls_context(mqtt_settings)
+        if self._tls is not None:
+            self._client.tls_set_context(self._tls)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -192,6 +193,8 @@ class Consumer:
             self._client.loop_stop()
 
     def _connect(self) -> None:
+        if self._tls is not None:
+            self._check_certificate(self._tls)
         if self._v5:
             props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = SESSION_EXPIRY_S
@@ -202,6 +205,25 @@ class Consumer:
         else:
             self._client.connect_async(self._mqtt.host, self._mqtt.port, keepalive=30)
         self._client.loop_start()
+
+    def _check_certificate(self, context: ssl.SSLContext) -> None:
+        """Fatal at once if the broker's certificate is not trusted: paho's connection loop
+        would retry that forever without a word. A broker that does not answer yet is left to
+        the loop (and to /health)."""
+        host, port = self._mqtt.host, self._mqtt.port
+        try:
+            with (
+                socket.create_connection((host, port), timeout=10) as raw,
+                context.wrap_socket(raw, server_hostname=host),
+            ):
+                pass
+        except ssl.SSLCertVerificationError as exc:
+            raise Fatal(
+                f"MQTT TLS: the broker {host}:{port} has a certificate we do not trust "
+                f"({exc.verify_message}); set [mqtt] ca_file to the CA that signed it"
+            ) from exc
+        except OSError as exc:
+            log.warning("MQTT broker %s:%s not reachable yet: %s", host, port, describe(exc))
 
     def _until_done(self, step: Callable[[], object], stop: threading.Event) -> bool:
         """Run ``step`` until it succeeds (True), retrying what may heal with backoff; False if

@@ -120,6 +120,8 @@ def build_notifiers(settings: Settings, clock: Clock) -> dict[str, Notifier]:
                 username=mqtt.username,
                 password=_secret(mqtt.password),
                 protocol=mqtt.protocol,
+                tls=mqtt.tls,
+                ca_file=str(mqtt.ca_file) if mqtt.ca_file else None,
             )
         )
     return out
