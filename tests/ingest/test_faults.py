@@ -53,6 +53,8 @@ from ingest.pipeline import Pipeline
 from ingest.spool import Spool
 from simulator.envelopes import (
     Frame,
+    chirpstack_status,
+    chirpstack_status_protobuf,
     chirpstack_topic,
     chirpstack_up_json,
     chirpstack_up_protobuf,
@@ -368,13 +370,31 @@ def point_counts(influx: InfluxServer, window: tuple[int, int]) -> dict[tuple[st
     return counts
 
 
+def points_received(influx: InfluxServer) -> int:
+    """Points InfluxDB was asked to write since it started (``SHOW STATS``: ``pointReq``), an
+    overwrite of a stored point included: the store's own count of what the dedup layer let
+    through, which a point count cannot show (same series and time overwrite)."""
+    body = httpx.post(
+        f"{influx.url}/query", data={"q": "SHOW STATS FOR 'write'"}, timeout=10
+    ).json()
+    [series] = body["results"][0]["series"]
+    return int(series["values"][0][series["columns"].index("pointReq")])
+
+
+# Lines an LHT65 uplink writes: one per reading (4 measured, 4 radio).
+LINES_PER_UPLINK = 8
+
+
 def stored_humidity(influx: InfluxServer, window: tuple[int, int]) -> int:
     return point_counts(influx, window).get(("humidity_pct", ""), 0)
 
 
-def assert_exactly_stored(influx: InfluxServer, uplinks: Uplinks) -> None:
-    """Every uplink once: n points per stored series, and each device's fCnts complete."""
-    assert point_counts(influx, uplinks.window) == dict.fromkeys(SERIES, uplinks.n)
+def assert_exactly_stored(
+    influx: InfluxServer, uplinks: Uplinks, extra: tuple[tuple[str, str], ...] = ()
+) -> None:
+    """Every uplink once: n points per stored series (and per ``extra`` series, e.g. a status
+    event's), and each device's fCnts complete."""
+    assert point_counts(influx, uplinks.window) == dict.fromkeys((*SERIES, *extra), uplinks.n)
     store = InfluxStore(influx.url, DATABASE)
     end = uplinks.base + timedelta(milliseconds=uplinks.n)
     got = store.read(Selection.of("humidity_pct"), uplinks.base, end)
@@ -594,6 +614,11 @@ def test_b_ingest_killed_mid_stream_and_restarted_loses_and_duplicates_nothing(
     assert first.process.returncode == -signal.SIGKILL
     assert redone < 2 * 500 + 1, "only the unacknowledged batches came back"
     assert_exactly_stored(influx, uplinks)
+    # What both processes let through, counted by the store: each frame once, plus at most
+    # the batches the first process had taken but not acknowledged when it was killed.
+    received = points_received(influx)
+    assert received % LINES_PER_UPLINK == 0
+    assert uplinks.n <= received // LINES_PER_UPLINK <= uplinks.n + 2 * 500
 
 
 # -- (c) the broker restarts -----------------------------------------------------------------------
@@ -630,6 +655,8 @@ def test_c_broker_restart_mid_stream_loses_nothing(
     assert at_restart < uplinks.n
     assert worker.frames("stored") == uplinks.n
     assert_exactly_stored(influx, uplinks)
+    # Redeliveries after the restart never reached the store: each frame written once.
+    assert points_received(influx) == LINES_PER_UPLINK * uplinks.n
 
 
 # -- (d) two workers share the subscription --------------------------------------------------------
@@ -664,6 +691,7 @@ def test_d_two_workers_on_a_shared_subscription_share_without_loss_or_duplicates
     assert sum(w.frames("stored") for w in workers) == uplinks.n
     assert sum(w.frames("deduplicated") for w in workers) == 0
     assert_exactly_stored(influx, uplinks)
+    assert points_received(influx) == LINES_PER_UPLINK * uplinks.n, "each frame written once"
 
 
 # -- (e) fuzzed frames among good ones -------------------------------------------------------------
@@ -719,6 +747,9 @@ REASON = {
     "wrong_type": "bad_envelope",
     "radio_out_of_range": "out_of_range",
 }
+# Readings a bad frame still stores: the radio's, when only its payload is refused; all but
+# the RSSI when only the RSSI is out of range.
+PARTIAL_LINES = {"wrong_fport": 4, "truncated_payload": 4, "radio_out_of_range": 7}
 RANDOM_REASONS = {"bad_json", "bad_protobuf", "bad_envelope", "bad_time", "unknown_device"}
 
 
@@ -843,3 +874,49 @@ def test_e_fuzzed_frames_are_dead_lettered_one_each_and_every_good_frame_is_stor
     assert (by_reason - certain).total() == sum(1 for kind, _ in faults if kind == "random_bytes")
     assert worker.frames("stored") >= good.n and worker.frames("deduplicated") == 0
     assert_exactly_stored(influx, good)
+    # What the store was asked to write: each good frame once, and the good part of the bad
+    # frames that have one (all but the refused RSSI; the radio of a frame whose payload is
+    # refused) — nothing twice.
+    partial = sum(PARTIAL_LINES.get(kind, 0) for kind, _ in faults)
+    assert points_received(influx) == LINES_PER_UPLINK * good.n + partial
+
+
+# -- (f) ChirpStack's status events share their uplink's deduplicationId --------------------------
+
+
+def test_f_a_status_then_its_uplink_with_the_same_id_are_both_stored_once(
+    influx: InfluxServer,
+    start_worker: Callable[..., Worker],
+    publisher: Publisher,
+) -> None:
+    """ChirpStack publishes the status event of a DevStatusAns first, with the deduplicationId
+    of the uplink that carried it; then the uplink. Every uplink must be stored exactly once, a
+    redelivered uplink stays a duplicate, and the store sees no write twice."""
+    uplinks = Uplinks(an_hour_ago(), 10_000)
+    messages: list[tuple[str, bytes]] = []
+    for k in range(uplinks.n):
+        frame = uplinks.frame(k)
+        status = chirpstack_status_protobuf if k % 3 == 2 else chirpstack_status
+        messages.append(status(frame.dev_eui, frame.time, 87.0, 9, frame.dedup_id))
+        messages.append(uplinks.message(k))
+        if k % 10 == 0:
+            messages.append(uplinks.message(k))  # the network server publishes it again
+    worker = start_worker("vigie-f", batch_size=500)
+    started = time.monotonic()
+    publisher.send(messages)
+    publisher.wait_acknowledged()
+    wait_for(lambda: worker.handled >= len(messages), "every message acknowledged")
+    worker.stop()
+    report(
+        "f",
+        messages=len(messages),
+        stored=worker.frames("stored"),
+        deduplicated=worker.frames("deduplicated"),
+        total_s=round(time.monotonic() - started, 1),
+    )
+
+    status_series = (("battery_pct", "devstatus"), ("margin_db", ""))
+    assert_exactly_stored(influx, uplinks, extra=status_series)
+    assert worker.frames("stored") == 2 * uplinks.n, "each status and each uplink"
+    assert worker.frames("deduplicated") == uplinks.n // 10, "redelivered uplinks only"
+    assert points_received(influx) == (LINES_PER_UPLINK + 2) * uplinks.n
