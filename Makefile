@@ -9,13 +9,18 @@ DEV    := $(VENV)/.installed-dev
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint bench
+.PHONY: demo test lint bench system-packages
 
 demo: $(BASE)
 	$(BIN)/vigie demo
 
-test: lint
+# The suite runs real influxd, mosquitto and PostgreSQL: their packages first (installed when
+# root, else one line saying what to install).
+test: system-packages lint
 	$(BIN)/pytest
+
+system-packages:
+	@bash .ci/system-packages
 
 lint: $(DEV)
 	$(BIN)/ruff check .

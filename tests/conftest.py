@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from core.stores.sqlite import SqliteStore
 from core.timeseries import TimeSeriesStore
-from tests.services import ExternalService, InfluxServer, influx_query
+from tests.services import ExternalService, InfluxServer, PostgresServer, influx_query
 
 # Migrated state stores on SQLite and PostgreSQL, for every package whose tests need one.
 pytest_plugins = ["tests.state_fixtures"]
@@ -36,25 +36,38 @@ def influx_server(
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """SQLAlchemy URL of a reachable PostgreSQL ($VIGIE_TEST_POSTGRES_URL); fails, never skips."""
-    url = os.environ.get("VIGIE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+def postgres_url() -> Iterator[str]:
+    """SQLAlchemy URL of a PostgreSQL: $VIGIE_TEST_POSTGRES_URL (which must answer: fails, never
+    skips), else the local server on port 5432 if it answers, else a private cluster started
+    for the session — as influxd is, so that a machine with none running passes too."""
+    url = os.environ.get("VIGIE_TEST_POSTGRES_URL")
+    problem = _unreachable(url or DEFAULT_POSTGRES_URL)
+    if problem is None:
+        yield url or DEFAULT_POSTGRES_URL
+        return
+    if url:
+        pytest.fail(
+            f"PostgreSQL is not reachable at VIGIE_TEST_POSTGRES_URL: {problem}", pytrace=False
+        )
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def _unreachable(url: str) -> str | None:
+    """Why a trust-auth connection to ``url`` fails, or None when it works."""
     engine = sa.create_engine(url, connect_args={"connect_timeout": 5})
-    problem = None
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.OperationalError as exc:
-        problem = str(exc.orig).strip()
+        return str(exc.orig).strip()
     finally:
         engine.dispose()
-    if problem is not None:
-        pytest.fail(
-            f"PostgreSQL is not reachable at {engine.url!r}: {problem}\n"
-            "Start one (.ci/run does) or point VIGIE_TEST_POSTGRES_URL at one.",
-            pytrace=False,
-        )
-    return url
+    return None
 
 
 def _sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TimeSeriesStore]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import getpass
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -291,6 +293,78 @@ log_type notice
 
     def ready(self) -> bool:
         return port_accepts(LOOPBACK, self.port)
+
+
+class PostgresServer(Service):
+    """A private PostgreSQL cluster (trust auth, user ``postgres``) on a free loopback port.
+
+    As root it runs as the ``postgres`` user (PostgreSQL refuses root), so its directory is one
+    of its own under the system's temp dir rather than inside pytest's root-only one.
+    """
+
+    name = "postgres"
+
+    def __init__(self, *, startup_timeout_s: float = 60.0, stop_timeout_s: float = 20.0) -> None:
+        self.port = free_port()
+        self.bin = _postgres_bin()
+        self._as_postgres = os.geteuid() == 0
+        root = Path(tempfile.mkdtemp(prefix="vigie-pg-"))
+        if self._as_postgres:
+            shutil.chown(root, "postgres", "postgres")
+        super().__init__(root, startup_timeout_s=startup_timeout_s, stop_timeout_s=stop_timeout_s)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@{LOOPBACK}:{self.port}/postgres"
+
+    def _as_owner(self, command: Sequence[str]) -> list[str]:
+        if not self._as_postgres:
+            return list(command)
+        # setpriv execs the server itself: signals reach it, not a wrapper.
+        return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", *command]
+
+    def configure(self) -> None:
+        data = str(self.root / "data")
+        initdb = [
+            *(f"{self.bin}/initdb", "-D", data, "-U", "postgres"),
+            *("-A", "trust", "-E", "UTF8", "--no-sync"),
+        ]
+        subprocess.run(self._as_owner(initdb), check=True, capture_output=True)
+        # The log file is opened by us, before the server drops to its user: make it its own.
+        self.log_path.touch()
+        if self._as_postgres:
+            shutil.chown(self.log_path, "postgres", "postgres")
+
+    def command(self) -> Sequence[str]:
+        settings = {
+            "listen_addresses": LOOPBACK,
+            "port": str(self.port),
+            "unix_socket_directories": str(self.root),
+            # A test database needs no durability; CREATE DATABASE per test needs speed.
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+        }
+        options = [arg for k, v in settings.items() for arg in ("-c", f"{k}={v}")]
+        return self._as_owner([f"{self.bin}/postgres", "-D", str(self.root / "data"), *options])
+
+    def ready(self) -> bool:
+        return port_accepts(LOOPBACK, self.port)
+
+    def stop(self) -> None:
+        """SIGINT: PostgreSQL's fast shutdown (SIGTERM would wait for every session to end)."""
+        self._signal_and_wait(signal.SIGINT, self.stop_timeout_s)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _postgres_bin() -> str:
+    """The newest installed PostgreSQL's bin directory (Debian: /usr/lib/postgresql/N/bin)."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parts[-3])
+    )
+    if not found:
+        raise ServiceError("no PostgreSQL server installed (Debian package: postgresql)")
+    return str(found[-1].parent)
 
 
 @dataclass(frozen=True, slots=True)
