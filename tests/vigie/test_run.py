@@ -41,14 +41,14 @@ T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
 
 class VigieRun:
-    """``python -m vigie run --config FILE`` with its output in a log file."""
+    """``python -m vigie run --config FILE`` (or another command) with its output in a log."""
 
-    def __init__(self, config: Path, log: Path, api_port: int) -> None:
+    def __init__(self, config: Path, log: Path, api_port: int, command: str = "run") -> None:
         self.base = f"http://127.0.0.1:{api_port}"
         self.log = log
         with log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "vigie", "run", "--config", str(config)],
+                [sys.executable, "-m", "vigie", command, "--config", str(config)],
                 cwd=ROOT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
                 stdin=subprocess.DEVNULL,
@@ -142,7 +142,9 @@ def start(
     state.dispose()
     started: list[VigieRun] = []
 
-    def run(password: str = "s3cret", ingest: str = "", analytics: bool = False) -> VigieRun:
+    def run(
+        password: str = "s3cret", ingest: str = "", analytics: bool = False, command: str = "run"
+    ) -> VigieRun:
         api_port = free_port()
         config = tmp_path / f"vigie-{len(started)}.toml"
         config.write_text(
@@ -180,7 +182,7 @@ enabled = {str(analytics).lower()}
 """,
             encoding="utf-8",
         )
-        process = VigieRun(config, tmp_path / f"vigie-{len(started)}.log", api_port)
+        process = VigieRun(config, tmp_path / f"vigie-{len(started)}.log", api_port, command)
         started.append(process)
         return process
 
@@ -191,10 +193,11 @@ enabled = {str(analytics).lower()}
             process.process.wait(10)
 
 
-def test_a_wrong_influxdb_password_stops_vigie_run_at_once_with_one_clear_line(
-    start: Callable[..., VigieRun],
+@pytest.mark.parametrize("command", ["run", "ingest"])
+def test_a_wrong_influxdb_password_stops_vigie_at_once_with_one_clear_line(
+    start: Callable[..., VigieRun], command: str
 ) -> None:
-    vigie = start(password="wrong")
+    vigie = start(password="wrong", command=command, ingest="metrics_port = 0")
     code = vigie.process.wait(60)
     output = vigie.output()
     assert code != 0, output
