@@ -12,7 +12,13 @@ import sqlalchemy as sa
 
 from core.stores.sqlite import SqliteStore
 from core.timeseries import TimeSeriesStore
-from tests.services import ExternalService, InfluxServer, PostgresServer, influx_query
+from tests.services import (
+    ExternalService,
+    InfluxServer,
+    MosquittoServer,
+    PostgresServer,
+    influx_query,
+)
 
 # Migrated state stores on SQLite and PostgreSQL, for every package whose tests need one.
 pytest_plugins = ["tests.state_fixtures"]
@@ -33,6 +39,13 @@ def influx_server(
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[MosquittoServer]:
+    """A private Mosquitto for one test, which may stop, restart or kill it."""
+    with MosquittoServer(tmp_path / "mosquitto") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

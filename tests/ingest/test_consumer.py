@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -25,12 +25,6 @@ from tests.ingest.conftest import CLIMATE, NOW, PipelineFactory
 from tests.services import MosquittoServer
 
 LHT65 = bytes.fromhex("cbf60b0d0376010add7fff")
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[MosquittoServer]:
-    with MosquittoServer(tmp_path / "mosquitto") as server:
-        yield server
 
 
 def publish(broker: MosquittoServer, messages: list[tuple[str, bytes]]) -> None:

@@ -412,12 +412,6 @@ def assert_exactly_stored(
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[MosquittoServer]:
-    with MosquittoServer(tmp_path / "mosquitto") as server:
-        yield server
-
-
-@pytest.fixture
 def influx(tmp_path: Path) -> Iterator[InfluxServer]:
     server = InfluxServer(tmp_path / "influxd")
     server.start()

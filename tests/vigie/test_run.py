@@ -111,12 +111,6 @@ def humidity_points(influx: InfluxServer) -> int:
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[MosquittoServer]:
-    with MosquittoServer(tmp_path / "mosquitto") as server:
-        yield server
-
-
-@pytest.fixture
 def influx(tmp_path: Path) -> Iterator[InfluxServer]:
     server = InfluxServer(tmp_path / "influxd", auth=True)
     server.start()
