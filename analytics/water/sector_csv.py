@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-from analytics.water.night_flow import PARIS, night_flows
+from analytics.water.night_flow import PARIS
 from analytics.water.sector import SectorLeak, SectorLeakParams, detect_sector_leaks
+from analytics.water.sector_days import sector_days
 from core.series import FloatArray, Int64Array, to_ns
 
 COLUMNS = ("timestamp", "flow_m3h")
@@ -101,10 +102,10 @@ def sector_leaks_csv(
     """Detect the leaks of a sector's inflow CSV and write them to ``out``; returns them."""
     times, flows = read_inflow_csv(inflow, tz)
     try:
-        nights = night_flows(times, flows, tz)
+        days = sector_days(times, flows, tz)
     except ValueError as exc:
         raise SectorCsvError(inflow, 0, str(exc)) from None
-    leaks = detect_sector_leaks(nights, params)
+    leaks = detect_sector_leaks(days, params)
     zone = ZoneInfo(tz)
     with out.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")

@@ -48,7 +48,7 @@ def test_any_sampling_interval_finds_the_leak(tmp_path: Path, step_min: int) -> 
     [row] = _out_rows(out)
     [leak] = leaks
     assert datetime.fromisoformat(row[0]) == leak.start
-    assert ONSET <= leak.start <= ONSET + timedelta(days=1)
+    assert ONSET - timedelta(days=1) <= leak.start <= ONSET  # the water day it began in
     assert row[1] == f"{leak.flow_m3h_estimate:.3f}"
     assert float(row[1]) == pytest.approx(0.6, abs=0.1)
 
