@@ -10,8 +10,9 @@ Usage: python bench/sector_leaks.py [--ltown DIR] [--tune 1-20] [--hold 21-40] [
   starting in 2019 (onset from 24 h before to 7 days after the start, ``detected_at`` within 7
   days), false alarms, late events (after 7 days, or while an incipient leak grows), median
   delay from ``detected_at``; whole half-year, then January-April (to tune) and May-June.
-- Simulator: a year of the sample territory's two sectors per seed (:mod:`simulator.water`,
-  straight from the physics: no radio, no ingest), scored by
+- Simulator: a year of the sample territory's two sectors per seed (households, public
+  buildings and network, :func:`simulator.physics.simulate_physics`, straight from the physics:
+  no radio, no ingest; ``vigie evaluate water`` adds those), scored by
   :mod:`analytics.water.sector_evaluation`: recall within 7 days of the leaks a week can show
   and of every leak >= 2 % of the inflow, false alarms per sector-month, median delay; seeds
   to tune and seeds held out.
@@ -58,8 +59,8 @@ from analytics.water.sector_evaluation import (  # noqa: E402
 )
 from core.calendar import FrenchCalendar  # noqa: E402
 from core.series import NS, from_ns, to_ns  # noqa: E402
+from simulator.physics import simulate_physics  # noqa: E402
 from simulator.territory_file import SAMPLE_TERRITORY, load_territory  # noqa: E402
-from simulator.water import simulate_water  # noqa: E402
 
 LTOWN = ROOT.parent / "shared" / "data" / "water_network"
 INFLOW, LABELS = "ltown_inflow_2019_h1.csv", "ltown_leaks_2018_2019h1.csv"
@@ -119,8 +120,7 @@ def seeds(text: str) -> list[int]:
 
 
 def simulated(seed: int) -> tuple[list[SectorInflow], list[InjectedLeak]]:
-    territory = load_territory(SAMPLE_TERRITORY)
-    run = simulate_water(territory.sectors, {}, SIM_START, 365, seed, FrenchCalendar())
+    run = simulate_physics(load_territory(SAMPLE_TERRITORY), SIM_START, 365, seed, FrenchCalendar())
     inflows = []
     for code, s in run.sectors.items():
         t = to_ns(SIM_START) + np.arange(s.inflow_m3.size, dtype=np.int64) * 900 * NS

@@ -10,7 +10,9 @@ of days, and a 1-3 week summer absence for 40 % of homes). Calibrated on the DAI
 zero flow; here ~2.3 persons per home give ~240 L/day and ~45-55 % zero hours.
 
 Buildings (15 min): litres per occupant-hour by kind (toilets, canteen, showers; pools also
-renew water, 30 L per bather, and make up evaporation and filter backwash all day).
+renew water, 30 L per bather), drawn in irregular quarter hours; a pool also makes up
+evaporation and backwash all day through its float valve, a steady flow that drifts slowly
+(±5 %), not from one quarter hour to the next.
 
 Sectors (15 min): inflow = households + buildings of the sector + unmetered night watering +
 background losses + network leaks and bursts (:mod:`simulator.network`).
@@ -164,9 +166,16 @@ def building_demand(
     b = run.building
     rng = stream(seed, "building-water", b.code)
     rate = run.occupants * BUILDING_L_PER_OCCUPANT_H[b.kind]
-    if b.kind is BuildingKind.POOL:
-        rate = rate + POOL_CONSTANT_L_H_M2 * b.floor_area_m2
     litres = rng.gamma(2.0, 0.5, len(rate)) * rate * 0.25
+    if b.kind is BuildingKind.POOL:
+        # An indoor pool's hall: evaporation drifts slowly (AR(1), 0.9 a day, 5 % spread).
+        days = len(rate) // 96 + 1
+        shocks = rng.normal(0.0, 0.05 * np.sqrt(1 - 0.9**2), days)
+        drift = np.zeros(days)
+        for k in range(1, days):
+            drift[k] = 0.9 * drift[k - 1] + shocks[k]
+        steady = POOL_CONSTANT_L_H_M2 * b.floor_area_m2 * np.exp(drift)
+        litres = litres + np.repeat(steady, 96)[: len(rate)] * 0.25
     found: list[Fault] = []
     n = len(litres)
     f_rng = stream(seed, "building-leak", b.code)
