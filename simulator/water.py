@@ -1,23 +1,26 @@
-"""Water: household and building demand, sector inflow, losses and leaks.
+"""Water: household and building demand, and each sector's inflow.
 
 Households (hourly): water is drawn in events (a tap, a flush, a shower) — a Poisson number per
 hour whose rate follows a French daily shape (morning peak 07-09 h, lunch, evening peak 19-22 h;
 later mornings at weekends), times a gamma-distributed volume. A household's level is
-``persons × 105 L/day × lognormal(σ = 0.4)``, varied day to day (σ = 0.3), with days away (3 %
+``persons × 105 L/day × lognormal(σ = 0.4)``, varied day to day (σ = 0.3) and by its sector's
+demand factor (season, shared day-to-day swings: :mod:`simulator.network`), with days away (3 %
 of days, and a 1-3 week summer absence for 40 % of homes). Calibrated on the DAIAD homes
 (Spain, 92 homes, complete days): mean 250 L/household/day, median 226, ~50 % of hours with
 zero flow; here ~2.3 persons per home give ~240 L/day and ~45-55 % zero hours.
 
 Buildings (15 min): litres per occupant-hour by kind (toilets, canteen, showers; pools also
-renew water, 30 L per bather, and make up evaporation and filter backwash all day).
+renew water, 30 L per bather), drawn in irregular quarter hours; a pool also makes up
+evaporation and backwash all day through its float valve, a steady flow that drifts slowly
+(±5 %), not from one quarter hour to the next.
 
-Sectors (15 min): inflow = households + buildings of the sector + background losses (the
-sector's ``background_loss_m3h``, 15 % higher at night when pressure is high) + injected leaks.
+Sectors (15 min): inflow = households + buildings of the sector + unmetered night watering +
+background losses + network leaks and bursts (:mod:`simulator.network`).
 
 Faults: ``household_leak`` (5-50 L/h continuous, 3-30 days, ~8 % of homes a year),
-``building_leak`` (20-200 L/h, 3-30 days), ``sector_leak`` (abrupt: a step of 0.3-3 m³/h;
-incipient: growing linearly over 3-14 days to 0.3-3 m³/h; they accumulate), ``burst``
-(8-40 m³/h for 2-12 h). Magnitudes in L/h for customers, m³/h for the network.
+``building_leak`` (20-200 L/h, 3-30 days), ``sector_leak`` (abrupt or incipient, 3-25 % of the
+sector's demand, running for months) and ``burst`` (8-40 m³/h for 2-12 h). Magnitudes in L/h
+for customers, m³/h for the network.
 """
 
 from __future__ import annotations
@@ -29,12 +32,18 @@ import numpy as np
 
 from core.calendar import DayKind, FrenchCalendar
 from simulator.buildings import BuildingRun
+from simulator.network import (
+    LITRES_PER_PERSON_DAY,
+    background_losses,
+    demand_factor,
+    network_leaks,
+    night_watering,
+)
 from simulator.territory import BuildingKind, Household, Sector
 from simulator.truth import Fault, FloatArray
 from simulator.weather import HOUR, LocalClock, stream
 
 QUARTER = timedelta(minutes=15)
-LITRES_PER_PERSON_DAY = 105.0
 EVENT_L = 9.0  # mean volume of one draw-off
 EVENT_SHAPE = 1.2
 
@@ -71,10 +80,17 @@ class SectorRun:
     buildings_m3: FloatArray
     losses_m3: FloatArray
     leaks_m3: FloatArray
+    unmetered_m3: FloatArray  # night watering of green spaces
 
     @property
     def inflow_m3(self) -> FloatArray:
-        return np.asarray(self.households_m3 + self.buildings_m3 + self.losses_m3 + self.leaks_m3)
+        return np.asarray(
+            self.households_m3
+            + self.buildings_m3
+            + self.unmetered_m3
+            + self.losses_m3
+            + self.leaks_m3
+        )
 
 
 def _log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -92,12 +108,16 @@ def household_demand(
     seed: int,
     start: datetime,
     faults: bool = True,
+    day_factor: FloatArray | None = None,
 ) -> tuple[FloatArray, list[Fault]]:
-    """Litres used in each hour of the run (leak included) and the leak faults."""
+    """Litres used in each hour of the run (leak included) and the leak faults; ``day_factor``
+    (per local date) is the sector's shared demand factor."""
     rng = stream(seed, "household", household.id)
     n, n_days = len(clock.hour), len(clock.dates)
     level = household.persons * LITRES_PER_PERSON_DAY * rng.lognormal(-0.08, 0.4)
     daily = level * rng.lognormal(-0.045, 0.3, n_days)
+    if day_factor is not None:
+        daily *= day_factor
     daily *= rng.random(n_days) > 0.03
     if rng.random() < 0.4:  # a summer absence
         away = [
@@ -146,9 +166,16 @@ def building_demand(
     b = run.building
     rng = stream(seed, "building-water", b.code)
     rate = run.occupants * BUILDING_L_PER_OCCUPANT_H[b.kind]
-    if b.kind is BuildingKind.POOL:
-        rate = rate + POOL_CONSTANT_L_H_M2 * b.floor_area_m2
     litres = rng.gamma(2.0, 0.5, len(rate)) * rate * 0.25
+    if b.kind is BuildingKind.POOL:
+        # An indoor pool's hall: evaporation drifts slowly (AR(1), 0.9 a day, 5 % spread).
+        days = len(rate) // 96 + 1
+        shocks = rng.normal(0.0, 0.05 * np.sqrt(1 - 0.9**2), days)
+        drift = np.zeros(days)
+        for k in range(1, days):
+            drift[k] = 0.9 * drift[k - 1] + shocks[k]
+        steady = POOL_CONSTANT_L_H_M2 * b.floor_area_m2 * np.exp(drift)
+        litres = litres + np.repeat(steady, 96)[: len(rate)] * 0.25
     found: list[Fault] = []
     n = len(litres)
     f_rng = stream(seed, "building-leak", b.code)
@@ -168,52 +195,6 @@ def building_demand(
             )
         )
     return litres, found
-
-
-def sector_leaks(
-    sector: Sector, start: datetime, n: int, seed: int
-) -> tuple[FloatArray, list[Fault]]:
-    """m³ lost to injected network leaks and bursts in each 15-minute step."""
-    rng = stream(seed, "sector-leaks", sector.code)
-    days = n / 96
-    lost = np.zeros(n)
-    found: list[Fault] = []
-    for kind, per_day in (("abrupt", 1 / 100), ("incipient", 1 / 120), ("burst", 1 / 120)):
-        for _ in range(int(rng.poisson(per_day * days))):
-            i0 = int(rng.integers(0, n))
-            if kind == "burst":
-                flow = round(rng.uniform(8, 40), 2)
-                i1 = i0 + int(rng.integers(8, 49))
-                profile = np.full(max(0, min(i1, n) - i0), flow)
-            else:
-                flow = round(_log_uniform(rng, 0.3, 3.0), 3)
-                i1 = i0 + int(rng.uniform(10, 60) * 96)
-                ramp = rng.uniform(3, 14) * 96 if kind == "incipient" else 1.0
-                k = np.arange(max(0, min(i1, n) - i0))
-                profile = flow * np.minimum(1.0, (k + 1) / ramp)
-            lost[i0 : i0 + len(profile)] += profile * 0.25
-            f_kind = "burst" if kind == "burst" else "sector_leak"
-            details = {} if kind == "burst" else {"onset": kind}
-            found.append(
-                Fault(
-                    f_kind,
-                    sector.code,
-                    start + i0 * QUARTER,
-                    _end(start, i1, n, QUARTER),
-                    flow,
-                    "m³/h",
-                    details,
-                )
-            )
-    return lost, found
-
-
-def background_losses(sector: Sector, clock: LocalClock) -> FloatArray:
-    """m³ lost per 15-minute step: higher at night when the network pressure rises."""
-    night = (clock.hour >= 1) & (clock.hour < 5)
-    modulation = np.where(night, 1.15, 1.0)
-    modulation = modulation / modulation.mean() if len(modulation) else modulation
-    return np.asarray(sector.background_loss_m3h * 0.25 * modulation)
 
 
 def quarters_from_hours(hourly: FloatArray) -> FloatArray:
@@ -245,8 +226,11 @@ def simulate_water(
     all_faults: list[Fault] = []
     households: dict[str, FloatArray] = {}
     for s in sectors:
+        factor = demand_factor(s, clock_h.dates, seed)
         for h in s.households:
-            households[h.id], found = household_demand(h, clock_h, kinds, seed, start, faults)
+            households[h.id], found = household_demand(
+                h, clock_h, kinds, seed, start, faults, factor
+            )
             all_faults.extend(found)
     building_l: dict[str, FloatArray] = {}
     for code, run in buildings.items():
@@ -262,7 +246,7 @@ def simulate_water(
             if run.building.sector == s.code:
                 bl += building_l[code]
         if faults:
-            leaks, found = sector_leaks(s, start, days * 96, seed)
+            leaks, found = network_leaks(s, start, days * 96, seed)
             all_faults.extend(found)
         else:
             leaks = np.zeros(days * 96)
@@ -273,5 +257,6 @@ def simulate_water(
             buildings_m3=bl / 1000,
             losses_m3=background_losses(s, clock_q),
             leaks_m3=leaks,
+            unmetered_m3=night_watering(s, clock_q, seed),
         )
     return WaterRun(households, building_l, runs, all_faults)

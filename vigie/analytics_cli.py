@@ -38,12 +38,23 @@ def _fail(message: str) -> typer.Exit:
 def sector_leaks(
     inflow: Annotated[
         Path,
-        typer.Option(help="CSV `timestamp,flow_m3h` (ISO 8601, any interval)", dir_okay=False),
+        typer.Option(
+            help="CSV `timestamp,flow_m3h` (or `timestamp_utc`; ISO 8601, hourly or finer)",
+            dir_okay=False,
+        ),
     ],
-    out: Annotated[Path, typer.Option(help="Events CSV to write: `start,flow_m3h_estimate`")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Events CSV to write: `start,detected_at,end,flow_m3h_estimate,volume_m3`"
+        ),
+    ],
     tz: TzOption = PARIS,
 ) -> None:
-    """Network leaks of one district from its inflow: steps in the minimum night flow."""
+    """Network leaks of one district from its inflow: steps of the day's mean and night flow.
+
+    `start` is the estimated onset, `detected_at` when the rule, reading the series in time
+    order, first knew (the last sample it had read): measure delays from it."""
     try:
         events = sector_leaks_csv(inflow, out, tz)
     except (OSError, ValueError) as exc:
@@ -61,11 +72,17 @@ def household_leaks(
         ),
     ],
     out: Annotated[
-        Path, typer.Option(help="Events CSV to write: `household_id,start,end,flow_lph_estimate`")
+        Path,
+        typer.Option(
+            help="Events CSV to write: `household_id,start,detected_at,end,flow_lph_estimate`"
+        ),
     ],
     tz: TzOption = PARIS,
 ) -> None:
-    """Continuous-flow leaks of households from their meter register readings."""
+    """Continuous-flow leaks of households from their meter register readings.
+
+    `start` is the onset, `detected_at` the reading that completed the hour that raised the
+    alert: measure delays from it."""
     try:
         events = household_leaks_csv(readings, out, tz)
     except (OSError, ValueError) as exc:

@@ -26,8 +26,8 @@ from analytics.water.loading import (
     sector_matrix,
 )
 from analytics.water.meter_hours import MeterHours
-from analytics.water.night_flow import night_flows
 from analytics.water.sector import SectorLeak, detect_sector_leaks
+from analytics.water.sector_days import sector_days
 from core.series import NS
 from core.state.models import Device
 from core.state.store import StateStore
@@ -218,7 +218,7 @@ class WaterWatch:
             if times[-1] >= int((end - timedelta(days=1)).timestamp()) * NS:
                 fresh.add(("sector_leak", m.subject))
             running = [
-                leak for leak in detect_sector_leaks(night_flows(times, flow)) if leak.end is None
+                leak for leak in detect_sector_leaks(sector_days(times, flow)) if leak.end is None
             ]
             if running:
                 out.append(self._sector_finding(m, running, start, end))
@@ -228,8 +228,8 @@ class WaterWatch:
     def _sector_finding(
         m: _Meter, running: list[SectorLeak], start: datetime, end: datetime
     ) -> Finding:
-        """One alert per sector: its running leaks (each a step in the night flow, a growing
-        leak several) add up to the flow lost since the first one's onset."""
+        """One alert per sector: its running leaks (each a step of the day's and the night's
+        flow, a growing leak several) add up to the flow lost since the first one's onset."""
         return Finding(
             type="sector_leak",
             tenant=m.tenant,
@@ -238,17 +238,18 @@ class WaterWatch:
             start=running[0].start,
             observed_at=end,
             evidence={
-                "detected_at": running[0].confirmed_at.isoformat(),
+                "detected_at": running[0].detected_at.isoformat(),
                 "baseline_m3h": round(running[0].baseline_m3h, 3),
                 "added_flow_m3h": round(sum(leak.flow_m3h_estimate for leak in running), 3),
                 "steps": [
                     {
                         "start": leak.start.isoformat(),
-                        "detected_at": leak.confirmed_at.isoformat(),
+                        "detected_at": leak.detected_at.isoformat(),
                         "flow_m3h": round(leak.flow_m3h_estimate, 3),
                         "baseline_m3h": round(leak.baseline_m3h, 3),
-                        "nights": [d.isoformat() for d in leak.night_dates],
-                        "night_mnf_m3h": [round(x, 3) for x in leak.night_mnf_m3h],
+                        "days": [d.isoformat() for d in leak.day_dates],
+                        "day_mean_m3h": [round(x, 3) for x in leak.day_mean_m3h],
+                        "night_m3h": [round(x, 3) for x in leak.night_m3h],
                     }
                     for leak in running
                 ],

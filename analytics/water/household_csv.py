@@ -13,8 +13,14 @@ timestamp with an explicit offset is taken as given). Local times are made UTC t
 
 The readings become hourly litres with :data:`HOUSEHOLD_HOURLY_RULES` (see ``meter_hours``), the
 continuous-flow detector runs on them, and each event is written as
-``household_id,start,end,flow_lph_estimate``: ISO 8601 times with the offset of ``tz``, ``end``
-exclusive and empty while the leak lasts, the flow in L/h with one decimal.
+``household_id,start,detected_at,end,flow_lph_estimate``: ISO 8601 times with the offset of
+``tz``; ``start`` the onset (the first hour of the run without a zero hour); ``detected_at``
+when the rule, reading the readings in time order, first knew: the time of the reading that
+closes the last interval whose litres go to the hour that raised the alert (each interval goes
+to the hour holding its midpoint; the same readings up to it give the same alert, but for a
+foreign register reading, which is recognised by the reading after it); ``end``
+exclusive and empty while the leak lasts; the flow in L/h with one decimal.  A delay is
+measured from ``detected_at``.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from analytics.water.household import ContinuousFlowParams, detect_continuous_fl
 from analytics.water.meter_hours import HOUSEHOLD_HOURLY_RULES, MeterHours, meter_hours
 
 COLUMNS = ("household_id", "timestamp_local", "meter_reading_l")
-OUT_COLUMNS = ("household_id", "start", "end", "flow_lph_estimate")
+OUT_COLUMNS = ("household_id", "start", "detected_at", "end", "flow_lph_estimate")
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
@@ -60,7 +66,7 @@ class HouseholdLeak:
     household_id: str
     start: datetime
     end: datetime | None
-    alert: datetime
+    detected_at: datetime  # the reading that completed the alert's hour
     flow_lph_estimate: float
     volume_l: float
 
@@ -219,15 +225,25 @@ def household_leaks(
     hours = household_matrix(readings, tz)
     ax = hours.axis
     zone = ZoneInfo(tz)
+    order = np.lexsort((readings.time_utc_s, readings.meter))
+    meter, when = readings.meter[order], readings.time_utc_s[order]
+    bounds = np.searchsorted(meter, np.arange(len(readings.household_ids) + 1))
     out: list[HouseholdLeak] = []
     for e in detect_continuous_flow(hours.volume_l, ax.local_hour, ax.local_date, params):
         end = None if e.end is None else _when(ax, e.end, zone)
+        mine = when[bounds[e.meter] : bounds[e.meter + 1]]
+        hour_end = int(ax.utc[e.alert].astype("datetime64[s]").astype(np.int64)) + 3600
+        # The alert's hour holds the intervals whose midpoint is in it: the last one ends at
+        # the last reading whose interval from the reading before has its midpoint before the
+        # hour's end.
+        mids = (mine[:-1] + mine[1:]) / 2
+        k = int(np.searchsorted(mids, hour_end, side="left"))
         out.append(
             HouseholdLeak(
                 household_id=readings.household_ids[e.meter],
                 start=_when(ax, e.start, zone),
                 end=end,
-                alert=_when(ax, e.alert, zone),
+                detected_at=datetime.fromtimestamp(int(mine[k]), zone),
                 flow_lph_estimate=e.flow_lph_estimate,
                 volume_l=e.volume_l,
             )
@@ -236,13 +252,21 @@ def household_leaks(
 
 
 def write_leaks_csv(leaks: list[HouseholdLeak], out: Path) -> None:
-    """Write ``household_id,start,end,flow_lph_estimate`` (empty end: leak still open)."""
+    """Write ``household_id,start,detected_at,end,flow_lph_estimate`` (empty end: still open)."""
     with open(out, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(OUT_COLUMNS)
         for k in leaks:
             end = "" if k.end is None else k.end.isoformat()
-            w.writerow([k.household_id, k.start.isoformat(), end, f"{k.flow_lph_estimate:.1f}"])
+            w.writerow(
+                [
+                    k.household_id,
+                    k.start.isoformat(),
+                    k.detected_at.isoformat(),
+                    end,
+                    f"{k.flow_lph_estimate:.1f}",
+                ]
+            )
 
 
 def household_leaks_csv(readings: Path, out: Path, tz: str = PARIS) -> list[HouseholdLeak]:

@@ -131,13 +131,8 @@ def night_flows(
     last = datetime.fromtimestamp(int(t[-1]) / NS, zone).date()
     dates, ns, ne = local_windows(first, last, time(p.start_hour), time(p.end_hour), tz)
     _, ds, de = local_windows(first, last, time(0), time(0), tz)
-    mnf, coverage = _window_reduce(means, has, t0, step, ns, ne, np.fmin, p.min_coverage)
-    day_sum, _ = _window_reduce(
-        np.where(has, means, 0.0), has, t0, step, ds, de, np.add, p.min_coverage
-    )
-    day_n = _window_count(has, t0, step, ds, de)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        day_mean = day_sum / day_n
+    mnf, coverage = window_stats(means, has, t0, step, ns, ne, np.fmin, p.min_coverage)
+    day_mean, _ = window_stats(means, has, t0, step, ds, de, np.add, p.min_coverage, mean=True)
     return NightFlows(
         dates=dates,
         start_ns=ns,
@@ -169,7 +164,7 @@ def _window_count(
     return out
 
 
-def _window_reduce(
+def window_stats(
     values: FloatArray,
     has: NDArray[np.bool_],
     t0: int,
@@ -178,8 +173,18 @@ def _window_reduce(
     hi: Int64Array,
     op: np.ufunc,
     min_coverage: float,
+    *,
+    mean: bool = False,
 ) -> tuple[FloatArray, FloatArray]:
-    """Reduce ``values`` over each window's cells; NaN where coverage is below the minimum."""
+    """Reduce the cell values ``values`` (NaN where ``has`` is False) over each window
+    ``[lo, hi)`` with ``op``; with ``mean`` the sum of the present cells over their number.
+    NaN where the window's coverage is below ``min_coverage``; also returns the coverage."""
+    if mean:
+        total, coverage = window_stats(
+            np.where(has, values, 0.0), has, t0, step, lo, hi, np.add, min_coverage
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / _window_count(has, t0, step, lo, hi), coverage
     a, b, size = _cell_range(values.size, t0, step, lo, hi)
     n_have = _window_count(has, t0, step, lo, hi)
     coverage = np.where(size > 0, n_have / np.maximum(size, 1), 0.0)

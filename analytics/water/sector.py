@@ -1,47 +1,53 @@
-"""Sector (district) leak detector: steps in the minimum night flow against a robust baseline.
+"""Sector (district) leak detector: steps in the flow a leak adds by day and by night.
 
-Input is the table of local nights made by :func:`analytics.water.night_flow.night_flows`.  The
-nights are scanned in order (a sequential test: each decision moves the baseline the next one is
-scored against), each night doing a little numpy work on its reference nights.
+Input is the table of water days made by :func:`analytics.water.sector_days.sector_days`: each
+day's mean inflow and the minimum night flow that closes it.  The days are scanned in order (a
+sequential test: each decision moves the baseline the next day is scored against).  A decision
+about a day uses that day and earlier ones only: a leak's ``detected_at`` is the time of the last
+sample of the day that confirmed it, and no later data changes its onset or ``detected_at``
+(later days refine its flow and may close it).
 
-Rule (issue 5, design brief §5 Water)
--------------------------------------
-1. Reference: the last ``reference_nights`` in-control nights; baseline ``b`` = their median.
-   Spread ``σ`` from the 80th percentile of |night-to-night change| over the last
-   ``spread_nights`` nights (for normal nights it is 1.2816 × √2 σ), inflated by its standard
-   error (× (1 + 1/√n)) and floored at ``min_sigma_m3h``: a change of level moves one
-   difference only, so ``σ`` is the sector's noise whatever its leaks.  ``σ`` is widened by the
-   uncertainty of a median of ``n`` nights, ``σ·√(1 + π/2n)``.  The first ``warmup_nights``
-   nights (at the start, or after a gap longer than ``max_gap_nights``) only build the
-   reference: a leak already running then is part of the baseline.
-2. Score: ``z = (MNF − b) / σ``, clipped to ±``night_cap`` so that one odd night (a burst across
-   the night window, a filling) cannot decide alone.  Two CUSUMs run on it, upward
-   ``S⁺ = max(0, S⁺ + z − k)`` and downward ``S⁻ = max(0, S⁻ − z − k)``, ``k`` = ``allowance``.
-   While either is positive the nights are *pending*: they join the reference only once both
-   are back to zero, so a rising leak does not drag the baseline up with it.
-3. Step: when a CUSUM reaches ``decision``, the step's first night is the split of the pending
-   nights that best fits them as ``b`` then a new level (least absolute deviations).  The level
-   is the lower median of the step's nights (upper median for a fall), so one burst night cannot
-   make a two-night step.  The step is confirmed when it spans ``min_nights`` nights and differs
-   from ``b`` by at least ``min_step_m3h``, ``min_step_share`` of the mean inflow of the
-   reference days, and ``significance`` standard errors.  A run pending ``max_run_nights``
-   without a step is a slow drift (season): its older nights join the reference.
-4. Re-anchoring: a confirmed step (either way) makes the step's nights the reference, so the
-   next leak is scored as a new step against the new level: leaks accumulate.
-5. Events: an upward step is a leak of added flow = level − baseline, onset = start of its first
-   night's window, ``confirmed_at`` = end of the confirming night's window.  A growing
-   (incipient) leak is reported as successive steps while it grows: the first comes within days,
-   and the steps add up to its flow.  (Merging a step into the previous one while the CUSUM
-   never returned to zero was tried: on the simulated territory it also merged new leaks
-   starting days later into older ramps, and cost recall.)  A fall whose size matches an open
-   leak's flow (ratio within ``repair_ratio``), or the sum of the latest open steps, is their
-   repair, the closest match winning: ``end`` = start of the fall's first night.  A rise back
-   to no more than the highest baseline of the last ``rebound_nights`` (plus the smallest step)
-   after a fall that was not a repair (holidays, season) is a return
-   to normal, not a leak; above it only the excess is a leak.  (So a new leak that only
-   restores the level of a leak older than the data, repaired in the last ``rebound_nights``,
-   goes unseen: night flow alone cannot tell it from people coming back.)
-6. Volume lost = flow × hours from onset to ``end`` (or to the series' last sample).
+Rule (issues 5 and 11, design brief §5 Water)
+---------------------------------------------
+1. Leak signal.  A leak adds the same flow to every hour, the night as well as the day.  Each
+   day gives two estimates of the sector's level, its mean flow ``m`` and its night minimum
+   ``n``, each net of every level change already confirmed (leaks, repairs: the detector
+   *re-anchors* by subtracting them from later days) and of the usual difference of Saturdays
+   and Sundays from workdays (the median of each kind of day over the last ``kind_days``
+   in-control days, less the workdays').  The signal is their inverse-variance mix
+   ``c = a·n + (1 − a)·m``, ``a = σm² / (σm² + σn²)``, the spreads measured over the last
+   ``spread_days``: mostly the night on a quiet residential sector, mostly the day's mean where
+   the night is disturbed (a tank filling, night watering).  Public holidays and the days the
+   clocks change are not scored.
+2. Reference: the last ``reference_days`` in-control days; baseline ``b`` = median of ``c``.
+   Spread ``σ`` from the 80th percentile of |day-to-day change| of ``c`` over the last
+   ``spread_days`` days (for normal days it is 1.2816 × √2 σ), inflated by its standard error
+   and floored at ``min_sigma_m3h``, widened for the uncertainty of the median of the reference.
+   The first ``warmup_days`` (at the start, or after a gap longer than ``max_gap_days``) only
+   build the reference.
+3. Score: ``z = (c − b) / σ`` clipped to ±``day_cap``; two CUSUMs, upward
+   ``S⁺ = max(0, S⁺ + z − k)`` and downward, ``k`` = ``allowance``.  While either is positive
+   the days are *pending* and do not join the reference.
+4. Step: when a CUSUM reaches ``decision``, the step's first day is the split of the pending
+   days that best fits them as ``b`` then a new level (least absolute deviations), the level
+   the lower (upper, for a fall) median of the step's days.  The step is confirmed when it
+   spans ``min_days`` days and differs from ``b`` by at least ``min_step_m3h``,
+   ``min_step_share`` of the mean inflow, and ``significance`` standard errors; a step of a
+   single day also needs the day and the night to have moved the same way (one night of
+   watering, one day of an event is not a leak).  Days pending ``max_run_days`` without a step
+   are a slow drift (season): the older ones join the reference.
+5. What moved: a leak (or its repair) moves the night as much as the day.  A step where one of
+   them moved clearly less than ``min_ratio`` of the other (beyond two standard errors) is a
+   change of use (people away or back, a season of night watering): the detector re-anchors
+   on it and reports nothing.
+6. Events: a leak-like rise is a leak: onset = start of its first day, added flow = the step
+   (the mix of its day and night changes).  For ``settle_days`` after its first day the step
+   is re-estimated from the days since (its first day, partly before the change, left out) and
+   the levels re-anchored on it.  A growing (incipient) leak gives successive steps while it
+   grows faster than the baseline follows.  A leak-like fall whose size matches an open leak's
+   flow (ratio within ``repair_ratio``), or the sum of the latest open ones, is their repair
+   (``end`` = start of the fall's first day).
+7. Volume lost = flow × hours from onset to ``end`` (or to the series' last sample).
 """
 
 from __future__ import annotations
@@ -52,177 +58,322 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 
-from analytics.water.night_flow import NightFlows
+from analytics.water.sector_days import SKIP, SectorDays
 from core.series import NS, FloatArray
 
-# The 80th percentile of |difference of two normal nights| is 1.2816 × √2 σ: more stable than
-# the median on a few weeks of nights, and still blind to the few differences a step makes.
+# The 80th percentile of |difference of two normal days| is 1.2816 × √2 σ: more stable than
+# the median on a few weeks of days, and still blind to the few differences a step makes.
 Q80_TO_SIGMA = 1.0 / (1.2816 * math.sqrt(2.0))
 MEDIAN_EFFICIENCY = 1.2533  # sd of a median / sd of a mean, normal samples
 
 
 @dataclass(frozen=True)
 class SectorLeakParams:
-    """Parameters of the night-flow step rule (defaults chosen on 40 simulated sector-years,
-    docs/decisions/007-water-detectors.md)."""
+    """Parameters of the sector rule (defaults chosen by measurement, docs/decisions/009)."""
 
-    warmup_nights: int = 14
-    reference_nights: int = 21
-    spread_nights: int = 60
+    warmup_days: int = 14
+    reference_days: int = 21
+    kind_days: int = 56
+    spread_days: int = 60
     allowance: float = 0.35
     decision: float = 3.5
-    night_cap: float = 4.0
-    min_nights: int = 2
+    day_cap: float = 4.0
+    min_days: int = 1
     min_sigma_m3h: float = 0.02
     min_step_m3h: float = 0.05
     min_step_share: float = 0.02
     significance: float = 1.5
-    max_run_nights: int = 10
-    max_gap_nights: int = 7
+    max_run_days: int = 10
+    max_gap_days: int = 7
     repair_ratio: float = 2.0
-    rebound_nights: int = 60
+    settle_days: int = 3
+    min_ratio: float = 0.5
 
 
 @dataclass(frozen=True)
 class SectorLeak:
-    """One network leak found in a sector's night flow; times are aware UTC datetimes."""
+    """One network leak found in a sector's inflow; times are aware UTC datetimes."""
 
     start: datetime
-    confirmed_at: datetime
+    detected_at: datetime
     end: datetime | None
     flow_m3h_estimate: float
     volume_m3: float
-    baseline_m3h: float
-    night_dates: tuple[date, ...]
-    night_mnf_m3h: tuple[float, ...]
+    baseline_m3h: float  # a workday's mean inflow before the leak (earlier leaks included)
+    day_dates: tuple[date, ...]  # the water days of the step (local dates they start on)
+    day_mean_m3h: tuple[float, ...]
+    night_m3h: tuple[float, ...]
 
 
 @dataclass
 class _Open:
-    first: int  # night index of the onset
-    confirmed: int
+    first: int  # day index of the onset
+    detected: int
     baseline: float
     flow: float
-    nights: list[int]
-    last: int | None = None  # first night of the repair
+    days: list[int]
+    last: int | None = None  # first day of the repair
 
 
 @dataclass
-class _State:
-    seen: list[int] = field(default_factory=list)  # valid nights since the last restart
-    reference: list[int] = field(default_factory=list)
+class _Mix:
+    """Each day's level net of the usual kind-of-day offsets: by day ``m``, by night ``n``, and
+    their least noisy mix ``c = a·n + (1 − a)·m``, with the spreads."""
+
+    c: FloatArray
+    m: FloatArray
+    n: FloatArray
+    a: float
+    sigma: float
+    sigma_m: float
+    sigma_n: float
+
+
+@dataclass
+class _Step:
+    """The latest confirmed level change, its size re-estimated for ``settle_days``."""
+
+    first: int
+    dm: float  # signed change of the day mean
+    dn: float  # signed change of the night
+    before: list[int]  # reference days before it
+    event: _Open | None = None
+
+
+@dataclass
+class _Scan:
+    """The detector's state over one stretch of days without a long gap."""
+
+    seen: list[int] = field(default_factory=list)  # valid days since the restart
+    control: list[int] = field(default_factory=list)  # in-control days, oldest first
     pending: list[int] = field(default_factory=list)
-    s_up: list[float] = field(default_factory=list)  # S⁺ after each pending night
+    s_up: list[float] = field(default_factory=list)
     s_down: list[float] = field(default_factory=list)
-    bases: list[tuple[int, float]] = field(default_factory=list)  # (night, baseline) history
-    fell: int | None = None  # night of the last fall that was no repair
+    step: _Step | None = None
 
-    def anchor(self, nights: list[int]) -> None:
-        self.reference = sorted(set(nights))
-        self.pending, self.s_up, self.s_down = [], [], []
-
-    def score(
-        self, i: int, x: FloatArray, sigma: float, p: SectorLeakParams
-    ) -> tuple[float, float]:
-        """Score night ``i`` against the reference and add it to the pending nights."""
-        base = float(np.median(x[self.reference]))
-        widen = math.sqrt(1.0 + math.pi / (2 * len(self.reference)))
-        z = float(np.clip((x[i] - base) / (sigma * widen), -p.night_cap, p.night_cap))
+    def score(self, z: float, i: int, p: SectorLeakParams) -> tuple[float, float]:
+        """Add day ``i`` to the pending days with its clipped score; the two CUSUMs after it."""
+        z = min(max(z, -p.day_cap), p.day_cap)
         up = max(0.0, (self.s_up[-1] if self.s_up else 0.0) + z - p.allowance)
         down = max(0.0, (self.s_down[-1] if self.s_down else 0.0) - z - p.allowance)
         self.pending.append(i)
         self.s_up.append(up)
         self.s_down.append(down)
-        self.bases.append((i, base))
         return up, down
 
-    def highest(self, i: int, p: SectorLeakParams) -> float | None:
-        recent = [b for n, b in self.bases if n >= i - p.rebound_nights]
-        return max(recent) if recent else None
+    def settle(self, days: list[int]) -> None:
+        self.control.extend(days)
+        self.pending, self.s_up, self.s_down = [], [], []
+
+
+class _Signal:
+    """The day and night levels, net of every confirmed level change (re-anchoring)."""
+
+    def __init__(self, days: SectorDays, p: SectorLeakParams) -> None:
+        self.m = days.mean_m3h.copy()
+        self.n = days.night_m3h.copy()
+        self.kind = days.kind
+        self.p = p
+
+    def shift(self, first: int, dm: float, dn: float) -> None:
+        self.m[first:] -= dm
+        self.n[first:] -= dn
+
+    def mix(self, scan: _Scan) -> _Mix:
+        p = self.p
+        hist = np.asarray(scan.seen[-p.spread_days :])
+        ctl = np.asarray(scan.control[-p.kind_days :])
+        em = self._net(self.m, ctl)
+        en = self._net(self.n, ctl)
+        floor = p.min_sigma_m3h
+        sigma_m = max(_spread(em[hist]), floor)
+        sigma_n = max(_spread(en[hist]), floor)
+        a = sigma_m**2 / (sigma_m**2 + sigma_n**2) if math.isfinite(sigma_m + sigma_n) else 0.5
+        c = a * en + (1 - a) * em
+        return _Mix(c, em, en, a, max(_spread(c[hist]), floor), sigma_m, sigma_n)
+
+    def _net(self, x: FloatArray, ctl: np.ndarray) -> FloatArray:
+        """``x`` less the usual offset of each kind of day from workdays."""
+        kind = self.kind[ctl]
+        work = x[ctl][kind == 0]
+        if work.size < 2:
+            return x
+        base = float(np.median(work))
+        offsets = np.zeros(3)
+        for k in (1, 2):
+            same = x[ctl][kind == k]
+            if same.size >= 2:
+                offsets[k] = float(np.median(same)) - base
+        return np.asarray(x - offsets[np.clip(self.kind, 0, 2)])
 
 
 def detect_sector_leaks(
-    nights: NightFlows, params: SectorLeakParams | None = None
+    days: SectorDays, params: SectorLeakParams | None = None
 ) -> list[SectorLeak]:
-    """Scan a sector's nights in order and return its leaks, oldest first."""
+    """Scan a sector's water days in order and return its leaks, oldest first."""
     p = params or SectorLeakParams()
-    x = nights.mnf_m3h
-    st = _State()
+    sig = _Signal(days, p)
+    valid = np.isfinite(days.mean_m3h) & np.isfinite(days.night_m3h) & (days.kind != SKIP)
+    scan = _Scan()
     events: list[_Open] = []
-    for i in np.flatnonzero(np.isfinite(x)).tolist():
-        if st.seen and i - st.seen[-1] > p.max_gap_nights:
-            st = _State()
-        st.seen.append(i)
-        if len(st.seen) <= p.warmup_nights:
-            st.reference = st.seen[-p.reference_nights :]
+    for i in np.flatnonzero(valid).tolist():
+        if scan.seen and i - scan.seen[-1] > p.max_gap_days:
+            scan = _Scan()
+        scan.seen.append(i)
+        if len(scan.seen) <= p.warmup_days:
+            scan.control.append(i)
             continue
-        sigma = _spread(x[st.seen[-p.spread_nights :]], p)
-        up, down = st.score(i, x, sigma, p)
-        base = float(np.median(x[st.reference]))
-        floor = _min_step(nights, st.reference, p)
-        if up >= p.decision and _step(st, x, base, sigma, floor, p, events, True):
-            continue
-        if down >= p.decision and _step(st, x, base, sigma, floor, p, events, False):
-            continue
-        if up == 0.0 and down == 0.0:
-            st.anchor((st.reference + st.pending)[-p.reference_nights :])
-        elif len(st.pending) >= p.max_run_nights:
-            # A slow drift (season): the older nights join the reference, the latest are
+        if scan.step is not None:
+            _resettle(scan, sig, i, p)
+        mx = sig.mix(scan)
+        reference = scan.control[-p.reference_days :]
+        base = float(np.median(mx.c[reference]))
+        widen = math.sqrt(1.0 + math.pi / (2 * len(reference)))
+        up, down = scan.score(float((mx.c[i] - base) / (mx.sigma * widen)), i, p)
+        floor = _min_step(days, reference, p)
+        run = None
+        if up >= p.decision:
+            run = _step(mx.c, scan, base, mx.sigma, floor, len(reference), p, True)
+        if run is None and down >= p.decision:
+            run = _step(mx.c, scan, base, mx.sigma, floor, len(reference), p, False)
+        if run is not None and len(run) == 1 and not _leak_like(mx, run, reference, p):
+            run = None  # one day cannot tell a leak from a night of watering: wait
+        if run is not None:
+            scan.step = _confirm(sig, mx, run, reference, days, floor, events, i, p, scan.step)
+            scan.settle(scan.pending)
+        elif up == 0.0 and down == 0.0:
+            scan.settle(scan.pending)
+        elif len(scan.pending) >= p.max_run_days:
+            # A slow drift (season): the older days join the reference, the latest are
             # scored again against it so a step that is just starting is not swallowed.
-            keep = st.pending[-p.min_nights :]
-            if down > 0.0:
-                st.fell = i
-            st.anchor((st.reference + st.pending[: -p.min_nights])[-p.reference_nights :])
+            keep = scan.pending[-p.min_days :]
+            scan.settle(scan.pending[: -p.min_days])
+            mx = sig.mix(scan)
+            reference = scan.control[-p.reference_days :]
+            base = float(np.median(mx.c[reference]))
             for k in keep:
-                st.score(k, x, sigma, p)
-    return [_freeze(e, nights) for e in events]
+                scan.score(float((mx.c[k] - base) / (mx.sigma * widen)), k, p)
+    return [_freeze(e, days) for e in events]
 
 
-def _spread(values: FloatArray, p: SectorLeakParams) -> float:
-    """Noise of one night from night-to-night changes (insensitive to changes of level)."""
+def _confirm(
+    sig: _Signal,
+    mx: _Mix,
+    run: list[int],
+    reference: list[int],
+    days: SectorDays,
+    floor: float,
+    events: list[_Open],
+    detected: int,
+    p: SectorLeakParams,
+    last: _Step | None,
+) -> _Step:
+    """Record a confirmed step: a leak, a repair, or a change of use; re-anchor on it.  A rise
+    within ``settle_days`` of a leak's onset is more of that leak (its first day held only
+    part of it), not another."""
+    dm = float(np.median(mx.m[run]) - np.median(mx.m[reference]))
+    dn = float(np.median(mx.n[run]) - np.median(mx.n[reference]))
+    size = mx.a * dn + (1 - mx.a) * dm
+    step = _Step(run[0], dm, dn, [d for d in reference if d < run[0]])
+    if _leak_like(mx, run, reference, p):
+        recent = last.event if last is not None and size > 0 else None
+        if recent is not None:
+            recent.flow += size
+            recent.days.extend(run)
+            step.event = recent
+        elif size > floor:
+            # The workday level before the leak, earlier leaks included.
+            already = days.mean_m3h[run[0]] - sig.m[run[0]]
+            baseline = float(np.median(mx.m[reference]) + already)
+            step.event = _Open(run[0], detected, baseline, size, list(run))
+            events.append(step.event)
+        elif size < 0:
+            _repair(run[0], -size, events, p)
+    sig.shift(run[0], dm, dn)
+    return step
+
+
+def _leak_like(mx: _Mix, run: list[int], reference: list[int], p: SectorLeakParams) -> bool:
+    """A leak (or its repair) moves the night as much as the day; people mostly the day, night
+    watering mostly the night.  True unless one moved clearly less than ``min_ratio`` of the
+    other (beyond two standard errors of each).  The step's first day, which the change may
+    have reached only in the afternoon (whole at night, in part by day), is left out when there
+    are others; a step of that one day alone must have moved the day its way and the night by
+    ``min_ratio`` of the day at least, noise or not (a return of use moves the day only)."""
+    full = run[1:] or run
+    dm = float(np.median(mx.m[full]) - np.median(mx.m[reference]))
+    dn = float(np.median(mx.n[full]) - np.median(mx.n[reference]))
+    k = MEDIAN_EFFICIENCY * math.sqrt(1 / len(full) + 1 / len(reference))
+    sign = 1.0 if mx.a * dn + (1 - mx.a) * dm > 0 else -1.0
+    dm, dn = sign * dm, sign * dn
+    slack_n = (1 if len(run) == 1 else 2) * k * mx.sigma_n
+    if len(run) == 1 and dm <= 0:
+        return False
+    return dn >= p.min_ratio * dm - slack_n and dm >= p.min_ratio * dn - 2 * k * mx.sigma_m
+
+
+def _resettle(scan: _Scan, sig: _Signal, i: int, p: SectorLeakParams) -> None:
+    """Re-estimate the latest step from the days since it (its first day, partly before the
+    change, left out) and re-anchor the levels on it."""
+    step = scan.step
+    assert step is not None
+    if i - step.first > p.settle_days or not step.before:
+        scan.step = None
+        return
+    after = [d for d in scan.seen if step.first < d < i]
+    if not after:
+        return
+    mx = sig.mix(scan)
+    dm = float(np.median(mx.m[after]) + step.dm - np.median(mx.m[step.before]))
+    dn = float(np.median(mx.n[after]) + step.dn - np.median(mx.n[step.before]))
+    sig.shift(step.first, dm - step.dm, dn - step.dn)
+    old = mx.a * step.dn + (1 - mx.a) * step.dm
+    new = mx.a * dn + (1 - mx.a) * dm
+    step.dm, step.dn = dm, dn
+    if step.event is not None:
+        step.event.flow = max(step.event.flow + new - old, 0.0)
+
+
+def _spread(values: FloatArray) -> float:
+    """Noise of one day from day-to-day changes (insensitive to changes of level)."""
     d = np.abs(np.diff(values))
+    d = d[np.isfinite(d)]
+    if d.size == 0:
+        return math.inf
     # Inflated by about one standard error so a few calm weeks do not make the test too keen.
-    estimate = Q80_TO_SIGMA * float(np.quantile(d, 0.8)) * (1.0 + 1.0 / math.sqrt(d.size))
-    return max(estimate, p.min_sigma_m3h)
+    return Q80_TO_SIGMA * float(np.quantile(d, 0.8)) * (1.0 + 1.0 / math.sqrt(d.size))
 
 
-def _min_step(nights: NightFlows, reference: list[int], p: SectorLeakParams) -> float:
-    day = nights.day_mean_m3h[reference]
-    day = day[np.isfinite(day)]
-    scale = float(np.median(day)) if day.size else 0.0
+def _min_step(days: SectorDays, reference: list[int], p: SectorLeakParams) -> float:
+    scale = float(np.median(days.mean_m3h[reference])) if reference else 0.0
     return max(p.min_step_m3h, p.min_step_share * scale)
 
 
 def _step(
-    st: _State,
-    x: FloatArray,
+    c: FloatArray,
+    scan: _Scan,
     base: float,
     sigma: float,
     floor: float,
+    n_ref: int,
     p: SectorLeakParams,
-    events: list[_Open],
     upward: bool,
-) -> bool:
-    """Confirm a step whose CUSUM reached the decision level; False if it does not hold yet."""
-    split, level = _change_point(x[st.pending], base, upward)
-    run = st.pending[split:]
-    if len(run) < p.min_nights:
-        return False
+) -> list[int] | None:
+    """The days of a step whose CUSUM reached the decision level, if it holds."""
+    split, level = _change_point(c[scan.pending], base, upward)
+    run = scan.pending[split:]
+    if len(run) < p.min_days:
+        return None
     size = level - base if upward else base - level
-    noise = MEDIAN_EFFICIENCY * sigma * math.sqrt(1 / len(run) + 1 / len(st.reference))
+    noise = MEDIAN_EFFICIENCY * sigma * math.sqrt(1 / len(run) + 1 / n_ref)
     if size < max(floor, p.significance * noise):
-        return False
-    if upward:
-        _rise(st, run, level, base, floor, events, p)
-    else:
-        _drop(st, run, level, base, events, p)
-    st.anchor(run)
-    return True
+        return None
+    return run
 
 
 def _change_point(values: FloatArray, base: float, upward: bool) -> tuple[int, float]:
-    """First pending night of the step and the step's level: the split that best fits the
-    pending nights as ``base`` then a new level (least absolute deviations; ties to the latest).
+    """First pending day of the step and the step's level: the split that best fits the
+    pending days as ``base`` then a new level (least absolute deviations; ties to the latest).
     """
     n = len(values)
     best, split, level = math.inf, n, base
@@ -235,70 +386,39 @@ def _change_point(values: FloatArray, base: float, upward: bool) -> tuple[int, f
     return split, level
 
 
-def _rise(
-    st: _State,
-    run: list[int],
-    level: float,
-    base: float,
-    floor: float,
-    events: list[_Open],
-    p: SectorLeakParams,
-) -> None:
-    highest = st.highest(run[0], p)
-    if st.fell is not None and run[0] - st.fell <= p.rebound_nights and highest is not None:
-        if level <= highest + floor:
-            if level >= highest - floor:
-                st.fell = None  # fully back
-            return  # back towards a level seen before a fall that was no repair
-        st.fell = None
-        base = max(base, highest)
-    events.append(_Open(run[0], run[-1], base, level - base, list(run)))
-    st.bases = []
-
-
-def _drop(
-    st: _State,
-    run: list[int],
-    level: float,
-    base: float,
-    events: list[_Open],
-    p: SectorLeakParams,
-) -> None:
-    size = base - level
+def _repair(first: int, size: float, events: list[_Open], p: SectorLeakParams) -> None:
+    """Close the open leak, or the latest open ones together (the steps of one growing leak
+    are the latest), whose flow is closest to a fall, if it is within ``repair_ratio``."""
     active = [e for e in events if e.last is None]
 
     def fits(flow: float) -> bool:
         return flow > 0 and 1 / p.repair_ratio <= size / flow <= p.repair_ratio
 
-    # One leak, or the latest steps together (the steps of one growing leak are the latest):
-    # the repair is the candidate whose flow is closest to the fall.
     candidates = [[e] for e in active if fits(e.flow)] + [
         active[-k:] for k in range(2, len(active) + 1) if fits(sum(e.flow for e in active[-k:]))
     ]
     if candidates:
         for e in min(candidates, key=lambda g: abs(sum(e.flow for e in g) - size)):
-            e.last = run[0]
-        st.bases = []
-    else:
-        st.fell = run[0]  # people away, a season: night use may come back
+            e.last = first
 
 
 def _utc(ns: int) -> datetime:
     return datetime.fromtimestamp(ns // 1000 / 1e6, UTC)
 
 
-def _freeze(e: _Open, nights: NightFlows) -> SectorLeak:
-    start_ns = int(nights.start_ns[e.first])
-    end_ns = None if e.last is None else int(nights.start_ns[e.last])
-    stop_ns = nights.last_ns if end_ns is None else end_ns
+def _freeze(e: _Open, days: SectorDays) -> SectorLeak:
+    start_ns = int(days.start_ns[e.first])
+    end_ns = None if e.last is None else int(days.start_ns[e.last])
+    stop_ns = days.last_ns if end_ns is None else end_ns
     hours = max(0, stop_ns - start_ns) / (3600 * NS)
     return SectorLeak(
         start=_utc(start_ns),
-        confirmed_at=_utc(int(nights.end_ns[e.confirmed])),
+        detected_at=_utc(int(days.last_ns_of_day[e.detected])),
         end=None if end_ns is None else _utc(end_ns),
         flow_m3h_estimate=e.flow,
         volume_m3=e.flow * hours,
         baseline_m3h=e.baseline,
-        night_dates=tuple(date.fromisoformat(str(d)) for d in nights.dates[e.nights]),
-        night_mnf_m3h=tuple(float(v) for v in nights.mnf_m3h[e.nights]),
+        day_dates=tuple(date.fromisoformat(str(d)) for d in days.dates[e.days]),
+        day_mean_m3h=tuple(float(v) for v in days.mean_m3h[e.days]),
+        night_m3h=tuple(float(v) for v in days.night_m3h[e.days]),
     )

@@ -14,10 +14,12 @@ of its kind:
   its first ``min_baseline_nights`` nights, nor the continuous-flow rule one starting in its
   first ``min_reference_nights``, before it can tell whether the building is always on: see
   :mod:`analytics.water.building`).
-- *sector night-flow steps* on each sector's net inflow as measured (interval flows) against
-  ``sector_leak``, scored by :mod:`analytics.water.sector_evaluation` (warm-up, eligibility
-  ≥ 2 % of mean inflow, found within 7 days, false alarms per sector-month): recall ≥ 0.8 and
-  ≤ 1 false alarm a sector-month.
+- *sector leak steps* (day and night) on each sector's net inflow as measured (interval flows)
+  against ``sector_leak``, scored by :mod:`analytics.water.sector_evaluation` (warm-up,
+  eligibility ≥ 2 % of mean inflow, found within 7 days, false alarms per sector-month): recall
+  ≥ 0.8 and ≤ 1 false alarm a sector-month, judged on the leaks that reach 2 % of the inflow
+  within the week (an incipient leak growing over months cannot be seen in a week by any rule;
+  the recall over every leak is given below it).
 - *sector bursts* on each sector's net volume per 15-minute step against ``burst`` (no target;
   bursts in the detector's first ``min_history_weeks`` are not judged).
 
@@ -381,7 +383,7 @@ def building_rows(store: TimeSeriesStore, meters: WaterMeters, run: Run) -> list
 
 
 def sector_rows(store: TimeSeriesStore, meters: WaterMeters, run: Run) -> list[Row]:
-    """Night-flow steps and bursts on each sector's net inflow."""
+    """Leak steps and bursts on each sector's net inflow."""
     sectors = {c: m for c, m in meters.sectors.items() if m.inflow}
     if not sectors:
         return []
@@ -392,11 +394,18 @@ def sector_rows(store: TimeSeriesStore, meters: WaterMeters, run: Run) -> list[R
         if times.size > 1:  # a sector without data has no night to judge
             inflows.append(SectorInflow(code, times, flow))
     leaks = [
-        InjectedLeak(f.subject, f.start, f.end, f.magnitude, str(f.details.get("onset", "abrupt")))
+        InjectedLeak(
+            f.subject,
+            f.start,
+            f.end,
+            f.magnitude,
+            str(f.details.get("onset", "abrupt")),
+            _when(f.details["peak"]) if f.details.get("peak") else None,
+        )
         for f in run.of("sector_leak")
     ] + [InjectedLeak(f.subject, f.start, f.end, f.magnitude, "burst") for f in run.of("burst")]
     ev = evaluate_sector_detector(inflows, [lk for lk in leaks if lk.sector in sectors])
-    rows = [_sector_row(ev, kind) for kind in ("all", "abrupt", "incipient")]
+    rows = [_sector_row(ev, kind) for kind in ("visible", "all", "abrupt", "incipient")]
     mh = sector_matrix(store, list(sectors.values()), run.start, run.end)
     bursts = _alerts(codes, mh.axis, detect_bursts(mh.volume_l, mh.axis, SECTOR_BURST_PARAMS))
     warmup = run.start + timedelta(weeks=SECTOR_BURST_PARAMS.min_history_weeks)
@@ -419,10 +428,11 @@ def sector_rows(store: TimeSeriesStore, meters: WaterMeters, run: Run) -> list[R
 
 def _sector_row(ev: SectorEvaluation, kind: str) -> Row:
     k = ev.by_kind[kind]
-    if kind != "all":
+    if kind != "visible":
+        label = "sector_leak >= 2 % of inflow" if kind == "all" else f"sector_leak {kind}"
         return Row(
-            "  by onset",
-            f"sector_leak {kind}",
+            "  every leak" if kind == "all" else "  by onset",
+            label,
             k.eligible,
             k.found_within,
             k.recall,
@@ -431,8 +441,8 @@ def _sector_row(ev: SectorEvaluation, kind: str) -> Row:
     wrong = ev.false_alarms + ev.burst_alarms
     ok = k.recall is not None and k.recall >= 0.8 and ev.false_alarms_per_sector_month <= 1.0
     return Row(
-        "sector night-flow steps",
-        "sector_leak >= 2 % of inflow",
+        "sector leak steps",
+        "sector_leak >= 2 % within 7 d",
         injected=k.eligible,
         found=k.found_within,
         recall=k.recall,
@@ -446,6 +456,7 @@ def _sector_row(ev: SectorEvaluation, kind: str) -> Row:
         notes={
             "burst_alarms": ev.burst_alarms,
             "duplicates": ev.duplicates,
+            "growth": ev.growth,
             "sector_months": round(ev.sector_months, 2),
             "found_any": k.found_any,
             "median_onset_error_h": k.median_onset_error_h,

@@ -31,13 +31,15 @@ def test_deterministic_for_a_seed(calendar: FrenchCalendar) -> None:
     assert not np.array_equal(a.sectors["s1"].inflow_m3, c.sectors["s1"].inflow_m3)
 
 
-def test_sector_inflow_is_consumption_plus_losses_plus_leaks(calendar: FrenchCalendar) -> None:
+def test_sector_inflow_is_consumption_plus_watering_losses_and_leaks(
+    calendar: FrenchCalendar,
+) -> None:
     w = simulate_water(T.sectors, {}, START, 120, 4, calendar)
     s = w.sectors["s1"]
     households = np.stack(list(w.households_l.values())).sum(axis=0) / 1000
     assert s.inflow_m3.sum() >= households.sum()
     hourly = s.inflow_m3.reshape(-1, 4).sum(axis=1)
-    extra = (s.losses_m3 + s.leaks_m3).reshape(-1, 4).sum(axis=1)
+    extra = (s.unmetered_m3 + s.losses_m3 + s.leaks_m3).reshape(-1, 4).sum(axis=1)
     np.testing.assert_allclose(hourly - households, extra, atol=1e-9)
     assert s.losses_m3.sum() * 4 / len(s.losses_m3) == np.float64(0.8) or np.isclose(
         s.losses_m3.sum() / (len(s.losses_m3) / 4), 0.8

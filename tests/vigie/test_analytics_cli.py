@@ -6,6 +6,7 @@ import csv
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from vigie.cli import app
 runner = CliRunner()
 
 
-def test_sector_leaks_finds_a_step_in_the_night_flow(tmp_path: Path) -> None:
+def test_sector_leaks_finds_a_step_and_says_when_it_knew(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     start = datetime(2026, 1, 5)  # naive: local time in Europe/Paris
     lines = ["timestamp,flow_m3h"]
@@ -35,6 +36,10 @@ def test_sector_leaks_finds_a_step_in_the_night_flow(tmp_path: Path) -> None:
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 1
     assert rows[0]["start"].startswith("2026-02-0")  # the leak began on 9 February
+    onset = datetime(2026, 2, 9, tzinfo=ZoneInfo("Europe/Paris"))
+    detected = datetime.fromisoformat(rows[0]["detected_at"])
+    assert detected.minute == 45  # a sample's time: the last one the rule had read
+    assert timedelta(0) < detected - onset <= timedelta(days=2)
     assert float(rows[0]["flow_m3h_estimate"]) == pytest.approx(1.2, rel=0.2)
 
 
@@ -62,6 +67,9 @@ def test_household_leaks_finds_the_leaking_home(tmp_path: Path) -> None:
     rows = list(csv.DictReader(out.open()))
     assert [r["household_id"] for r in rows] == ["h2"]
     assert float(rows[0]["flow_lph_estimate"]) == pytest.approx(12.0, abs=1.5)
+    detected = datetime.fromisoformat(rows[0]["detected_at"])
+    assert detected.minute == 3  # a reading's time
+    assert timedelta(hours=24) <= detected - datetime.fromisoformat(rows[0]["start"])
 
 
 def test_a_bad_csv_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:

@@ -71,16 +71,40 @@ def test_a_leaking_home_is_found_and_written(tmp_path: Path) -> None:
     assert leak.end is None
     assert leak.flow_lph_estimate == pytest.approx(15.0, abs=1.5)
     (row,) = _events(tmp_path / "events.csv")
-    assert list(row) == ["household_id", "start", "end", "flow_lph_estimate"]
+    assert list(row) == ["household_id", "start", "detected_at", "end", "flow_lph_estimate"]
     assert row["household_id"] == "7" and row["end"] == ""
     assert datetime.fromisoformat(row["start"]) == leak.start
+    assert datetime.fromisoformat(row["detected_at"]) == leak.detected_at
+    assert leak.start < leak.detected_at <= leak.start + timedelta(hours=48)
     assert row["start"].endswith("+02:00")
     assert row["flow_lph_estimate"] == f"{leak.flow_lph_estimate:.1f}"
 
 
-def test_foreign_register_readings_neither_break_a_leak_nor_raise_one(tmp_path: Path) -> None:
+def test_the_same_readings_up_to_detected_at_give_the_same_alert(tmp_path: Path) -> None:
+    """The alert is causal: the readings up to ``detected_at`` (a reading's time) already raise
+    it with the same onset and time; the readings before it do not raise it yet."""
     start = datetime(2024, 5, 1, tzinfo=UTC)
     litres = _homes(start, 30)
+    litres[6, 24 * 14 + 9 :] += 15.0
+    litres[11, 24 * 20 + 2 :] += 8.0
+    rows = _readings(litres, start, 1)
+    whole = household_leaks_csv(_write(tmp_path / "all.csv", rows), tmp_path / "all.out.csv")
+    assert {k.household_id for k in whole} == {"7", "12"}
+    for k, leak in enumerate(whole):
+        when = leak.detected_at.astimezone(UTC)
+        assert any(hid == leak.household_id and t == when for hid, t, _ in rows)
+        upto = [r for r in rows if r[1] <= when]
+        again = household_leaks_csv(_write(tmp_path / f"u{k}.csv", upto), tmp_path / "u.out")
+        mine = [x for x in again if x.household_id == leak.household_id]
+        assert [(x.start, x.detected_at) for x in mine] == [(leak.start, leak.detected_at)]
+        before = [r for r in rows if r[1] < when]
+        sooner = household_leaks_csv(_write(tmp_path / f"b{k}.csv", before), tmp_path / "b.out")
+        assert leak.household_id not in {x.household_id for x in sooner}
+
+
+def test_foreign_register_readings_neither_break_a_leak_nor_raise_one(tmp_path: Path) -> None:
+    start = datetime(2024, 5, 1, tzinfo=UTC)
+    litres = _homes(start, 30, seed=4)
     litres[2, 24 * 10 + 10 :] += 12.0  # from noon: the onset night is a whole leaky night
     rows = _readings(litres, start, 2)
     # DAIAD artefact: a second register ~248,5xx L higher read a few minutes earlier, for

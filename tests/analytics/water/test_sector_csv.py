@@ -35,7 +35,7 @@ def _write(path: Path, rows: list[str], header: str = "timestamp,flow_m3h") -> P
 
 def _out_rows(path: Path) -> list[list[str]]:
     lines = path.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "start,flow_m3h_estimate"
+    assert lines[0] == "start,detected_at,end,flow_m3h_estimate,volume_m3"
     return [line.split(",") for line in lines[1:]]
 
 
@@ -48,9 +48,13 @@ def test_any_sampling_interval_finds_the_leak(tmp_path: Path, step_min: int) -> 
     [row] = _out_rows(out)
     [leak] = leaks
     assert datetime.fromisoformat(row[0]) == leak.start
-    assert ONSET <= leak.start <= ONSET + timedelta(days=1)
-    assert row[1] == f"{leak.flow_m3h_estimate:.3f}"
-    assert float(row[1]) == pytest.approx(0.6, abs=0.1)
+    assert datetime.fromisoformat(row[1]) == leak.detected_at
+    assert ONSET - timedelta(days=1) <= leak.start <= ONSET  # the water day it began in
+    assert ONSET < leak.detected_at <= ONSET + timedelta(days=2)
+    assert row[2] == ""  # still running
+    assert row[3] == f"{leak.flow_m3h_estimate:.3f}"
+    assert float(row[3]) == pytest.approx(0.6, abs=0.1)
+    assert float(row[4]) == pytest.approx(leak.volume_m3, abs=1e-3)
 
 
 def test_naive_local_and_offset_timestamps_give_the_same_leaks(tmp_path: Path) -> None:
@@ -82,6 +86,44 @@ def test_columns_may_come_in_any_order_with_blank_flows_skipped(tmp_path: Path) 
     out = tmp_path / "o.csv"
     leaks = sector_leaks_csv(_write(tmp_path / "i.csv", rows, "flow_m3h,site,timestamp"), out)
     assert len(leaks) == 1
+
+
+def test_the_same_rows_up_to_detected_at_give_the_same_leak(tmp_path: Path) -> None:
+    """The detection is causal: the rows up to ``detected_at`` already hold the leak, with the
+    same onset and the same ``detected_at``; the rows before it do not."""
+    times, flow = _series(15, days=50)
+    flow[np.asarray(times) >= ONSET + timedelta(days=16)] += 0.5  # a second leak
+    rows = [f"{t.isoformat()},{v:.4f}" for t, v in zip(times, flow, strict=True)]
+    whole = _out_rows(_run(tmp_path, "whole", rows))
+    assert len(whole) == 2
+    for k, (_, detected_at, *_) in enumerate(whole):
+        cut = datetime.fromisoformat(detected_at)
+        upto = [r for r, t in zip(rows, times, strict=True) if t <= cut]
+        again = _out_rows(_run(tmp_path, f"upto{k}", upto))
+        assert [r[:2] for r in again] == [r[:2] for r in whole[: k + 1]]
+        before = [r for r, t in zip(rows, times, strict=True) if t < cut]
+        assert [r[:2] for r in _out_rows(_run(tmp_path, f"before{k}", before))] == [
+            r[:2] for r in whole[:k]
+        ]
+
+
+def _run(tmp_path: Path, name: str, rows: list[str]) -> Path:
+    out = tmp_path / f"{name}.out.csv"
+    sector_leaks_csv(_write(tmp_path / f"{name}.csv", rows), out)
+    return out
+
+
+def test_a_timestamp_utc_column_is_read_as_utc(tmp_path: Path) -> None:
+    times, flow = _series(60)
+    naive = [
+        f"{t.replace(tzinfo=None).isoformat()},{v:.4f}" for t, v in zip(times, flow, strict=True)
+    ]
+    aware = [f"{t.isoformat()},{v:.4f}" for t, v in zip(times, flow, strict=True)]
+    a = tmp_path / "a.out.csv"
+    b = tmp_path / "b.out.csv"
+    sector_leaks_csv(_write(tmp_path / "a.csv", naive, "timestamp_utc,flow_m3h"), a)
+    sector_leaks_csv(_write(tmp_path / "b.csv", aware), b)
+    assert a.read_text() == b.read_text() and len(_out_rows(a)) == 1
 
 
 def test_ambiguous_autumn_time_is_its_first_occurrence_and_spring_gap_is_refused() -> None:
