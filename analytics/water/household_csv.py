@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 from analytics.water.axis import PARIS, HourlyAxis, hourly_axis
 from analytics.water.household import ContinuousFlowParams, detect_continuous_flow
 from analytics.water.meter_hours import HOUSEHOLD_HOURLY_RULES, MeterHours, meter_hours
+from core.csv_cells import safe_cell
 
 COLUMNS = ("household_id", "timestamp_local", "meter_reading_l")
 OUT_COLUMNS = ("household_id", "start", "detected_at", "end", "flow_lph_estimate")
@@ -258,15 +259,14 @@ def write_leaks_csv(leaks: list[HouseholdLeak], out: Path) -> None:
         w.writerow(OUT_COLUMNS)
         for k in leaks:
             end = "" if k.end is None else k.end.isoformat()
-            w.writerow(
-                [
-                    k.household_id,
-                    k.start.isoformat(),
-                    k.detected_at.isoformat(),
-                    end,
-                    f"{k.flow_lph_estimate:.1f}",
-                ]
-            )
+            row = [
+                k.household_id,  # from the input file: neutralised like any text cell
+                k.start.isoformat(),
+                k.detected_at.isoformat(),
+                end,
+                f"{k.flow_lph_estimate:.1f}",
+            ]
+            w.writerow([safe_cell(cell) for cell in row])
 
 
 def household_leaks_csv(readings: Path, out: Path, tz: str = PARIS) -> list[HouseholdLeak]:

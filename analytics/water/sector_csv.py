@@ -34,6 +34,7 @@ import numpy as np
 from analytics.water.night_flow import PARIS
 from analytics.water.sector import SectorLeak, SectorLeakParams, detect_sector_leaks
 from analytics.water.sector_days import sector_days
+from core.csv_cells import safe_cell
 from core.series import FloatArray, Int64Array, to_ns
 
 COLUMNS = ("timestamp", "flow_m3h")
@@ -128,15 +129,14 @@ def write_sector_leaks(leaks: list[SectorLeak], out: Path, tz: str = PARIS) -> N
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(OUT_COLUMNS)
         for leak in leaks:
-            writer.writerow(
-                [
-                    leak.start.astimezone(zone).isoformat(),
-                    leak.detected_at.astimezone(zone).isoformat(),
-                    "" if leak.end is None else leak.end.astimezone(zone).isoformat(),
-                    f"{leak.flow_m3h_estimate:.3f}",
-                    f"{leak.volume_m3:.3f}",
-                ]
-            )
+            row = [
+                leak.start.astimezone(zone).isoformat(),
+                leak.detected_at.astimezone(zone).isoformat(),
+                "" if leak.end is None else leak.end.astimezone(zone).isoformat(),
+                f"{leak.flow_m3h_estimate:.3f}",
+                f"{leak.volume_m3:.3f}",
+            ]
+            writer.writerow([safe_cell(cell) for cell in row])
 
 
 def _zone(path: Path, tz: str) -> ZoneInfo:

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 from analytics.water.household_csv import (
+    HouseholdLeak,
     ReadingsFileError,
     household_leaks_csv,
     household_matrix,
     read_register_csv,
+    write_leaks_csv,
 )
 from core.calendar import FrenchCalendar
 from simulator.water import simulate_water
@@ -225,3 +227,12 @@ def test_a_missing_column_is_reported(tmp_path: Path) -> None:
     src.write_text("household_id,time,meter_reading_l\na,2024-06-01 10:00:00,1\n")
     with pytest.raises(ReadingsFileError, match=r"bad\.csv:1: missing column\(s\) timestamp_local"):
         read_register_csv(src)
+
+
+def test_a_household_id_a_spreadsheet_would_run_is_written_as_text(tmp_path: Path) -> None:
+    """The id comes from the input file: written back, it must not become a formula."""
+    when = datetime(2024, 5, 1, tzinfo=UTC)
+    leak = HouseholdLeak('=HYPERLINK("http://x")', when, None, when, 12.0, 300.0)
+    write_leaks_csv([leak], tmp_path / "events.csv")
+    (row,) = _events(tmp_path / "events.csv")
+    assert row["household_id"] == '\'=HYPERLINK("http://x")'
