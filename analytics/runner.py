@@ -79,6 +79,10 @@ class AnalyticsRunner:
                 report.changes[str(change.event)] += 1
             self._checkpoints.save(watch.name, now, result.document, now)
             report.counts[watch.name] = result.counts
+            for part, why in result.failed.items():
+                # Nothing is lost: the part's window and state stay where they were.
+                report.failed[f"{watch.name}.{part}"] = why
+                log.warning("analytics: %s.%s skipped: %s", watch.name, part, why)
         for change in self._engine.escalate_due():
             report.changes[str(change.event)] += 1
         if self._dispatcher is not None:

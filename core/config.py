@@ -223,8 +223,14 @@ class AnalyticsSettings(BaseModel):
         35,
         ge=3,
         le=120,
-        description="Days of water data each pass reads: detector baselines, not all history",
+        description="Days of data each pass reads for detectors that need baselines (water)",
     )
+    detectors: dict[str, dict[str, float | int | bool | str | None]] = Field(
+        {},
+        description="Per detector, parameters overriding its defaults, as "
+        "[analytics.detectors.<name>] tables (vigie analytics detectors lists them all)",
+    )
+    disabled_detectors: list[str] = Field([], description="Detectors not to run, by name")
 
 
 class Settings(BaseSettings):

@@ -16,8 +16,9 @@ import typer
 
 from analytics.alerts.desk import AlertDesk
 from analytics.alerts.errors import AlertConflict, AlertNotFound
-from analytics.alerts.model import AlertStatus, Severity
+from analytics.alerts.model import AlertStatus
 from analytics.alerts.queries import AlertFilter, AlertView, list_alerts
+from analytics.findings import Severity
 from core.clock import SystemClock
 from core.config import load_settings
 from core.state.alerts import Resolution

@@ -7,10 +7,11 @@ import signal
 import threading
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from analytics.detectors.registry import DETECTORS
 from analytics.water.household_csv import household_leaks_csv
 from analytics.water.sector_csv import sector_leaks_csv
 from core.config import load_settings
@@ -125,3 +126,40 @@ def run(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     runner.run(stop)
+
+
+@analytics_app.command("detectors")
+def detectors(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document")] = False,
+) -> None:
+    """Every detector: the alerts it raises, what it watches and reads, its parameters (default
+    and unit; override them in [analytics.detectors.<name>]) and the evidence it gives."""
+    catalogue: list[dict[str, Any]] = [
+        {
+            "name": d.spec.name,
+            "description": d.spec.description,
+            "alert_types": [
+                {"code": t.code, "title_fr": t.title_fr, "severity": t.severity.value}
+                for t in d.spec.alert_types
+            ],
+            "watches": d.spec.subjects.name,
+            "reads": d.spec.reads.name,
+            "window": d.spec.window.kind.value,
+            "parameters": [
+                {"name": p.name, "default": p.default, "unit": p.unit} for p in d.spec.parameters()
+            ],
+            "evidence": list(d.spec.evidence),
+        }
+        for d in DETECTORS.values()
+    ]
+    if as_json:
+        typer.echo(json.dumps(catalogue, indent=2, ensure_ascii=False))
+        return
+    for d in catalogue:
+        types = ", ".join(f"{t['code']} ({t['severity']})" for t in d["alert_types"])
+        typer.echo(f"{d['name']}: {d['description']}")
+        typer.echo(f"  alerts:     {types}")
+        typer.echo(f"  watches:    {d['watches']}, reads {d['reads']} ({d['window']})")
+        typer.echo(f"  evidence:   {', '.join(d['evidence'])}")
+        for p in d["parameters"]:
+            typer.echo(f"  {p['name']:<34} {p['default']!s:>10}  {p['unit']}")

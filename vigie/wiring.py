@@ -15,8 +15,7 @@ from analytics.alerts.notifiers.smtp import SmtpConfig, SmtpNotifier
 from analytics.alerts.notifiers.webhook import WebhookNotifier
 from analytics.runner import AnalyticsRunner
 from analytics.watch.base import Watch
-from analytics.watch.levels import LevelWatch
-from analytics.watch.water import WaterWatch
+from analytics.watch.detectors import DetectorWatch
 from api.services import Services
 from core.clock import Clock, SystemClock
 from core.config import Settings, StoreSettings
@@ -130,13 +129,15 @@ def build_notifiers(settings: Settings, clock: Clock) -> dict[str, Notifier]:
 def build_runner(settings: Settings, services: Services) -> AnalyticsRunner:
     """The analytics runner on the process's stores, with the notifiers its routes need."""
     clock = services.clock
+    analytics = settings.analytics
     watches: list[Watch] = [
-        WaterWatch(
+        DetectorWatch(
             services.store,
             services.state,
-            lookback=timedelta(days=settings.analytics.water_lookback_days),
-        ),
-        LevelWatch(services.store, services.state),
+            lookback=timedelta(days=analytics.water_lookback_days),
+            parameters=analytics.detectors,
+            disabled=analytics.disabled_detectors,
+        )
     ]
     return AnalyticsRunner(
         watches,

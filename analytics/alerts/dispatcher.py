@@ -26,10 +26,11 @@ from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from analytics.alerts.channel import Notifier, NotifyError
-from analytics.alerts.model import AlertStatus, Notice, NoticeKind, Severity
+from analytics.alerts.model import AlertStatus, Notice, NoticeKind
 from analytics.alerts.notices import build_notice
 from analytics.alerts.quiet_hours import is_quiet, quiet_until
 from analytics.alerts.routing import destinations
+from analytics.findings import Severity
 from core.clock import Clock
 from core.config import AlertsSettings
 from core.state.alerts import Alert, AlertEvent, DeliveryStatus, Notification

@@ -19,16 +19,10 @@ from sqlalchemy.orm import Session
 
 from analytics.alerts.desk import AlertDesk, close, lift
 from analytics.alerts.history import record
-from analytics.alerts.model import (
-    ALERT_TYPES,
-    AlertStatus,
-    Clearance,
-    Estimates,
-    Finding,
-    NoticeKind,
-    Severity,
-)
+from analytics.alerts.model import AlertStatus, NoticeKind
 from analytics.alerts.queries import AlertView
+from analytics.detectors.registry import ALERT_TYPES
+from analytics.findings import Clearance, Estimates, Finding, Severity
 from core.clock import Clock
 from core.config import AlertsSettings
 from core.state.alerts import SUPPRESSING, Alert, EventKind, Resolution

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from analytics.alerts.model import Estimates, NoticeKind
+from analytics.alerts.model import NoticeKind
+from analytics.findings import Estimates
 from core.state.alerts import Alert, AlertEvent, EventKind
 
 

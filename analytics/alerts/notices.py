@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from analytics.alerts.model import (
-    ALERT_TYPES,
-    AlertStatus,
-    Estimates,
-    Notice,
-    NoticeKind,
-    Severity,
-    SubjectKind,
-)
+from analytics.alerts.model import AlertStatus, Notice, NoticeKind
+from analytics.detectors.registry import ALERT_TYPES
+from analytics.findings import Estimates, Severity, SubjectKind
 from core.state.alerts import Alert, AlertEvent
 
 # The API's alert resource (api/routes/alerts.py); analytics cannot import the API layer.

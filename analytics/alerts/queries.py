@@ -11,7 +11,9 @@ from sqlalchemy import Select, func, select
 
 from analytics.alerts.errors import AlertNotFound
 from analytics.alerts.history import estimates_of
-from analytics.alerts.model import ALERT_TYPES, AlertStatus, Estimates, Severity, SubjectKind
+from analytics.alerts.model import AlertStatus
+from analytics.detectors.registry import ALERT_TYPES
+from analytics.findings import Estimates, Severity, SubjectKind
 from core.state.alerts import Alert, AlertEvent
 from core.state.store import StateStore
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from analytics.alerts.model import NoticeKind, Severity
+from analytics.alerts.model import NoticeKind
+from analytics.findings import Severity
 from core.config import AlertRoute
 
 

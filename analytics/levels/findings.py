@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from analytics.alerts.model import Clearance, Finding, SubjectKind
+from analytics.findings import Clearance, Finding, SubjectKind
 from analytics.levels.guard import FaultEpisode, GuardParams, GuardResult, GuardState, guard_levels
 from analytics.levels.rise import RiseParams, RiseResult, RiseState, track_rise
 from analytics.levels.vigilance import (

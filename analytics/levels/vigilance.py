@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from analytics.alerts.model import Severity
+from analytics.findings import Severity
 from core.series import FloatArray, Int64Array, from_ns
 
 NS_PER_S = 1_000_000_000

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from analytics.alerts.model import Clearance, Finding
+from analytics.findings import Clearance, Finding
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +15,7 @@ class WatchResult:
     clearances: list[Clearance] = field(default_factory=list)
     document: dict[str, Any] = field(default_factory=dict)  # state carried to the next run
     counts: dict[str, int] = field(default_factory=dict)  # what was scanned, for logs/metrics
+    failed: dict[str, str] = field(default_factory=dict)  # parts skipped this pass, and why
 
 
 class Watch(Protocol):

@@ -16,8 +16,9 @@ from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 from analytics.alerts.desk import AlertDesk
 from analytics.alerts.errors import AlertConflict, AlertNotFound
 from analytics.alerts.evidence import read_evidence
-from analytics.alerts.model import AlertStatus, Severity
+from analytics.alerts.model import AlertStatus
 from analytics.alerts.queries import AlertFilter, AlertView, alert_events, get_alert, list_alerts
+from analytics.findings import Severity
 from api.deps import Caller, CallerDep, ClockDep, StateDep, StoreDep
 from api.errors import CONFLICT, NOT_FOUND, NOT_JSON, STORE_DOWN, UNREADABLE, invalid
 from api.params import AlertIdPath, Instant, Offset

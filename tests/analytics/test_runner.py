@@ -13,8 +13,9 @@ from analytics.alerts.dispatcher import Dispatcher
 from analytics.alerts.engine import AlertEngine
 from analytics.alerts.model import AlertStatus
 from analytics.alerts.queries import AlertFilter, list_alerts
+from analytics.detectors.registry import DETECTORS
 from analytics.runner import AnalyticsRunner
-from analytics.watch.levels import LevelWatch
+from analytics.watch.detectors import DetectorWatch
 from core.clock import ManualClock
 from core.config import AlertRoute, AlertsSettings, QuietHoursSettings
 from core.reading import Reading
@@ -41,6 +42,9 @@ def stores(tmp_path: Path) -> Iterator[tuple[StateStore, SqliteStore, str]]:
     state.dispose()
 
 
+LEVELS = {"river_levels": DETECTORS["river_levels"]}
+
+
 def _levels(dev_eui: str, start: datetime, values: list[float]) -> list[Reading]:
     # A few millimetres of ripple, as a real river has: a flat line is what a stuck sensor gives.
     return [
@@ -60,7 +64,7 @@ def test_a_flood_opens_one_alert_notifies_and_resolves_itself(
     )
     notifier = RecordingNotifier("webhook")
     runner = AnalyticsRunner(
-        [LevelWatch(store, state)],
+        [DetectorWatch(store, state, detectors=LEVELS)],
         AlertEngine(state, clock, settings),
         Dispatcher(state, clock, settings, {"webhook": notifier}),
         Checkpoints(state),
@@ -87,9 +91,11 @@ def test_a_flood_opens_one_alert_notifies_and_resolves_itself(
     _, flood = list_alerts(state, AlertFilter(types=["river_vigilance"]))
     assert len(flood) == 1  # one alert for the whole episode, however many passes saw it
     assert flood[0].status == AlertStatus.RESOLVED and flood[0].resolution == "auto"
-    saved = Checkpoints(state).load("levels")
+    saved = Checkpoints(state).load("detectors")
     assert saved is not None and saved.watermark == T0 + timedelta(days=3)
-    assert "selle-le-cateau" in str(saved.document)
+    levels = saved.document["river_levels"]
+    assert levels["watermark"] == (T0 + timedelta(days=3)).isoformat()
+    assert "selle-le-cateau" in str(levels["state"])
 
 
 def test_a_restarted_runner_resumes_from_its_checkpoint(
@@ -101,7 +107,7 @@ def test_a_restarted_runner_resumes_from_its_checkpoint(
 
     def runner() -> AnalyticsRunner:
         return AnalyticsRunner(
-            [LevelWatch(store, state)],
+            [DetectorWatch(store, state, detectors=LEVELS)],
             AlertEngine(state, clock, settings),
             None,
             Checkpoints(state),
@@ -110,8 +116,9 @@ def test_a_restarted_runner_resumes_from_its_checkpoint(
 
     store.write(_levels(eui, T0, [0.5] * 96))
     runner().tick()
-    first = Checkpoints(state).load("levels")
+    first = Checkpoints(state).load("detectors")
     assert first is not None and first.watermark == clock.now()
     clock.advance(timedelta(hours=6))
     report = runner().tick()  # a new process: state comes from the checkpoint table
-    assert report.counts["levels"]["readings"] == 4  # the overlap hour only, not all history
+    # The overlap hour only, not all history.
+    assert report.counts["detectors"]["river_levels.readings"] == 4

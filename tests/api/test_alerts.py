@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from analytics.alerts.engine import AlertEngine
-from analytics.alerts.model import Clearance, Estimates, Finding, Severity, SubjectKind
+from analytics.findings import Clearance, Estimates, Finding, Severity, SubjectKind
 from api.deps import Caller, get_caller
 from api.main import create_app
 from api.services import Services

@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from analytics.alerts.engine import AlertEngine
-from analytics.alerts.model import Finding, SubjectKind
 from analytics.alerts.queries import alert_events, get_alert
+from analytics.findings import Finding, SubjectKind
 from api.services import Services
 from core.config import AlertsSettings
 from tests.api.conftest import NOW

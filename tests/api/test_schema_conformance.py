@@ -24,7 +24,7 @@ from schemathesis.checks import (
 )
 
 from analytics.alerts.engine import AlertEngine
-from analytics.alerts.model import Clearance, Estimates, Finding, SubjectKind
+from analytics.findings import Clearance, Estimates, Finding, SubjectKind
 from api.main import create_app
 from api.services import Services
 from core.clock import ManualClock

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from analytics.alerts.engine import AlertEngine
-from analytics.alerts.model import Clearance, Estimates, Finding, SubjectKind
 from analytics.alerts.queries import alert_events, get_alert
+from analytics.findings import Clearance, Estimates, Finding, SubjectKind
 from core.clock import ManualClock
 from core.config import AlertsSettings
 from core.state.store import StateStore

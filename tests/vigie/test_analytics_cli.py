@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from analytics.detectors.registry import DETECTORS
 from vigie.cli import app
 
 runner = CliRunner()
@@ -90,7 +91,7 @@ def test_one_pass_of_the_runner_on_empty_stores(
     result = runner.invoke(app, ["analytics", "run", "--once"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert set(report["scanned"]) == {"water", "levels"}
+    assert report["scanned"] == {"detectors": {f"{n}.subjects": 0 for n in DETECTORS}}
     assert report["failed"] == {}
 
 
@@ -105,3 +106,17 @@ def test_a_webhook_route_without_a_secret_is_refused_at_start(
     result = runner.invoke(app, ["analytics", "run", "--once"])
     assert result.exit_code == 2
     assert "secret" in result.output
+
+
+def test_the_detectors_are_listed_with_their_parameters_and_units() -> None:
+    result = runner.invoke(app, ["analytics", "detectors", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = {d["name"]: d for d in json.loads(result.stdout)}
+    assert set(listed) == set(DETECTORS)
+    burst = {p["name"]: p for p in listed["burst"]["parameters"]}
+    assert burst["floor_lph"] == {"name": "floor_lph", "default": 5000.0, "unit": "L/h"}
+    assert (
+        listed["river_levels"]["alert_types"][0]["title_fr"] == "Niveau de vigilance crue atteint"
+    )
+    text = runner.invoke(app, ["analytics", "detectors"]).output
+    assert "steps.min_step_m3h" in text and "m³/h" in text

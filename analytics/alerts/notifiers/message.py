@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from analytics.alerts.model import AlertStatus, Notice, NoticeKind, Severity, SubjectKind
+from analytics.alerts.model import AlertStatus, Notice, NoticeKind
+from analytics.findings import Severity, SubjectKind
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -13,15 +13,9 @@ from analytics.alerts.desk import MAX_SNOOZE
 from analytics.alerts.dispatcher import Dispatcher
 from analytics.alerts.engine import AlertEngine, Change
 from analytics.alerts.errors import AlertConflict
-from analytics.alerts.model import (
-    AlertStatus,
-    Clearance,
-    Finding,
-    NoticeKind,
-    Severity,
-    SubjectKind,
-)
+from analytics.alerts.model import AlertStatus, NoticeKind
 from analytics.alerts.queries import AlertFilter, alert_events, get_alert, list_alerts
+from analytics.findings import Clearance, Finding, Severity, SubjectKind
 from core.clock import ManualClock
 from core.config import AlertRoute, AlertsSettings, QuietHoursSettings
 from core.state.alerts import Alert, EventKind, Resolution

@@ -14,16 +14,9 @@ import sqlalchemy as sa
 
 from analytics.alerts.dispatcher import Dispatcher, DispatchReport
 from analytics.alerts.engine import AlertEngine
-from analytics.alerts.model import (
-    AlertStatus,
-    Clearance,
-    Estimates,
-    Finding,
-    NoticeKind,
-    Severity,
-    SubjectKind,
-)
+from analytics.alerts.model import AlertStatus, NoticeKind
 from analytics.alerts.notifiers.webhook import WebhookNotifier
+from analytics.findings import Clearance, Estimates, Finding, Severity, SubjectKind
 from core.clock import ManualClock
 from core.config import AlertRoute, AlertsSettings, QuietHoursSettings, load_settings
 from core.state.alerts import Notification

@@ -12,16 +12,9 @@ import sqlalchemy as sa
 
 from analytics.alerts.engine import AlertEngine, Change
 from analytics.alerts.errors import AlertConflict, AlertNotFound
-from analytics.alerts.model import (
-    AlertStatus,
-    Clearance,
-    Estimates,
-    Finding,
-    NoticeKind,
-    Severity,
-    SubjectKind,
-)
+from analytics.alerts.model import AlertStatus, NoticeKind
 from analytics.alerts.queries import AlertFilter, alert_events, get_alert, list_alerts
+from analytics.findings import Clearance, Estimates, Finding, Severity, SubjectKind
 from core.clock import ManualClock
 from core.config import AlertsSettings
 from core.state.alerts import Alert, AlertEvent, EventKind

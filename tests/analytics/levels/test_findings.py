@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from analytics.alerts.model import ALERT_TYPES, Clearance, Finding, Severity, SubjectKind
+from analytics.detectors.registry import ALERT_TYPES
+from analytics.findings import Clearance, Finding, Severity, SubjectKind
 from analytics.levels.findings import (
     LevelsState,
     StationConfig,

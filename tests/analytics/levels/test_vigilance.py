@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from analytics.alerts.model import Severity
+from analytics.findings import Severity
 from analytics.levels.vigilance import (
     Colour,
     Thresholds,

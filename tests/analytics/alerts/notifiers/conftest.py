@@ -13,15 +13,9 @@ from typing import Any
 import pytest
 import trustme
 
-from analytics.alerts.model import (
-    ALERT_TYPES,
-    AlertStatus,
-    Estimates,
-    Notice,
-    NoticeKind,
-    Severity,
-    SubjectKind,
-)
+from analytics.alerts.model import AlertStatus, Notice, NoticeKind
+from analytics.detectors.registry import ALERT_TYPES
+from analytics.findings import Estimates, Severity, SubjectKind
 
 START = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)  # 03:00 in Paris (winter time, UTC+1)
 LAST_SEEN = datetime(2026, 11, 24, 7, 30, tzinfo=UTC)  # 08:30 in Paris

@@ -6,13 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from analytics.alerts.model import (
-    AlertStatus,
-    Estimates,
-    NoticeKind,
-    Severity,
-    SubjectKind,
-)
+from analytics.alerts.model import AlertStatus, NoticeKind
 from analytics.alerts.notifiers.message import (
     format_cost,
     format_duration,
@@ -23,6 +17,7 @@ from analytics.alerts.notifiers.message import (
     render,
     subject_line,
 )
+from analytics.findings import Estimates, Severity, SubjectKind
 from tests.analytics.alerts.notifiers.conftest import URL, make_notice
 
 NB = "\u00a0"  # no-break space: thousands separator and before units

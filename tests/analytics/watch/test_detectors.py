@@ -1,11 +1,13 @@
-"""The water watch on real stores: household and building leaks found, then cleared once repaired;
-a pool that never stops is not a leak."""
+"""The detectors' watch on real stores: household and building leaks found, then cleared once
+repaired; a pool that never stops is not a leak; parameters, failures and state per detector."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -15,16 +17,20 @@ import sqlalchemy as sa
 from analytics.alerts.engine import AlertEngine
 from analytics.alerts.model import AlertStatus
 from analytics.alerts.queries import AlertFilter, list_alerts
+from analytics.detectors.base import Detection, Pass, Spec, Subject, Window, WindowKind
+from analytics.findings import AlertType, Finding, Severity, SubjectKind
 from analytics.runner import AnalyticsRunner
-from analytics.watch.water import WaterWatch
+from analytics.watch.detectors import DetectorWatch
 from core.clock import ManualClock
 from core.config import AlertsSettings
+from core.health import Fatal
 from core.reading import Reading
 from core.state.checkpoints import Checkpoints
 from core.state.models import Building, Device, WaterSector
 from core.state.registry_io import import_registry
 from core.state.store import StateStore
 from core.stores.sqlite import SqliteStore
+from core.timeseries import StoreUnavailable, TimeSeriesStore
 from simulator.territory_file import load_territory, write_registry
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
@@ -71,7 +77,7 @@ def test_a_household_leak_is_raised_then_cleared_after_repair(
         store.write(_household(eui, hours, leak if k == 3 else np.zeros(hours), k))
     clock = ManualClock(T0 + 10 * 24 * H)
     runner = AnalyticsRunner(
-        [WaterWatch(store, state, lookback=timedelta(days=14))],
+        [DetectorWatch(store, state, lookback=timedelta(days=14))],
         AlertEngine(state, clock, AlertsSettings()),
         None,
         Checkpoints(state),
@@ -118,7 +124,7 @@ def _local_hours(hours: int) -> np.ndarray:
 
 def _runner(state: StateStore, store: SqliteStore, clock: ManualClock) -> AnalyticsRunner:
     return AnalyticsRunner(
-        [WaterWatch(store, state)],  # the default 35-day window
+        [DetectorWatch(store, state)],  # the default 35-day window
         AlertEngine(state, clock, AlertsSettings()),
         None,
         Checkpoints(state),
@@ -229,3 +235,135 @@ def test_two_leaks_in_a_sector_are_one_alert_adding_their_flows_cleared_by_the_r
     assert [(a.subject, a.status, a.resolution) for a in alerts] == [
         ("caudry-centre", AlertStatus.RESOLVED, "auto")
     ]
+
+
+# -- the watch itself: parameters, isolation, shared reads, clearances -------------------------
+
+
+def test_a_parameter_override_changes_what_a_detector_finds(
+    stores: tuple[StateStore, SqliteStore, list[str]],
+) -> None:
+    """The 15 L/h leak of the first test, with the night-flow floor raised above it."""
+    state, store, homes = stores
+    hours = 20 * 24
+    leak = np.zeros(hours)
+    leak[6 * 24 :] = 15.0
+    store.write(_household(homes[0], hours, leak, 0))
+    now = T0 + 12 * 24 * H
+    found = DetectorWatch(store, state).run(now, None, {})
+    raised = DetectorWatch(
+        store, state, parameters={"household_leak": {"min_night_flow_lph": 50}}
+    ).run(now, None, {})
+    assert [f.subject for f in found.findings if f.type == "household_leak"] == [homes[0]]
+    assert [f for f in raised.findings if f.type == "household_leak"] == []
+    off = DetectorWatch(store, state, disabled=["household_leak"]).run(now, None, {})
+    assert "household_leak" not in off.document and off.findings == []
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"parameters": {"househld_leak": {"min_nights": 3}}}, "no detector named househld_leak"),
+        ({"disabled": ["bursts"]}, "no detector named bursts"),
+        ({"parameters": {"burst": {"factr": 2.0}}}, "detector 'burst' has no parameter 'factr'"),
+    ],
+)
+def test_a_wrong_detector_setting_stops_the_start_with_its_name(
+    stores: tuple[StateStore, SqliteStore, list[str]], options: dict[str, Any], message: str
+) -> None:
+    state, store, _ = stores
+    with pytest.raises(Fatal, match=message):
+        DetectorWatch(store, state, **options)
+
+
+@dataclass(frozen=True)
+class _Subjects:
+    name: str
+    subjects: tuple[Subject, ...]
+
+    def load(self, state: StateStore) -> list[Subject]:
+        return list(self.subjects)
+
+
+@dataclass(frozen=True)
+class _CountingFeed:
+    name: str
+    loads: list[tuple[datetime, datetime]]
+
+    def load(
+        self, store: TimeSeriesStore, subjects: Sequence[Subject], start: datetime, end: datetime
+    ) -> int:
+        self.loads.append((start, end))
+        return len(subjects)
+
+
+class _Fake:
+    """A detector made for these tests of the watch's own logic (the real detectors are tested
+    above and in their modules): it judges every subject, finds on ``finds``, counts passes."""
+
+    def __init__(
+        self, name: str, subjects: _Subjects, feed: _CountingFeed, finds: set[str], fail: bool
+    ) -> None:
+        # Alert types the engine knows (its catalogue is the registered detectors').
+        self.type = TYPE_OF[name]
+        self.spec = Spec(
+            name=name,
+            description="test",
+            alert_types=(AlertType(self.type, "Essai", Severity.WARNING),),
+            params=_NoParams(),
+            units={},
+            subjects=subjects,
+            reads=feed,
+            window=Window(WindowKind.SINCE_LAST),
+            evidence=(),
+        )
+        self._finds, self._fail = finds, fail
+
+    def detect(self, run: Pass) -> Detection:
+        if self._fail:
+            raise StoreUnavailable("InfluxDB /query: ConnectError")
+        out = Detection(state={"passes": int(run.state.get("passes", 0)) + 1})
+        for s in run.subjects:
+            out.judged.add((self.type, s.code))
+            if s.code in self._finds:
+                out.findings.append(
+                    Finding(self.type, s.tenant, s.kind, s.code, run.start, run.end)
+                )
+        return out
+
+
+@dataclass(frozen=True)
+class _NoParams:
+    pass
+
+
+TYPE_OF = {"first": "household_leak", "second": "building_night_flow", "down": "burst"}
+
+
+def test_shared_reads_once_isolated_failures_and_clearances_of_judged_subjects(
+    stores: tuple[StateStore, SqliteStore, list[str]],
+) -> None:
+    state, store, _ = stores
+    clock = ManualClock(T0)
+    engine = AlertEngine(state, clock, AlertsSettings())
+    a, b = (Subject("caudry", SubjectKind.DEVICE, code, (code,)) for code in ("m-a", "m-b"))
+    subjects, loads = _Subjects("two-meters", (a, b)), []
+    feed = _CountingFeed("shared", loads)
+    detectors: dict[str, Any] = {
+        "first": _Fake("first", subjects, feed, {"m-a", "m-b"}, fail=False),
+        "second": _Fake("second", subjects, feed, set(), fail=False),
+        "down": _Fake("down", subjects, feed, set(), fail=True),
+    }
+    watch = DetectorWatch(store, state, detectors=detectors)
+    result = watch.run(T0, None, {"down": {"watermark": T0.isoformat(), "state": {"kept": 1}}})
+    assert len(loads) == 2, "first and second share one read; down reads from its watermark"
+    assert result.failed == {"down": "InfluxDB /query: ConnectError"}
+    assert result.document["down"] == {"watermark": T0.isoformat(), "state": {"kept": 1}}
+    assert result.document["first"]["state"] == {"passes": 1}
+    list(engine.apply(result.findings, result.clearances))
+    # Next pass: m-b judged without a finding clears; m-a (not judged any more) stays open.
+    detectors["first"] = _Fake("first", _Subjects("one-meter", (b,)), feed, set(), fail=False)
+    later = T0 + 2 * H
+    again = DetectorWatch(store, state, detectors=detectors).run(later, None, result.document)
+    assert [(c.type, c.subject) for c in again.clearances] == [("household_leak", "m-b")]
+    assert again.document["first"]["state"] == {"passes": 2}

@@ -1,0 +1,1 @@
+"""Detectors: each module that defines ``DETECTOR`` is one, found by ``registry``."""

@@ -1,0 +1,82 @@
+"""What detectors read, loaded from the time-series store for their subjects over a window."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from analytics.detectors.base import Subject
+from analytics.levels.findings import QUANTITY as LEVEL_QUANTITY
+from analytics.water.loading import (
+    BUILDING_HOURLY_RULES,
+    SectorMeters,
+    register_matrix,
+    sector_inflow,
+    sector_matrix,
+)
+from analytics.water.meter_hours import HOUSEHOLD_HOURLY_RULES, MeterHours, RegisterRules
+from core.series import FloatArray, Int64Array, SeriesSet
+from core.timeseries import Selection, TimeSeriesStore
+
+
+@dataclass(frozen=True)
+class HourlyRegisters:
+    """Each subject's ``volume_m3`` register as litres per hour (rows follow the subjects)."""
+
+    name: str
+    rules: RegisterRules
+
+    def load(
+        self, store: TimeSeriesStore, subjects: Sequence[Subject], start: datetime, end: datetime
+    ) -> MeterHours:
+        devices = [s.devices[0] for s in subjects]
+        return register_matrix(store, devices, start, end, rules=self.rules)
+
+
+@dataclass(frozen=True)
+class SectorQuarterHours:
+    """Each sector's net inflow volume per 15-minute step (rows follow the subjects)."""
+
+    name: str = "sector_quarter_hours"
+
+    def load(
+        self, store: TimeSeriesStore, subjects: Sequence[Subject], start: datetime, end: datetime
+    ) -> MeterHours:
+        boundaries = [SectorMeters(inflow=list(s.devices)) for s in subjects]
+        return sector_matrix(store, boundaries, start, end)
+
+
+@dataclass(frozen=True)
+class SectorInflows:
+    """Each sector's inflow as measured: (times ns, flow m³/h) per subject code."""
+
+    name: str = "sector_inflows"
+
+    def load(
+        self, store: TimeSeriesStore, subjects: Sequence[Subject], start: datetime, end: datetime
+    ) -> dict[str, tuple[Int64Array, FloatArray]]:
+        return {
+            s.code: sector_inflow(store, SectorMeters(inflow=list(s.devices)), start, end)
+            for s in subjects
+        }
+
+
+@dataclass(frozen=True)
+class LevelReadings:
+    """The raw ``water_level_m`` readings of the stations' sensors."""
+
+    name: str = "level_readings"
+
+    def load(
+        self, store: TimeSeriesStore, subjects: Sequence[Subject], start: datetime, end: datetime
+    ) -> SeriesSet:
+        devices = [d for s in subjects for d in s.devices]
+        return store.read(Selection.of(LEVEL_QUANTITY, devices), start, end)
+
+
+HOUSEHOLD_REGISTERS = HourlyRegisters("household_registers", HOUSEHOLD_HOURLY_RULES)
+BUILDING_REGISTERS = HourlyRegisters("building_registers", BUILDING_HOURLY_RULES)
+SECTOR_QUARTER_HOURS = SectorQuarterHours()
+SECTOR_INFLOWS = SectorInflows()
+LEVEL_READINGS = LevelReadings()
