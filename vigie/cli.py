@@ -35,6 +35,7 @@ from vigie.analytics_cli import analytics_app
 from vigie.broker import demo_broker
 from vigie.demo import SAMPLE_TERRITORY, demo_settings, free_port, load_registry, run_simulator
 from vigie.evaluate import evaluate_app
+from vigie.readings_cli import readings_app
 from vigie.replay import replay, replay_spool_path
 from vigie.simulate import simulate
 from vigie.supervisor import EXIT_FAILED, Supervisor
@@ -68,6 +69,7 @@ app.add_typer(letters_app, name="deadletters")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(readings_app, name="readings")
 app.command()(simulate)
 
 ConfigOption = Annotated[
