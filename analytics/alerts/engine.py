@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -232,36 +232,30 @@ def _open_alerts(session: Session, keys: set[Key]) -> dict[Key, Alert]:
     """The alerts not yet resolved for these keys, locked against concurrent changes: FOR
     UPDATE on PostgreSQL; on SQLite the unit of work holds the write lock from its BEGIN
     IMMEDIATE (see core/state/store.py)."""
-    found: dict[Key, Alert] = {}
-    ordered = sorted(keys)
-    columns = tuple_(Alert.tenant, Alert.subject_kind, Alert.subject, Alert.type)
-    for start in range(0, len(ordered), _KEY_CHUNK):
-        chunk = ordered[start : start + _KEY_CHUNK]
-        rows = session.scalars(
-            select(Alert)
-            .where(Alert.status != AlertStatus.RESOLVED.value, columns.in_(chunk))
-            .with_for_update()
-        ).all()
-        found.update({(a.tenant, a.subject_kind, a.subject, a.type): a for a in rows})
-    return found
+    return _locked(session, keys, Alert.status != AlertStatus.RESOLVED.value)
 
 
 def _dismissed(session: Session, keys: set[Key]) -> dict[Key, Alert]:
     """The dismissals (false alarm, snooze) still holding back these keys, locked like open
     alerts: the partial unique index keeps at most one per key."""
+    return _locked(
+        session,
+        keys,
+        Alert.resolution.in_(SUPPRESSING),
+        Alert.suppression_ended_at.is_(None),
+    )
+
+
+def _locked(session: Session, keys: set[Key], *where: ColumnElement[bool]) -> dict[Key, Alert]:
+    """The alerts of these keys that match ``where``, locked FOR UPDATE, by key; keys are sent
+    in chunks so that a pass over many subjects stays within the drivers' parameter limits."""
     found: dict[Key, Alert] = {}
     ordered = sorted(keys)
     columns = tuple_(Alert.tenant, Alert.subject_kind, Alert.subject, Alert.type)
     for start in range(0, len(ordered), _KEY_CHUNK):
         chunk = ordered[start : start + _KEY_CHUNK]
         rows = session.scalars(
-            select(Alert)
-            .where(
-                Alert.resolution.in_(SUPPRESSING),
-                Alert.suppression_ended_at.is_(None),
-                columns.in_(chunk),
-            )
-            .with_for_update()
+            select(Alert).where(*where, columns.in_(chunk)).with_for_update()
         ).all()
         found.update({(a.tenant, a.subject_kind, a.subject, a.type): a for a in rows})
     return found
