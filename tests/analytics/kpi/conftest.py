@@ -12,18 +12,22 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
+from analytics.kpi.building import BuildingYear, MonthKpi
+from analytics.kpi.inventory import BuildingInfo
 from core.config import KpiSettings
 from core.reading import Reading
 from core.state.registry_io import import_registry
 from core.state.store import StateStore
 from core.stores.sqlite import SqliteStore
 
+PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 2, 10, 12, 0, tzinfo=UTC)
 YEAR = 2025
 # Local (Europe/Paris) new years in UTC.
@@ -186,8 +190,9 @@ def readings() -> list[Reading]:
     hours = np.arange(n)
     times = [first + timedelta(hours=int(h)) for h in hours]
     t_out = outdoor_c(hours + (first - datetime(2024, 1, 1, tzinfo=UTC)) / timedelta(hours=1))
-    local_hour = np.array([(t.hour + 1) % 24 for t in times])
-    weekday = np.array([t.weekday() for t in times])
+    local = [t.astimezone(PARIS) for t in times]
+    local_hour = np.array([t.hour for t in local])
+    weekday = np.array([t.weekday() for t in local])
     occupied = (local_hour >= 8) & (local_hour < 17) & (weekday < 5)
     out: list[Reading] = []
     for i, t in enumerate(times):
@@ -260,3 +265,81 @@ def kpi_settings() -> KpiSettings:
     # Cambrai-like monthly normals (illustrative), COSTIC method.
     normals = [420.0, 360.0, 320.0, 220.0, 110.0, 30.0, 8.0, 10.0, 60.0, 180.0, 320.0, 400.0]
     return KpiSettings(degree_day_normals=normals, reference_kwh_m2={"enseignement": 120.0})
+
+
+def make_info(code: str = "b", **fields: object) -> BuildingInfo:
+    """A registry building for pure tests: 2,000 m² of school unless told otherwise."""
+    values: dict[str, object] = {
+        "code": code,
+        "name": code.title(),
+        "tenant": "ville",
+        "tenant_name": "Ville",
+        "site": "s",
+        "activity_category": "enseignement",
+        "floor_area_m2": 2000.0,
+        "energy_carriers": ("electricity", "gas"),
+        "holiday_zone": "B",
+        "schedule": None,
+        "operat_id": None,
+        "reference_year": None,
+        "reference_energy_kwh": None,
+        "reference_degree_days": None,
+        "energy_2019_kwh": None,
+        "degree_days_2019": None,
+        "absolute_target_kwh_m2": None,
+    }
+    values.update(fields)
+    return BuildingInfo(**values)  # type: ignore[arg-type]
+
+
+def make_month(
+    month: int, energy: float, heating: float = 0.0, dju: float | None = None, year: int = YEAR
+) -> MonthKpi:
+    return MonthKpi(
+        month=date(year, month, 1),
+        elapsed=True,
+        energy_kwh=energy,
+        by_carrier_kwh={"gas": heating, "electricity": energy - heating},
+        heating_kwh=heating,
+        heating_corrected_kwh=None,
+        degree_days_meteo=dju,
+        degree_days_costic=dju,
+        co2e_kg=None,
+        cost_eur=None,
+        baseload_share=None,
+        coverage=1.0,
+    )
+
+
+def make_year(
+    info: BuildingInfo,
+    energy: float,
+    heating: float = 0.0,
+    dju: float | None = None,
+    year: int = YEAR,
+    months: list[MonthKpi] | None = None,
+    partial: bool = False,
+    coverage: float = 1.0,
+    price: float | None = 0.15,
+) -> BuildingYear:
+    """A building-year with the given totals (and months, when a test needs them)."""
+    area = info.floor_area_m2
+    return BuildingYear(
+        building=info,
+        year=year,
+        start=datetime(year - 1, 12, 31, 23, tzinfo=UTC),
+        end=datetime(year, 12, 31, 23, tzinfo=UTC),
+        partial=partial,
+        months=months or [],
+        carriers=[],
+        energy_kwh=energy,
+        energy_kwh_m2=energy / area if area else None,
+        heating_kwh=heating,
+        heating_corrected_kwh=None,
+        degree_days_meteo=dju,
+        degree_days_costic=dju,
+        co2e_kg=None,
+        cost_eur=None if price is None else energy * price,
+        baseload_share=None,
+        coverage=coverage,
+    )
