@@ -9,6 +9,7 @@ restarts) in March 2025, and an electricity meter silent for two days in June 20
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from core.reading import Reading
 from core.state.registry_io import import_registry
 from core.state.store import StateStore
 from core.stores.sqlite import SqliteStore
+from core.timeseries import Selection, TimeSeriesStore
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 2, 10, 12, 0, tzinfo=UTC)
@@ -36,6 +38,7 @@ START_2026 = datetime(2025, 12, 31, 23, tzinfo=UTC)
 GAS_RESET = datetime(2025, 3, 10, 12, tzinfo=UTC)
 SILENT = (datetime(2025, 6, 10, tzinfo=UTC), datetime(2025, 6, 12, tzinfo=UTC))
 
+SECOND = timedelta(seconds=1)
 OUTDOOR = "a840410000f70001"
 SUBMETER = "0018b2000000c199"
 
@@ -343,3 +346,14 @@ def make_year(
         baseload_share=None,
         coverage=coverage,
     )
+
+
+def raw_kwh(store: TimeSeriesStore, devices: list[str], start: datetime, end: datetime) -> float:
+    """Independent recomputation: the non-negative steps between consecutive raw readings of
+    every register of the devices, from the reading at ``start`` to the one at ``end``."""
+    series = store.read(Selection.of("energy_kwh", devices=devices), start, end + SECOND)
+    total = 0.0
+    for i in range(len(series)):
+        _, values = series.series(i)
+        total += sum(max(b - a, 0.0) for a, b in itertools.pairwise(values.tolist()))
+    return total

@@ -21,27 +21,17 @@ from tests.analytics.kpi.conftest import (
     GAS_RESET,
     NOW,
     OUTDOOR,
+    SECOND,
     SILENT,
     SITES,
     START_2026,
     SUBMETER,
     YEAR,
+    raw_kwh,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
 START = datetime(YEAR, 1, 1, tzinfo=PARIS).astimezone(UTC)
-SECOND = timedelta(seconds=1)
-
-
-def raw_kwh(store: SqliteStore, devices: list[str], start: datetime, end: datetime) -> float:
-    """Independent recomputation: the non-negative steps between consecutive raw readings of
-    every register of the devices, from the reading at ``start`` to the one at ``end``."""
-    series = store.read(Selection.of("energy_kwh", devices=devices), start, end + SECOND)
-    total = 0.0
-    for i in range(len(series)):
-        _, values = series.series(i)
-        total += sum(max(b - a, 0.0) for a, b in itertools.pairwise(values.tolist()))
-    return total
 
 
 def local_months(year: int) -> list[datetime]:
