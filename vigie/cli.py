@@ -36,6 +36,7 @@ from vigie.broker import demo_broker
 from vigie.demo import SAMPLE_TERRITORY, demo_settings, free_port, load_registry, run_simulator
 from vigie.evaluate import evaluate_app
 from vigie.replay import replay, replay_spool_path
+from vigie.report_cli import report_app
 from vigie.simulate import simulate
 from vigie.supervisor import EXIT_FAILED, Supervisor
 from vigie.wiring import (
@@ -68,6 +69,7 @@ app.add_typer(letters_app, name="deadletters")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(report_app, name="report")
 app.command()(simulate)
 
 ConfigOption = Annotated[

@@ -18,7 +18,7 @@ The Code de l'énergie (R241-26) caps the average heating temperature of occupie
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -26,7 +26,7 @@ import numpy as np
 from analytics.kpi.inventory import BuildingInfo
 from core.calendar import CalendarUnknown, DayKind, FrenchCalendar
 from core.config import KpiSettings
-from core.series import NS
+from core.series import Int64Array, to_ns
 from core.state.vocabulary import WEEKDAYS
 from core.timeseries import Agg, Selection, TimeSeriesStore
 
@@ -67,26 +67,29 @@ def occupied_heating_hours(
     end: datetime,
     settings: KpiSettings,
     calendar: FrenchCalendar,
-) -> np.ndarray:
-    """Start (ns UTC) of every occupied heating hour in ``[start, end)``."""
+) -> Int64Array:
+    """Start (ns UTC) of every occupied heating hour in ``[start, end)``, ascending."""
     schedule = building.schedule or {}
-    hours = []
-    t = start.replace(minute=0, second=0, microsecond=0)
-    closed: dict[date, bool] = {}
-    while t < end:
-        local = (t + timedelta(minutes=30)).astimezone(PARIS)
-        day = local.date()
-        if day not in closed:
-            closed[day] = not _in_season(day, settings.heating_season) or _closed(
-                building, day, calendar
-            )
-        if not closed[day]:
-            ranges = schedule.get(WEEKDAYS[day.weekday()], [])
-            minute = local.hour * 60 + local.minute
-            if any(_minutes(a) <= minute < _minutes(b) for a, b in ranges):
-                hours.append(int(t.timestamp()) * NS)
-        t += timedelta(hours=1)
-    return np.asarray(hours, dtype=np.int64)
+    first = start.astimezone(PARIS).date()
+    last = end.astimezone(PARIS).date()
+    lo, hi = to_ns(start), to_ns(end)
+    hours: set[int] = set()
+    day = first
+    while day <= last:
+        ranges = schedule.get(WEEKDAYS[day.weekday()], [])
+        if (
+            ranges
+            and _in_season(day, settings.heating_season)
+            and not _closed(building, day, calendar)
+        ):
+            for a, b in ranges:
+                # Hours whose middle (hh:30) lies in [a, b).
+                for h in range(-(-(_minutes(a) - 30) // 60), -(-(_minutes(b) - 30) // 60)):
+                    t = to_ns(datetime.combine(day, time(h), PARIS))
+                    if lo <= t < hi:
+                        hours.add(t)
+        day += timedelta(days=1)
+    return np.asarray(sorted(hours), dtype=np.int64)
 
 
 def _closed(building: BuildingInfo, day: date, calendar: FrenchCalendar) -> bool:

@@ -8,7 +8,7 @@ Reference years come from the registry when declared (``reference_energy_kwh``,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -144,9 +144,10 @@ def portfolio_year(
     now: datetime,
     settings: KpiSettings,
     calendar: FrenchCalendar | None = None,
+    within: Collection[str] | None = None,
 ) -> PortfolioYear:
-    """The tenant's portfolio for ``year``; raises LookupError for an unknown tenant and
-    ValueError for a year that has not started."""
+    """The tenant's portfolio for ``year``, only the buildings of the ``within`` tenants when
+    given; raises LookupError for an unknown tenant, ValueError for a year not started."""
     scope = tenant_scope(state, tenant)
     if scope is None:
         raise LookupError(f"no tenant {tenant!r} in the registry")
@@ -155,6 +156,7 @@ def portfolio_year(
     reports = [
         building_report(store, b, year, now, settings, calendar)
         for b in portfolio_buildings(state, tenant)
+        if within is None or b.tenant in within
     ]
     ranking = rank_savings(
         [r.current for r in reports],
