@@ -27,11 +27,7 @@ CARRIERS_FR = {
     "wood": "Bois",
     "lpg": "GPL",
 }
-BASIS_FR = {
-    "own": "année précédente",
-    "peers": "bâtiments comparables",
-    "national": "référence nationale",
-}
+BASIS_FR = {"own": "année N−1", "peers": "pairs", "national": "réf. nationale"}
 MONTHS_FR = (
     *("janvier", "février", "mars", "avril", "mai", "juin"),
     *("juillet", "août", "septembre", "octobre", "novembre", "décembre"),
@@ -61,7 +57,7 @@ h3 { font-size: 11.5pt; margin: 5mm 0 2mm; break-after: avoid; }
 p.sub { color: #555; margin: 0 0 4mm; }
 section.page { break-before: page; }
 table { border-collapse: collapse; width: 100%; margin: 2mm 0 4mm; font-size: 8.5pt; }
-td:first-child { min-width: 34mm; }
+td.name { min-width: 36mm; }
 caption { caption-side: top; text-align: right; font-size: 8pt; color: #777; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
@@ -137,6 +133,7 @@ def _note(note: Note) -> str:
 def _summary(p: PortfolioYear) -> str:
     now, before = p.total_kwh(), p.total_kwh(previous=True)
     change = now / before - 1 if before > 0 else None
+    versus = f", {_pct(change)} par rapport à {p.year - 1}" if change is not None else ""
     co2 = [b.current.co2e_kg for b in p.buildings]
     cost = [b.current.cost_eur for b in p.buildings]
     dju = [b.current.degree_days_costic for b in p.buildings if b.current.degree_days_costic]
@@ -147,7 +144,7 @@ def _summary(p: PortfolioYear) -> str:
     return f"""
 <div class="kpis">
  <div class="kpi"><b data-kwh="{now!r}">{_num(now / 1000, 1, "MWh")}</b>
-  <span>consommation {p.year}, {_pct(change)} par rapport à {p.year - 1}</span></div>
+  <span>consommation {p.year}{versus}</span></div>
  <div class="kpi"><b>{_num(sum(c or 0 for c in co2) / 1000, 1, "t CO2e")}</b>
   <span>émissions estimées (facteurs ADEME)</span></div>
  <div class="kpi"><b>{_num(sum(c or 0 for c in cost), 0, "€")}</b>
@@ -169,7 +166,7 @@ def _consumption(p: PortfolioYear) -> str:
         by = {c.carrier: c.energy_kwh for c in y.carriers}
         cells = "".join(_kwh_cell(by.get(c)) for c in carriers)
         rows.append(
-            f'<tr data-building="{_e(b.code)}"><td>{_e(y.building.name)}</td>{cells}'
+            f'<tr data-building="{_e(b.code)}"><td class="name">{_e(y.building.name)}</td>{cells}'
             f"{_kwh_cell(y.energy_kwh)}<td class='n'>{_num(y.energy_kwh_m2, 0)}</td>"
             f"<td class='n'>{_pct(y.coverage, signed=False)}</td></tr>"
         )
@@ -193,14 +190,13 @@ def _ranking(p: PortfolioYear) -> str:
             continue
         rows.append(
             f'<tr data-building="{_e(b.code)}"><td class="n">{s.rank}</td>'
-            f"<td>{_e(y.building.name)}<br>"
-            f"<span class='muted'>{_e(y.building.tenant_name)}</span></td>"
-            f"<td>{_e(y.building.activity_category)}</td>"
+            f"<td class='name'>{_e(y.building.name)}<br><span class='muted'>"
+            f"{_e(y.building.tenant_name)} · {_e(y.building.activity_category)}</span></td>"
             f"<td class='n'>{_num(y.energy_kwh_m2, 0)}</td>"
             f"<td class='n'>{_num(s.peer_median_kwh_m2, 0)}</td>"
             f"{_kwh_cell(s.own_kwh)}{_kwh_cell(s.peers_kwh)}{_kwh_cell(s.national_kwh)}"
             f"<td class='n'>{_num(s.best_eur, 0, '€')}</td>"
-            f"<td>{BASIS_FR.get(s.best_basis or '', '—')}</td></tr>"
+            f"<td>{BASIS_FR.get(s.best_basis or '', '—') if s.best_kwh else '—'}</td></tr>"
         )
     labels = [b.current.building.name for b in p.buildings if b.savings]
     values = [b.savings.best_eur or 0.0 for b in p.buildings if b.savings]
@@ -208,13 +204,16 @@ def _ranking(p: PortfolioYear) -> str:
     return f"""
 <table id="classement">
  <caption>énergies en kWh</caption>
- <thead><tr><th class="n">Rang</th><th>Bâtiment</th><th>Activité</th><th class="n">kWh/m²</th>
-  <th class="n">Médiane pairs</th><th class="n">vs année préc.</th><th class="n">vs pairs</th>
-  <th class="n">vs réf. nat.</th><th class="n">Potentiel</th><th>Base</th></tr></thead>
+ <thead><tr><th class="n">Rang</th><th>Bâtiment</th><th class="n">kWh/m²</th>
+  <th class="n">Médiane<br>pairs</th><th class="n">Écart<br>année N−1</th>
+  <th class="n">Écart<br>pairs</th><th class="n">Écart<br>réf. nat.</th>
+  <th class="n">Potentiel</th><th>Base</th></tr></thead>
  <tbody>{"".join(rows)}</tbody>
 </table>
-<figure>{chart}<figcaption>Potentiel d'économies annuel, au plus grand des trois écarts, en euros.
-</figcaption></figure>"""
+<p class="muted">Écarts en kWh au-dessus de la même période de l'année précédente (corrigée du
+climat), de la médiane des bâtiments de même activité (« pairs ») et de la référence nationale ;
+le potentiel retient le plus grand, en euros.</p>
+<figure>{chart}<figcaption>Potentiel d'économies par bâtiment, en euros.</figcaption></figure>"""
 
 
 def _trajectory(p: PortfolioYear) -> str:
@@ -225,7 +224,7 @@ def _trajectory(p: PortfolioYear) -> str:
             continue
         ref = t.reference
         rows.append(
-            f'<tr data-building="{_e(b.code)}"><td>{_e(b.current.building.name)}</td>'
+            f'<tr data-building="{_e(b.code)}"><td class="name">{_e(b.current.building.name)}</td>'
             f"<td class='n'>{ref.year if ref else '—'}</td>"
             f"{_kwh_cell(ref.energy_kwh if ref else None)}"
             f"{_kwh_cell(t.adjusted_kwh)}<td class='n'>{_pct(t.change)}</td>"
@@ -255,7 +254,7 @@ def _sobriety(p: PortfolioYear) -> str:
     for b in sorted(p.buildings, key=lambda r: r.code):
         s = b.sobriety
         rows.append(
-            f'<tr data-building="{_e(b.code)}"><td>{_e(b.current.building.name)}</td>'
+            f'<tr data-building="{_e(b.code)}"><td class="name">{_e(b.current.building.name)}</td>'
             f"{_kwh_cell(s.baseline.energy_kwh if s.baseline else None)}"
             f"{_kwh_cell(b.current.energy_kwh)}<td class='n'>{_pct(s.change)}</td>"
             f"<td class='n'>{_pct(s.change_adjusted)}</td><td>{_yes_no(s.met)}</td></tr>"
@@ -274,15 +273,15 @@ def _comfort(p: PortfolioYear) -> str:
     rows = []
     for b in sorted(p.buildings, key=lambda r: r.code):
         c, before = b.comfort, b.comfort_previous
+        row = f'<tr data-building="{_e(b.code)}">'
+        row += f'<td class="name">{_e(b.current.building.name)}</td>'
         if c is None:
             rows.append(
-                f'<tr data-building="{_e(b.code)}"><td>{_e(b.current.building.name)}</td>'
-                '<td colspan="4" class="muted">pas de capteur d\'ambiance ou d\'horaires</td></tr>'
+                row + '<td colspan="4" class="muted">pas de capteur ou d\'horaires</td></tr>'
             )
             continue
         rows.append(
-            f'<tr data-building="{_e(b.code)}"><td>{_e(b.current.building.name)}</td>'
-            f"<td class='n'>{c.measured_hours} / {c.occupied_heating_hours}</td>"
+            row + f"<td class='n'>{c.measured_hours} / {c.occupied_heating_hours}</td>"
             f"<td class='n'>{_num(c.mean_c, 1, '°C')}</td>"
             f"<td class='n'>{_pct(c.share_above, False)}</td>"
             f"<td class='n'>{_pct(before.share_above if before else None, False)}</td></tr>"
@@ -311,7 +310,7 @@ def _changes(p: PortfolioYear) -> str:
             None if comfort_now is None or comfort_before is None else comfort_now - comfort_before
         )
         rows.append(
-            f'<tr data-building="{_e(b.code)}"><td>{_e(y.building.name)}</td>'
+            f'<tr data-building="{_e(b.code)}"><td class="name">{_e(y.building.name)}</td>'
             f"{_kwh_cell(before.energy_kwh if before else None)}{_kwh_cell(y.energy_kwh)}"
             f"<td class='n'>{_pct(change)}</td>"
             f"<td class='n'>{_num(before.energy_kwh_m2 if before else None)} → "

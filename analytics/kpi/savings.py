@@ -25,7 +25,8 @@ from dataclasses import dataclass, replace
 from analytics.kpi.building import BuildingYear
 
 MIN_PEERS = 3
-COMPLETE = 0.999
+COMPLETE = 0.99  # of the period metered: under four days missing in a year
+MONTH_COMPLETE = 0.999  # a month compared with last year's must be all there
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ def own_baseline(current: BuildingYear, previous: BuildingYear | None) -> OwnBas
     months, baseline, actual = 0, 0.0, 0.0
     for m in current.months:
         p = before.get(m.month.month)
-        if p is None or not m.elapsed or m.coverage < COMPLETE or p.coverage < COMPLETE:
+        if p is None or not m.elapsed or m.coverage < MONTH_COMPLETE or p.coverage < MONTH_COMPLETE:
             continue
         heating = p.heating_kwh
         if (
