@@ -180,10 +180,14 @@ def _load(session: Session, buildings: Iterable[Building]) -> list[BuildingInfo]
             .options(joinedload(Device.building))
         )
     )
+    # Only devices with the parameter: a territory has 100,000 water meters.
+    flagged = Device.parameters["outdoor_temperature"].as_string().is_not(None)
     probes = [
         (d, d.tenant)
         for d in session.scalars(
-            select(Device).options(
+            select(Device)
+            .where(flagged)
+            .options(
                 joinedload(Device.tenant).joinedload(Tenant.parent), joinedload(Device.building)
             )
         )

@@ -11,7 +11,7 @@ import pytest
 
 from analytics.kpi.building import BuildingYear, building_year
 from analytics.kpi.degree_days import dj_costic, dj_meteo
-from analytics.kpi.inventory import building_info, portfolio_buildings
+from analytics.kpi.inventory import building_info
 from core.config import KpiSettings
 from core.series import NS, from_ns
 from core.state.store import StateStore
@@ -47,30 +47,6 @@ def school(
     info = building_info(kpi_state, "ecole-jaures")
     assert info is not None
     return building_year(kpi_store, info, YEAR, NOW, kpi_settings)
-
-
-def test_the_registry_tells_meters_carriers_probes_and_submeters(kpi_state: StateStore) -> None:
-    info = building_info(kpi_state, "ecole-jaures")
-    assert info is not None
-    site = SITES[0]
-    assert [(m.device, m.carrier, m.heating_share) for m in info.meters] == [
-        (site.linky, "electricity", 0.0),
-        (site.gas, "gas", 1.0),
-    ]
-    assert info.submeters == (SUBMETER,)
-    assert info.climate == (site.climate,)
-    # The probe stands on the agglomeration's site: the commune's buildings find it there.
-    assert [(p.device, p.channel) for p in info.outdoor] == [(OUTDOOR, "ext")]
-    assert info.outdoor_scope == "territory" and info.territory == "agglo"
-    mairie = building_info(kpi_state, "mairie")
-    assert mairie is not None and mairie.meters[0].heating_share == 0.5
-    assert [b.code for b in portfolio_buildings(kpi_state, "agglo")] == [
-        "ecole-curie",
-        "ecole-ferry",
-        "ecole-jaures",
-        "mairie",
-    ]
-    assert portfolio_buildings(kpi_state, "nowhere") == []
 
 
 @pytest.mark.parametrize("k", range(len(SITES)), ids=[s.building for s in SITES])
