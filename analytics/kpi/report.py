@@ -8,150 +8,57 @@ attribute beside the rounded French number, so it can be checked against the rea
 
 from __future__ import annotations
 
-from html import escape
 from zoneinfo import ZoneInfo
 
 from analytics.kpi import charts
-from analytics.kpi.building import BuildingYear, Note
+from analytics.kpi.building import BuildingYear
 from analytics.kpi.portfolio import BuildingReport, PortfolioYear
 from analytics.kpi.targets import MILESTONES, SOBRIETY_TARGET
+from analytics.kpi.wording import (
+    BASIS_FR,
+    CARRIERS_FR,
+    CSS,
+    MONTHS_FR,
+    NOTES_FR,
+    day_fr,
+    esc,
+    kwh_cell,
+    note_fr,
+    num,
+    pct,
+    yes_no,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 
-CARRIERS_FR = {
-    "electricity": "Électricité",
-    "gas": "Gaz naturel",
-    "fuel_oil": "Fioul",
-    "district_heating": "Réseau de chaleur",
-    "district_cooling": "Réseau de froid",
-    "wood": "Bois",
-    "lpg": "GPL",
-}
-BASIS_FR = {"own": "année N−1", "peers": "pairs", "national": "réf. nationale"}
-MONTHS_FR = (
-    *("janvier", "février", "mars", "avril", "mai", "juin"),
-    *("juillet", "août", "septembre", "octobre", "novembre", "décembre"),
-)
-NOTES_FR = {
-    "no_meter": "aucun compteur d'énergie enregistré",
-    "submeter_left_out": "sous-compteur {s} non compté : son énergie est sur un compteur principal",
-    "carrier_not_metered": "énergie « {c} » déclarée sans compteur : elle n'est pas comptée",
-    "gas_m3_without_kwh_per_m3": "compteur gaz {s} en m³ sans coefficient kWh/m³ : non compté",
-    "meter_without_readings": "compteur {s} : aucun relevé sur la période",
-    "meter_reset": "compteur {s} : {n} remise(s) à zéro, l'intervalle concerné n'est pas compté",
-    "meter_incomplete": "compteur {s} : relevés sur {p} de la période, rien n'est extrapolé",
-    "no_outdoor_temperature": "pas de sonde de température extérieure : pas de degrés-jours",
-    "degree_days_incomplete": "degrés-jours incomplets : sonde extérieure muette > 20 % d'un mois",
-    "no_emission_factor": "pas de facteur d'émission configuré pour « {c} »",
-}
 
-CSS = """
-@page { size: A4; margin: 14mm 12mm 16mm 12mm; }
-* { box-sizing: border-box; }
-body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 10.5pt;
-  color: #222; margin: 0 auto; max-width: 186mm; line-height: 1.35; }
-h1 { font-size: 19pt; margin: 0 0 2mm; color: #1f5f8b; }
-h2 { font-size: 14pt; color: #1f5f8b; border-bottom: 2px solid #1f5f8b; padding-bottom: 1mm;
-  margin: 8mm 0 3mm; break-after: avoid; }
-h3 { font-size: 11.5pt; margin: 5mm 0 2mm; break-after: avoid; }
-p.sub { color: #555; margin: 0 0 4mm; }
-section.page { break-before: page; }
-table { border-collapse: collapse; width: 100%; margin: 2mm 0 4mm; font-size: 8.5pt; }
-td.name { min-width: 36mm; }
-caption { caption-side: top; text-align: right; font-size: 8pt; color: #777; }
-thead { display: table-header-group; }
-tr { break-inside: avoid; }
-th, td { border-bottom: 1px solid #ddd; padding: 1.2mm 1.5mm; text-align: left;
-  vertical-align: top; }
-th { background: #eef3f7; font-weight: 600; }
-td.n, th.n { text-align: right; white-space: nowrap; }
-tr.total td { font-weight: 700; border-top: 2px solid #999; }
-.kpis { display: grid; grid-template-columns: repeat(3, 1fr); gap: 3mm; margin: 3mm 0 5mm; }
-.kpi { border: 1px solid #cdd9e3; border-radius: 2mm; padding: 2.5mm 3mm; break-inside: avoid; }
-.kpi b { display: block; font-size: 15pt; color: #1f5f8b; }
-.kpi span { color: #555; font-size: 8.5pt; }
-.ok { color: #3d7a2a; font-weight: 600; } .ko { color: #b8423b; font-weight: 600; }
-.muted { color: #777; }
-figure { margin: 2mm 0 5mm; break-inside: avoid; } svg { max-width: 100%; height: auto; }
-figcaption { font-size: 8.5pt; color: #555; }
-.building { break-inside: avoid; border-top: 1px solid #ccc; padding-top: 2mm; }
-ul.notes { margin: 1mm 0 3mm 5mm; padding: 0; font-size: 8.5pt; color: #555; }
-"""
-
-
-def _num(value: float | None, decimals: int = 0, unit: str = "") -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-    return f"{text}\u00a0{unit}" if unit else text
-
-
-def _pct(value: float | None, signed: bool = True) -> str:
-    if value is None:
-        return "—"
-    text = f"{value * 100:+.1f}" if signed else f"{value * 100:.1f}"
-    return text.replace(".", ",") + "\u00a0%"
-
-
-def _kwh_cell(value: float | None, extra: str = "") -> str:
-    if value is None:
-        return f'<td class="n{extra}">—</td>'
-    return f'<td class="n{extra}" data-kwh="{value!r}">{_num(value, 0)}</td>'
-
-
-def _yes_no(value: bool | None) -> str:
-    if value is None:
-        return '<span class="muted">non évalué</span>'
-    return '<span class="ok">oui</span>' if value else '<span class="ko">non</span>'
-
-
-def _day(month_day: str) -> str:
-    """``10-01`` as ``1er octobre``."""
-    month, day = (int(x) for x in month_day.split("-"))
-    return f"{'1er' if day == 1 else day} {MONTHS_FR[month - 1]}"
-
-
-def _e(text: str | None) -> str:
-    return escape(text or "")
-
-
-def _note(note: Note) -> str:
-    template = NOTES_FR.get(note.code)
-    if template is None:
-        return escape(note.code)
-    subject = note.subject or ""
-    return escape(
-        template.format(
-            s=subject,
-            c=CARRIERS_FR.get(subject, subject),
-            n=f"{note.value:.0f}" if note.value is not None else "?",
-            p=_pct(note.value, signed=False),
-        )
-    )
+def _row(code: str, name: str) -> str:
+    """The start of a building's table row: its code for machines, its name for people."""
+    return f'<tr data-building="{esc(code)}"><td class="name">{esc(name)}</td>'
 
 
 def _summary(p: PortfolioYear) -> str:
     now, before = p.total_kwh(), p.total_kwh(previous=True)
     change = now / before - 1 if before > 0 else None
-    versus = f", {_pct(change)} par rapport à {p.year - 1}" if change is not None else ""
+    versus = f", {pct(change)} par rapport à {p.year - 1}" if change is not None else ""
     co2 = [b.current.co2e_kg for b in p.buildings]
     cost = [b.current.cost_eur for b in p.buildings]
     dju = [b.current.degree_days_costic for b in p.buildings if b.current.degree_days_costic]
     comfort = [b.comfort for b in p.buildings if b.comfort and b.comfort.measured_hours]
-    limit = _num(p.settings.comfort_max_c, 0)
+    limit = num(p.settings.comfort_max_c, 0)
     hours = sum(c.measured_hours for c in comfort)
     above = sum(c.hours_above for c in comfort)
     return f"""
 <div class="kpis">
- <div class="kpi"><b data-kwh="{now!r}">{_num(now / 1000, 1, "MWh")}</b>
+ <div class="kpi"><b data-kwh="{now!r}">{num(now / 1000, 1, "MWh")}</b>
   <span>consommation {p.year}{versus}</span></div>
- <div class="kpi"><b>{_num(sum(c or 0 for c in co2) / 1000, 1, "t CO2e")}</b>
+ <div class="kpi"><b>{num(sum(c or 0 for c in co2) / 1000, 1, "t CO2e")}</b>
   <span>émissions estimées (facteurs ADEME)</span></div>
- <div class="kpi"><b>{_num(sum(c or 0 for c in cost), 0, "€")}</b>
+ <div class="kpi"><b>{num(sum(c or 0 for c in cost), 0, "€")}</b>
   <span>dépense estimée aux prix configurés</span></div>
- <div class="kpi"><b>{_num(max(dju, default=None), 0)}</b>
+ <div class="kpi"><b>{num(max(dju, default=None), 0)}</b>
   <span>degrés-jours (base 18 °C, méthode COSTIC)</span></div>
- <div class="kpi"><b>{_pct(above / hours if hours else None, signed=False)}</b>
+ <div class="kpi"><b>{pct(above / hours if hours else None, signed=False)}</b>
   <span>des heures occupées chauffées au-dessus de {limit} °C</span></div>
  <div class="kpi"><b>{len(p.buildings)}</b><span>bâtiments suivis</span></div>
 </div>"""
@@ -164,20 +71,21 @@ def _consumption(p: PortfolioYear) -> str:
     for b in sorted(p.buildings, key=lambda r: r.code):
         y = b.current
         by = {c.carrier: c.energy_kwh for c in y.carriers}
-        cells = "".join(_kwh_cell(by.get(c)) for c in carriers)
+        cells = "".join(kwh_cell(by.get(c)) for c in carriers)
         rows.append(
-            f'<tr data-building="{_e(b.code)}"><td class="name">{_e(y.building.name)}</td>{cells}'
-            f"{_kwh_cell(y.energy_kwh)}<td class='n'>{_num(y.energy_kwh_m2, 0)}</td>"
-            f"<td class='n'>{_pct(y.coverage, signed=False)}</td></tr>"
+            _row(b.code, y.building.name)
+            + cells
+            + f"{kwh_cell(y.energy_kwh)}<td class='n'>{num(y.energy_kwh_m2, 0)}</td>"
+            f"<td class='n'>{pct(y.coverage, signed=False)}</td></tr>"
         )
-    totals = "".join(_kwh_cell(p.total_kwh(c)) for c in carriers)
+    totals = "".join(kwh_cell(p.total_kwh(c)) for c in carriers)
     return f"""
 <table id="consommations">
  <caption>énergies en kWh</caption>
  <thead><tr><th>Bâtiment</th>{head}<th class="n">Total</th><th class="n">kWh/m²</th>
   <th class="n">Relevés</th></tr></thead>
  <tbody>{"".join(rows)}
- <tr class="total" data-building="*"><td>Total</td>{totals}{_kwh_cell(p.total_kwh())}
+ <tr class="total" data-building="*"><td>Total</td>{totals}{kwh_cell(p.total_kwh())}
   <td></td><td></td></tr></tbody>
 </table>"""
 
@@ -189,13 +97,13 @@ def _ranking(p: PortfolioYear) -> str:
         if s is None:
             continue
         rows.append(
-            f'<tr data-building="{_e(b.code)}"><td class="n">{s.rank}</td>'
-            f"<td class='name'>{_e(y.building.name)}<br><span class='muted'>"
-            f"{_e(y.building.tenant_name)} · {_e(y.building.activity_category)}</span></td>"
-            f"<td class='n'>{_num(y.energy_kwh_m2, 0)}</td>"
-            f"<td class='n'>{_num(s.peer_median_kwh_m2, 0)}</td>"
-            f"{_kwh_cell(s.own_kwh)}{_kwh_cell(s.peers_kwh)}{_kwh_cell(s.national_kwh)}"
-            f"<td class='n'>{_num(s.best_eur, 0, '€')}</td>"
+            f'<tr data-building="{esc(b.code)}"><td class="n">{s.rank}</td>'
+            f"<td class='name'>{esc(y.building.name)}<br><span class='muted'>"
+            f"{esc(y.building.tenant_name)} · {esc(y.building.activity_category)}</span></td>"
+            f"<td class='n'>{num(y.energy_kwh_m2, 0)}</td>"
+            f"<td class='n'>{num(s.peer_median_kwh_m2, 0)}</td>"
+            f"{kwh_cell(s.own_kwh)}{kwh_cell(s.peers_kwh)}{kwh_cell(s.national_kwh)}"
+            f"<td class='n'>{num(s.best_eur, 0, '€')}</td>"
             f"<td>{BASIS_FR.get(s.best_basis or '', '—') if s.best_kwh else '—'}</td></tr>"
         )
     labels = [b.current.building.name for b in p.buildings if b.savings]
@@ -224,12 +132,11 @@ def _trajectory(p: PortfolioYear) -> str:
             continue
         ref = t.reference
         rows.append(
-            f'<tr data-building="{_e(b.code)}"><td class="name">{_e(b.current.building.name)}</td>'
-            f"<td class='n'>{ref.year if ref else '—'}</td>"
-            f"{_kwh_cell(ref.energy_kwh if ref else None)}"
-            f"{_kwh_cell(t.adjusted_kwh)}<td class='n'>{_pct(t.change)}</td>"
-            f"{_kwh_cell(t.targets_kwh.get(2030))}{_kwh_cell(t.gap_2030_kwh)}"
-            f"<td>{_yes_no(t.on_track)}</td></tr>"
+            _row(b.code, b.current.building.name) + f"<td class='n'>{ref.year if ref else '—'}</td>"
+            f"{kwh_cell(ref.energy_kwh if ref else None)}"
+            f"{kwh_cell(t.adjusted_kwh)}<td class='n'>{pct(t.change)}</td>"
+            f"{kwh_cell(t.targets_kwh.get(2030))}{kwh_cell(t.gap_2030_kwh)}"
+            f"<td>{yes_no(t.on_track)}</td></tr>"
         )
         labels.append(b.current.building.name)
         values.append(t.change)
@@ -254,17 +161,17 @@ def _sobriety(p: PortfolioYear) -> str:
     for b in sorted(p.buildings, key=lambda r: r.code):
         s = b.sobriety
         rows.append(
-            f'<tr data-building="{_e(b.code)}"><td class="name">{_e(b.current.building.name)}</td>'
-            f"{_kwh_cell(s.baseline.energy_kwh if s.baseline else None)}"
-            f"{_kwh_cell(b.current.energy_kwh)}<td class='n'>{_pct(s.change)}</td>"
-            f"<td class='n'>{_pct(s.change_adjusted)}</td><td>{_yes_no(s.met)}</td></tr>"
+            _row(b.code, b.current.building.name)
+            + f"{kwh_cell(s.baseline.energy_kwh if s.baseline else None)}"
+            f"{kwh_cell(b.current.energy_kwh)}<td class='n'>{pct(s.change)}</td>"
+            f"<td class='n'>{pct(s.change_adjusted)}</td><td>{yes_no(s.met)}</td></tr>"
         )
     return f"""
 <table id="sobriete">
  <caption>énergies en kWh</caption>
  <thead><tr><th>Bâtiment</th><th class="n">2019</th><th class="n">{p.year}</th>
   <th class="n">Évolution</th><th class="n">Corrigée du climat</th>
-  <th>Objectif {_pct(SOBRIETY_TARGET)} atteint</th></tr></thead>
+  <th>Objectif {pct(SOBRIETY_TARGET)} atteint</th></tr></thead>
  <tbody>{"".join(rows)}</tbody>
 </table>"""
 
@@ -273,8 +180,7 @@ def _comfort(p: PortfolioYear) -> str:
     rows = []
     for b in sorted(p.buildings, key=lambda r: r.code):
         c, before = b.comfort, b.comfort_previous
-        row = f'<tr data-building="{_e(b.code)}">'
-        row += f'<td class="name">{_e(b.current.building.name)}</td>'
+        row = _row(b.code, b.current.building.name)
         if c is None:
             rows.append(
                 row + '<td colspan="4" class="muted">pas de capteur ou d\'horaires</td></tr>'
@@ -282,20 +188,20 @@ def _comfort(p: PortfolioYear) -> str:
             continue
         rows.append(
             row + f"<td class='n'>{c.measured_hours} / {c.occupied_heating_hours}</td>"
-            f"<td class='n'>{_num(c.mean_c, 1, '°C')}</td>"
-            f"<td class='n'>{_pct(c.share_above, False)}</td>"
-            f"<td class='n'>{_pct(before.share_above if before else None, False)}</td></tr>"
+            f"<td class='n'>{num(c.mean_c, 1, '°C')}</td>"
+            f"<td class='n'>{pct(c.share_above, False)}</td>"
+            f"<td class='n'>{pct(before.share_above if before else None, False)}</td></tr>"
         )
     return f"""
 <table id="confort">
  <thead><tr><th>Bâtiment</th><th class="n">Heures mesurées</th><th class="n">Moyenne</th>
-  <th class="n">&gt; {_num(p.settings.comfort_max_c, 0)} °C en {p.year}</th>
+  <th class="n">&gt; {num(p.settings.comfort_max_c, 0)} °C en {p.year}</th>
   <th class="n">en {p.year - 1}</th></tr></thead>
  <tbody>{"".join(rows)}</tbody>
 </table>
 <p class="muted">Heures d'occupation (horaires du bâtiment, hors jours fériés et, pour les écoles,
-vacances scolaires) de la saison de chauffe (du {_day(p.settings.heating_season[0])} au
-{_day(p.settings.heating_season[1])}) ; température moyenne des capteurs du bâtiment. Code de
+vacances scolaires) de la saison de chauffe (du {day_fr(p.settings.heating_season[0])} au
+{day_fr(p.settings.heating_season[1])}) ; température moyenne des capteurs du bâtiment. Code de
 l'énergie, art. R241-26 : 19 °C en moyenne au plus.</p>"""
 
 
@@ -310,12 +216,12 @@ def _changes(p: PortfolioYear) -> str:
             None if comfort_now is None or comfort_before is None else comfort_now - comfort_before
         )
         rows.append(
-            f'<tr data-building="{_e(b.code)}"><td class="name">{_e(y.building.name)}</td>'
-            f"{_kwh_cell(before.energy_kwh if before else None)}{_kwh_cell(y.energy_kwh)}"
-            f"<td class='n'>{_pct(change)}</td>"
-            f"<td class='n'>{_num(before.energy_kwh_m2 if before else None)} → "
-            f"{_num(y.energy_kwh_m2)}</td>"
-            f"<td class='n'>{_pct(shift)}</td></tr>"
+            _row(b.code, y.building.name)
+            + f"{kwh_cell(before.energy_kwh if before else None)}{kwh_cell(y.energy_kwh)}"
+            f"<td class='n'>{pct(change)}</td>"
+            f"<td class='n'>{num(before.energy_kwh_m2 if before else None)} → "
+            f"{num(y.energy_kwh_m2)}</td>"
+            f"<td class='n'>{pct(shift)}</td></tr>"
         )
     monthly = _portfolio_months(p)
     chart = charts.grouped_months(
@@ -355,24 +261,24 @@ def _building(b: BuildingReport) -> str:
     info = y.building
     months = "".join(
         f"<tr><td>{MONTHS_FR[m.month.month - 1]}</td>"
-        f"{_kwh_cell(m.energy_kwh)}{_kwh_cell(m.heating_kwh)}"
-        f"<td class='n'>{_num(m.degree_days_costic, 0)}</td>{_kwh_cell(m.heating_corrected_kwh)}"
-        f"<td class='n'>{_pct(m.baseload_share, False)}</td></tr>"
+        f"{kwh_cell(m.energy_kwh)}{kwh_cell(m.heating_kwh)}"
+        f"<td class='n'>{num(m.degree_days_costic, 0)}</td>{kwh_cell(m.heating_corrected_kwh)}"
+        f"<td class='n'>{pct(m.baseload_share, False)}</td></tr>"
         for m in y.months
     )
-    notes = "".join(f"<li>{_note(n)}</li>" for n in y.notes if n.code in NOTES_FR)
+    notes = "".join(f"<li>{note_fr(n)}</li>" for n in y.notes if n.code in NOTES_FR)
     return f"""
-<div class="building" data-building="{_e(info.code)}">
-<h3>{_e(info.name)} <span class="muted">— {_e(info.tenant_name)},
-{_num(info.floor_area_m2, 0, "m²")}, {_e(info.activity_category)}</span></h3>
+<div class="building" data-building="{esc(info.code)}">
+<h3>{esc(info.name)} <span class="muted">— {esc(info.tenant_name)},
+{num(info.floor_area_m2, 0, "m²")}, {esc(info.activity_category)}</span></h3>
 <table class="mois">
  <caption>énergies en kWh</caption>
  <thead><tr><th>Mois</th><th class="n">Énergie</th><th class="n">dont chauffage</th>
   <th class="n">DJU</th><th class="n">Chauffage corrigé</th>
   <th class="n">Talon élec.</th></tr></thead>
- <tbody>{months}<tr class="total"><td>Année</td>{_kwh_cell(y.energy_kwh)}{_kwh_cell(y.heating_kwh)}
- <td class="n">{_num(y.degree_days_costic, 0)}</td>{_kwh_cell(y.heating_corrected_kwh)}
- <td class="n">{_pct(y.baseload_share, False)}</td></tr></tbody>
+ <tbody>{months}<tr class="total"><td>Année</td>{kwh_cell(y.energy_kwh)}{kwh_cell(y.heating_kwh)}
+ <td class="n">{num(y.degree_days_costic, 0)}</td>{kwh_cell(y.heating_corrected_kwh)}
+ <td class="n">{pct(y.baseload_share, False)}</td></tr></tbody>
 </table>
 {f'<ul class="notes">{notes}</ul>' if notes else ""}
 </div>"""
@@ -381,7 +287,7 @@ def _building(b: BuildingReport) -> str:
 def _methods(p: PortfolioYear) -> str:
     s = p.settings
     factors = "".join(
-        f"<li>{CARRIERS_FR.get(c, c)} : {_num(f, 3)} kgCO2e/kWh</li>"
+        f"<li>{CARRIERS_FR.get(c, c)} : {num(f, 3)} kgCO2e/kWh</li>"
         for c, f in sorted(s.emission_factors_kgco2e_kwh.items())
     )
     normals = (
@@ -403,7 +309,7 @@ Tn ≥ 18, sinon DJ = (18 − Tn) × (0,08 + 0,42 × (18 − Tn)/(Tx − Tn)). T
 rapport à une année de référence ≥ 2010, corrigée du climat. Plan de sobriété 2022 : −10 % en
 2024 par rapport à 2019.</li>
 <li>Facteurs d'émission (ADEME, Base Empreinte / Base Carbone ; gaz en kWh PCI, soit
-{_num(s.gas_pci_per_pcs, 2)} kWh PCI par kWh PCS compté) :<ul>{factors}</ul></li>
+{num(s.gas_pci_per_pcs, 2)} kWh PCI par kWh PCS compté) :<ul>{factors}</ul></li>
 <li>Potentiel d'économies : écart positif à la même période de l'année précédente (corrigée du
 climat), à la médiane des bâtiments de même activité (3 au moins) et à la référence nationale
 configurée ; valorisé au prix moyen du bâtiment.</li>
@@ -425,13 +331,13 @@ def render_report(p: PortfolioYear) -> str:
 <html lang="fr">
 <head>
 <meta charset="utf-8">
-<title>Sobriété énergétique {p.year} — {_e(p.tenant_name)}</title>
+<title>Sobriété énergétique {p.year} — {esc(p.tenant_name)}</title>
 <style>{CSS}</style>
 </head>
 <body>
 <header>
 <h1>Sobriété énergétique — bilan {p.year}</h1>
-<p class="sub">{_e(p.tenant_name)} ({_e(scope)}) · rapport produit par Vigie le
+<p class="sub">{esc(p.tenant_name)} ({esc(scope)}) · rapport produit par Vigie le
 {generated:%d/%m/%Y à %H:%M}</p>
 {partial}
 </header>
