@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from api.services import Services
 from core.clock import Clock
+from core.config import KpiSettings
 from core.state.store import StateStore
 from core.timeseries import TimeSeriesStore
 
@@ -33,9 +34,14 @@ def get_clock(services: ServicesDep) -> Clock:
     return services.clock
 
 
+def get_kpi_settings(services: ServicesDep) -> KpiSettings:
+    return services.kpi
+
+
 StoreDep = Annotated[TimeSeriesStore, Depends(get_store)]
 StateDep = Annotated[StateStore, Depends(get_state)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
+KpiSettingsDep = Annotated[KpiSettings, Depends(get_kpi_settings)]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry
 
 from core.clock import Clock, SystemClock
+from core.config import KpiSettings
 from core.health import Part
 from core.state.store import StateStore
 from core.timeseries import TimeSeriesStore
@@ -21,3 +22,4 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     parts: list[Part] = field(default_factory=list)  # the process's workers, for /health
+    kpi: KpiSettings = field(default_factory=KpiSettings)  # emission factors, prices, normals

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,6 +14,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from core.state.vocabulary import EnergyCarrier
 
 PLACEHOLDER_SECRET = "change-me"
 
@@ -233,6 +235,100 @@ class AnalyticsSettings(BaseModel):
     disabled_detectors: list[str] = Field([], description="Detectors not to run, by name")
 
 
+def _carriers(value: dict[str, float]) -> dict[str, float]:
+    known = {c.value for c in EnergyCarrier}
+    unknown = sorted(set(value) - known)
+    if unknown:
+        listed = ", ".join(sorted(known))
+        raise ValueError(f"unknown carrier(s) {', '.join(unknown)}: carriers are {listed}")
+    return value
+
+
+class KpiSettings(BaseModel):
+    """Energy KPIs and sobriety reports: emission factors, prices, climate normals, references."""
+
+    emission_factors_kgco2e_kwh: dict[str, float] = Field(
+        {
+            "electricity": 0.052,
+            "gas": 0.227,
+            "fuel_oil": 0.324,
+            "wood": 0.030,
+            "district_heating": 0.116,
+        },
+        description="kgCO2e per kWh by carrier (fuels per kWh PCI); ADEME Base Empreinte / Base "
+        "Carbone: electricity = French average consumption mix (2022), gas, fuel oil and wood "
+        "= upstream + combustion, district heating = French network mean (2017): put your "
+        "network's own value (yearly 'contenu CO2' arrêté). A carrier without one: no CO2e",
+    )
+    gas_pci_per_pcs: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description="kWh PCI per kWh PCS of natural gas: meters and invoices count PCS, the "
+        "emission factor is per kWh PCI",
+    )
+    prices_eur_kwh: dict[str, float] = Field(
+        {
+            "electricity": 0.20,
+            "gas": 0.10,
+            "fuel_oil": 0.12,
+            "district_heating": 0.10,
+            "district_cooling": 0.10,
+            "wood": 0.07,
+            "lpg": 0.15,
+        },
+        description="Price by carrier, €/kWh all taxes, for the € of savings potentials: "
+        "orders of magnitude, set your own tariffs",
+    )
+    degree_day_normals: list[float] = Field(
+        [],
+        description="Normal degree days (base 18 °C, COSTIC method) of each month, January "
+        "first, at the territory's station; climate-corrected heating = heating × normal / "
+        "measured. Empty: heating is not corrected to normals",
+    )
+    reference_kwh_m2: dict[str, float] = Field(
+        {},
+        description="National reference kWh/m²/yr by building activity_category (e.g. the "
+        "décret tertiaire Cabs of your buildings' category), for the savings ranking",
+    )
+    comfort_max_c: float = Field(
+        19.0,
+        description="Highest average indoor temperature of occupied, heated hours (Code de "
+        "l'énergie R241-26)",
+    )
+    heating_season: list[str] = Field(
+        ["10-01", "05-20"],
+        description="First and last day (MM-DD) of the heating season used for comfort "
+        "compliance (the 232-day season of degree-day statistics)",
+    )
+
+    @field_validator("emission_factors_kgco2e_kwh", "prices_eur_kwh")
+    @classmethod
+    def _known_carriers(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(v < 0 for v in value.values()):
+            raise ValueError("factors and prices cannot be negative")
+        return _carriers(value)
+
+    @field_validator("degree_day_normals")
+    @classmethod
+    def _twelve_months(cls, value: list[float]) -> list[float]:
+        if value and (len(value) != 12 or any(v < 0 for v in value)):
+            raise ValueError("give 12 monthly normals (January first), none negative")
+        return value
+
+    @field_validator("heating_season")
+    @classmethod
+    def _season(cls, value: list[str]) -> list[str]:
+        if len(value) != 2:
+            raise ValueError("give the first and the last day, MM-DD")
+        for day in value:
+            try:
+                date.fromisoformat(f"2000-{day}")
+            except ValueError:
+                raise ValueError(f"{day!r} is not a day MM-DD") from None
+        return value
+
+
 class Settings(BaseSettings):
     """All of Vigie's settings; built once, at the entry point."""
 
@@ -251,6 +347,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     alerts: AlertsSettings = AlertsSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
+    kpi: KpiSettings = KpiSettings()
 
     @classmethod
     def settings_customise_sources(

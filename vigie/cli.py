@@ -37,6 +37,7 @@ from vigie.demo import SAMPLE_TERRITORY, demo_settings, free_port, load_registry
 from vigie.evaluate import evaluate_app
 from vigie.readings_cli import readings_app
 from vigie.replay import replay, replay_spool_path
+from vigie.report_cli import report_app
 from vigie.simulate import simulate
 from vigie.supervisor import EXIT_FAILED, Supervisor
 from vigie.wiring import (
@@ -70,6 +71,7 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(readings_app, name="readings")
+app.add_typer(report_app, name="report")
 app.command()(simulate)
 
 ConfigOption = Annotated[

@@ -56,7 +56,10 @@ def build_state(settings: Settings) -> StateStore:
 
 def build_services(settings: Settings) -> Services:
     return Services(
-        store=build_store(settings.store), state=build_state(settings), clock=SystemClock()
+        store=build_store(settings.store),
+        state=build_state(settings),
+        clock=SystemClock(),
+        kpi=settings.kpi,
     )
 
 

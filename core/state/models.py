@@ -82,6 +82,12 @@ class Building(Timestamped, Base):
     __table_args__ = (
         CheckConstraint("floor_area_m2 > 0", name="floor_area_positive"),
         CheckConstraint(_one_of("holiday_zone", HolidayZone), name="holiday_zone"),
+        CheckConstraint("reference_year >= 2010", name="reference_year"),
+        CheckConstraint("reference_energy_kwh >= 0", name="reference_energy_positive"),
+        CheckConstraint("reference_degree_days > 0", name="reference_degree_days_positive"),
+        CheckConstraint("energy_2019_kwh >= 0", name="energy_2019_positive"),
+        CheckConstraint("degree_days_2019 > 0", name="degree_days_2019_positive"),
+        CheckConstraint("absolute_target_kwh_m2 > 0", name="absolute_target_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +101,17 @@ class Building(Timestamped, Base):
     # Weekly opening hours, local time: {"mon": [["08:00", "18:00"]], ...}; days absent = closed;
     # NULL = unknown.
     schedule: Mapped[dict[str, list[list[str]]] | None] = mapped_column(JSONDocument)
+    # Décret tertiaire (OPERAT): the building's EFA identifier, its reference year (2010 or
+    # later) with that year's final energy, all carriers, and degree days (base 18 °C, COSTIC
+    # method), and the absolute target (Cabs 2030, kWh/m²/yr) when the building follows that
+    # one. 2019 likewise, the baseline of the 2022 sobriety plan, for years Vigie did not meter.
+    operat_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    reference_year: Mapped[int | None]
+    reference_energy_kwh: Mapped[float | None]
+    reference_degree_days: Mapped[float | None]
+    energy_2019_kwh: Mapped[float | None]
+    degree_days_2019: Mapped[float | None]
+    absolute_target_kwh_m2: Mapped[float | None]
 
     site: Mapped[Site] = relationship(back_populates="buildings")
 
@@ -198,7 +215,8 @@ class Device(Timestamped, Base):
         ForeignKey("water_sector.id", ondelete="SET NULL"), index=True
     )
     # Per-device settings read by ingest and analytics: pulse_weight, index_offset,
-    # reference_height_m, heartbeat_s, continuous_use, ...
+    # reference_height_m, heartbeat_s, continuous_use, carrier, heating_share, submeter,
+    # outdoor_temperature, kwh_per_m3, ...
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     # Operational state written by ingest, never by registry imports.
     last_join_at: Mapped[datetime | None]

@@ -22,6 +22,7 @@ _EUI_SEPARATORS = re.compile(r"[\s:-]")
 _LIST_SEPARATORS = re.compile(r"[\s,;|]+")
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)|24:00")
+_CHANNEL = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _TRUE = {"true", "1", "yes", "y", "oui", "o", "vrai", "t"}
 _FALSE = {"false", "0", "no", "n", "non", "faux", "f"}
 
@@ -87,6 +88,18 @@ def _word_list(value: Any) -> Any:
     return value
 
 
+def _outdoor_probe(value: Any) -> Any:
+    """``true``/``oui`` (the readings without a channel) or the name of a channel (``ext``)."""
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+        if not _CHANNEL.fullmatch(word):
+            raise ValueError("must be true or the channel that measures the outdoor air (ext)")
+        return word
+    return value
+
+
 def _case_insensitive(enum: type[CarpoolPlaceType | HolidayZone]) -> Any:
     by_lower = {member.value.lower(): member.value for member in enum}
 
@@ -137,6 +150,8 @@ Latitude = Annotated[float, BeforeValidator(number), Field(ge=-90, le=90, allow_
 Longitude = Annotated[float, BeforeValidator(number), Field(ge=-180, le=180, allow_inf_nan=False)]
 Positive = Annotated[float, BeforeValidator(number), Field(gt=0, allow_inf_nan=False)]
 Real = Annotated[float, BeforeValidator(number), Field(allow_inf_nan=False)]
+Amount = Annotated[float, BeforeValidator(number), Field(ge=0, allow_inf_nan=False)]
+ReferenceYear = Annotated[int, BeforeValidator(number), Field(ge=2010, le=2100)]
 Count = Annotated[int, BeforeValidator(number), Field(ge=0)]
 Flag = Annotated[bool, BeforeValidator(_boolean)]
 Address = Annotated[
@@ -147,6 +162,7 @@ Address = Annotated[
 Carriers = Annotated[list[EnergyCarrier], BeforeValidator(_word_list)]
 DevEuiList = Annotated[list[DevEui], BeforeValidator(_word_list)]
 IdLieuList = Annotated[list[IdLieu], BeforeValidator(_word_list)]
+OutdoorProbe = Annotated[bool | str, BeforeValidator(_outdoor_probe)]
 Zone = Annotated[HolidayZone, _case_insensitive(HolidayZone)]
 PlaceType = Annotated[CarpoolPlaceType, _case_insensitive(CarpoolPlaceType)]
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from core.state.registry_fields import (
     Address,
+    Amount,
     Carriers,
     Code,
     CodecId,
@@ -21,9 +22,11 @@ from core.state.registry_fields import (
     Latitude,
     Longitude,
     Name,
+    OutdoorProbe,
     PlaceType,
     Positive,
     Real,
+    ReferenceYear,
     Schedule,
     Slug,
     Zone,
@@ -100,7 +103,8 @@ class SiteRow(RegistryRow):
 
 
 class BuildingRow(RegistryRow):
-    """A building: floor area, activity, energy carriers, holiday zone, weekly hours."""
+    """A building: floor area, activity, energy carriers, holiday zone, weekly hours, and its
+    décret tertiaire and sobriety-plan references (see ``core.state.models.Building``)."""
 
     section: ClassVar[str] = "buildings"
     references: ClassVar[dict[str, str]] = {"site": "sites"}
@@ -113,11 +117,29 @@ class BuildingRow(RegistryRow):
     energy_carriers: Carriers = []
     holiday_zone: Zone | None = None
     schedule: Schedule = None
+    operat_id: Code | None = None
+    reference_year: ReferenceYear | None = None
+    reference_energy_kwh: Amount | None = None
+    reference_degree_days: Positive | None = None
+    energy_2019_kwh: Amount | None = None
+    degree_days_2019: Positive | None = None
+    absolute_target_kwh_m2: Positive | None = None
 
     @field_validator("energy_carriers")
     @classmethod
     def _distinct_carriers(cls, value: list[EnergyCarrier]) -> list[EnergyCarrier]:
         return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _reference_needs_its_year(self) -> BuildingRow:
+        given = [
+            name
+            for name in ("reference_energy_kwh", "reference_degree_days")
+            if getattr(self, name) is not None
+        ]
+        if given and self.reference_year is None:
+            raise ValueError(f"{', '.join(given)} without reference_year: give the year too")
+        return self
 
 
 def _json_value(value: Any, where: str) -> None:
@@ -149,6 +171,17 @@ class DeviceParameters(BaseModel):
     # continuous-flow leak rule does not judge it; false: always judged (see
     # analytics/water/building.py). Absent: learned from the meter's own nights.
     continuous_use: Flag | None = None
+    # Energy meters (see analytics/kpi/): the carrier it counts (default: gas for a gas_meter,
+    # electricity for an energy_meter), the share of its energy that heats the building
+    # (default 1 for fuels and district heating, 0 for electricity), whether it is a sub-meter
+    # already counted by a main meter, and the kWh of a cubic metre for gas meters counting m³.
+    carrier: EnergyCarrier | None = None
+    heating_share: Annotated[float, BeforeValidator(number), Field(ge=0, le=1)] | None = None
+    submeter: Flag | None = None
+    kwh_per_m3: Positive | None = None
+    # This device measures the outdoor air: true for its readings without a channel, or the
+    # channel that does (``ext`` for an external probe).
+    outdoor_temperature: OutdoorProbe | None = None
 
     @model_validator(mode="after")
     def _extras_are_json(self) -> DeviceParameters:
@@ -157,7 +190,8 @@ class DeviceParameters(BaseModel):
         return self
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.model_dump().items() if v is not None}
+        # JSON mode: a carrier is stored and exported as its text, not as an enum member.
+        return {k: v for k, v in self.model_dump(mode="json").items() if v is not None}
 
 
 class DeviceRow(RegistryRow):

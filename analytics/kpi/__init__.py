@@ -1,0 +1,1 @@
+"""Energy and sobriety KPIs of public buildings: consumption, degree days, targets, reports."""
