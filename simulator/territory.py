@@ -57,6 +57,9 @@ class Building:
     setpoint_c: float  # heating setpoint when occupied
     devices: tuple[SimDevice, ...]
     sector: str | None = None  # the water sector it draws from
+    # Registry fields the simulation does not use (décret tertiaire and sobriety references,
+    # OPERAT id), passed through to the registry it writes.
+    references: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -321,6 +321,20 @@ def build_territory(doc: Mapping[str, Any], source: str = "<territory>") -> Terr
     return territory
 
 
+# The building registry fields the simulation only passes through to the registry it writes.
+REFERENCE_FIELDS = frozenset(
+    {
+        "operat_id",
+        "reference_year",
+        "reference_energy_kwh",
+        "reference_degree_days",
+        "energy_2019_kwh",
+        "degree_days_2019",
+        "absolute_target_kwh_m2",
+    }
+)
+
+
 def _building(b: _Builder, item: dict[str, Any], site_tenant: dict[str, str]) -> Building | None:
     line = item.get("__line__", 0)
     where = f"buildings {item.get('code', '?')}"
@@ -371,6 +385,7 @@ def _building(b: _Builder, item: dict[str, Any], site_tenant: dict[str, str]) ->
         setpoint_c=spec.setpoint_c,
         devices=tuple(devices),
         sector=spec.sector,
+        references=row.model_dump(include=REFERENCE_FIELDS, exclude_none=True),
     )
 
 
@@ -537,6 +552,7 @@ def registry_document(territory: Territory) -> dict[str, list[dict[str, Any]]]:
             row["schedule"] = {
                 day: [f"{a}-{z}" for a, z in ranges] for day, ranges in bl.schedule.items()
             }
+        row.update(bl.references)
         buildings.append(row)
     sectors = [
         {

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from core.state.models import Building
 from core.state.registry_io import import_registry
 from core.state.store import StateStore
 from simulator.territory_file import (
@@ -52,6 +54,11 @@ def test_the_exported_registry_imports_into_a_real_state_store(tmp_path: Path) -
         assert report.counts["devices"].inserted == len(t.devices())
         assert report.counts["spaces"].inserted == sum(len(a.spaces) for a in t.areas)
         assert not import_registry(store, path).changed  # re-import: nothing changes
+        # The décret tertiaire references the KPIs need come through with the buildings.
+        with store.session() as session:
+            years = dict(session.execute(sa.select(Building.code, Building.reference_year)).all())
+        declared = {b.code: b.references.get("reference_year") for b in t.buildings}
+        assert years == declared and any(declared.values())
     finally:
         store.dispose()
 
