@@ -1,6 +1,6 @@
 """``vigie evaluate water``: the water detectors scored against a simulated run's ground truth.
 
-The protocol is in :mod:`analytics.water.truth_evaluation`; this module ingests a replay into
+The protocol is in :mod:`analytics.evaluation.water_truth`; this module ingests a replay into
 temporary stores when asked, runs it and prints the table.
 """
 
@@ -13,13 +13,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import SecretStr
 
 from analytics.water.loading import water_meters
-from analytics.water.truth_evaluation import Row, evaluate_water, read_truth
 from api.services import Services
 from core.clock import ManualClock
 from core.config import Settings, StateSettings, StoreSettings, load_settings
@@ -28,6 +27,9 @@ from ingest.pipeline import Pipeline
 from simulator.territory_file import SAMPLE_TERRITORY, load_territory, write_registry
 from vigie.replay_file import FileOutcome, arrival_times, ingest_file
 from vigie.wiring import build_pipeline, build_services
+
+if TYPE_CHECKING:  # the harness is imported when a command runs, not by every process
+    from analytics.evaluation.water_truth import Row
 
 evaluate_app = typer.Typer(
     help="Score detectors against the ground truth of a simulated run.", no_args_is_help=True
@@ -143,6 +145,8 @@ def water(
 ) -> None:
     """Score the water detectors against a simulated run: detected/injected, false alarms and
     median time to detect per detector, with the issue's targets."""
+    from analytics.evaluation.water_truth import evaluate_water, read_truth
+
     run = read_truth(truth)
     settings = load_settings(config)
     report: dict[str, Any] = {

@@ -64,7 +64,7 @@ IntArray = NDArray[np.int64]  # int64: numpy's running maximum is fastest on it
 class ContinuousFlowParams:
     """Parameters of the continuous-flow rule (defaults tuned on DAIAD, see evaluation).
 
-    On the 40 DAIAD homes (:mod:`analytics.water.evaluation`, seeds 2016, 1, 2, 3): leaks of
+    On the 40 DAIAD homes (:mod:`analytics.evaluation.daiad_homes`, seeds 2016, 1, 2, 3): leaks of
     5, 10 and 20 L/h found 96.5-99.5 %, median delay 29-30 h, 0.065 false alerts per 100
     household-days; rule 5a alone waits 37-41 h (0.044).  Confirming a steady run after 24 h
     instead of 30 h raises 17 false alerts instead of 9.  On the simulated territory (a year,

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from analytics.evaluation.daiad_homes import evaluate, main, naive_24h_rate
 from analytics.water.axis import hourly_axis
 from analytics.water.daiad import HourlyMatrix
-from analytics.water.evaluation import evaluate, main, naive_24h_rate
 
 START = datetime(2016, 5, 2, tzinfo=UTC)  # no DST change in the 60 days that follow
 DAYS = 60

@@ -23,18 +23,17 @@ of its kind:
 - *sector bursts* on each sector's net volume per 15-minute step against ``burst`` (no target;
   bursts in the detector's first ``min_history_weeks`` are not judged).
 
-Customer and burst alerts are scored by :func:`analytics.scoring.score` (customer leaks: found
-within 7 days, 24 h of grace after the leak's end; bursts: 24 h and 2 h): an alert explains a
-fault on its subject when it falls between the fault's start and its end plus the grace; a fault
-is found when explained within the delay; faults too close to the run's end are censored. A
-fault is judged only when its subject has a meter whose data is known for at least half of the
-fault's first delay (a meter that fell silent cannot be scored) and, for rules with a warm-up,
-when it starts after it; an alert explaining no fault of its kind, judged or not, is a false
-alarm. An alert's time is the end of the step that raised it: time in the data,
-before any transmission delay. Household meters send their hours once a day, so with the
-replay's arrival times the household delay target is judged *on arrival*: an alert counts from
-the first uplink of its meter at or after that time.
-"""
+Customer and burst alerts are scored by :func:`analytics.evaluation.scoring.score` (customer
+leaks: found within 7 days, 24 h of grace after the leak's end; bursts: 24 h and 2 h): an alert
+explains a fault on its subject when it falls between the fault's start and its end plus the
+grace; a fault is found when explained within the delay; faults too close to the run's end are
+censored. A fault is judged only when its subject has a meter whose data is known for at least
+half of the fault's first delay (a meter that fell silent cannot be scored) and, for rules with
+a warm-up, when it starts after it; an alert explaining no fault of its kind, judged or not, is
+a false alarm. An alert's time is the end of the step that raised it: time in the data, before
+any transmission delay. Household meters send their hours once a day, so with the replay's
+arrival times the household delay target is judged *on arrival*: an alert counts from the first
+uplink of its meter at or after that time. """
 
 from __future__ import annotations
 
@@ -47,7 +46,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from analytics.scoring import Detected, Injected, Score, score
+from analytics.evaluation.scoring import Detected, Injected, Score, score
 from analytics.water.axis import HourlyAxis
 from analytics.water.building import (
     AlwaysOnParams,
@@ -225,9 +224,9 @@ def _injected(faults: Sequence[Fault]) -> list[Injected]:
 
 @dataclass(frozen=True)
 class _Judge:
-    """:func:`analytics.scoring.score` with one run's end, delay and grace. Recall is over the
-    faults judged; an alert is a false alarm only when it explains none of ``every`` fault of
-    the kind (a leak in a warm-up or on a meter short of data is not judged, yet real)."""
+    """:func:`analytics.evaluation.scoring.score` with one run's end, delay and grace. Recall is
+    over the faults judged; an alert is a false alarm only when it explains none of ``every``
+    fault of the kind (a leak in a warm-up or on a meter short of data is not judged, yet real)."""
 
     run_end: datetime
     max_delay: timedelta

@@ -2,18 +2,17 @@
 
 Run by hand (not part of the test suite)::
 
-    python -m analytics.water.readings_evaluation \
+    python -m analytics.evaluation.household_readings \
         ../shared/data/daiad/household_water_daiad_swm_hourly_40hh.csv
 
-Same protocol as :mod:`analytics.water.evaluation` (the real homes give the false-alert rate per
-100 household-days; ``trials`` copies of seeded homes per leak size get a constant leak for a
-random 7-day window with >= 80 % known hours, away (± 1 day) from the home's own alerts), but
-the leak goes into the *register readings* (each reading rises by the litres leaked since the
-onset) and the readings go through :func:`analytics.water.household_csv.household_leaks`, the
-code behind the CSV entry point: readings to hours, the rule, ``detected_at``.  A leak is found
-when an alert on its copy has ``detected_at`` inside the window; delay = ``detected_at`` −
-onset, in hours.
-"""
+Same protocol as :mod:`analytics.evaluation.daiad_homes` (the real homes give the false-alert
+rate per 100 household-days; ``trials`` copies of seeded homes per leak size get a constant leak
+for a random 7-day window with >= 80 % known hours, away (± 1 day) from the home's own alerts),
+but the leak goes into the *register readings* (each reading rises by the litres leaked since
+the onset) and the readings go through :func:`analytics.water.household_csv.household_leaks`,
+the code behind the CSV entry point: readings to hours, the rule, ``detected_at``. A leak is
+found when an alert on its copy has ``detected_at`` inside the window; delay = ``detected_at`` −
+onset, in hours. """
 
 from __future__ import annotations
 
@@ -27,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from analytics.water.evaluation import LEAK_HOURS, SizeResult
+from analytics.evaluation.daiad_homes import LEAK_HOURS, SizeResult
 from analytics.water.household_csv import (
     HouseholdLeak,
     RegisterReadings,

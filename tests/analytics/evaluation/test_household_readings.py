@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from analytics.evaluation.household_readings import evaluate_readings
 from analytics.water.household_csv import RegisterReadings
-from analytics.water.readings_evaluation import evaluate_readings
 
 START = int(datetime(2016, 5, 2, tzinfo=UTC).timestamp())
 DAYS = 60

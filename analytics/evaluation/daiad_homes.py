@@ -2,7 +2,7 @@
 
 Run by hand (not part of the test suite)::
 
-    python -m analytics.water.evaluation \
+    python -m analytics.evaluation.daiad_homes \
         ../shared/data/daiad/household_water_daiad_swm_hourly_40hh.csv
 
 Protocol: the real homes, unmodified, give the false-alert rate (every alert on them is outside
