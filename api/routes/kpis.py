@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from fastapi.responses import HTMLResponse
 
 from analytics.kpi.inventory import building_info, tenant_scope
@@ -54,14 +54,15 @@ def _year_error(exc: ValueError) -> Exception:
 
 
 def _building(
+    code: CodePath,
+    year: YearQuery,
     state: StateDep,
     store: StoreDep,
     clock: ClockDep,
     caller: CallerDep,
     kpi: KpiSettingsDep,
-    code: str,
-    year: int,
 ) -> BuildingReport:
+    """The building's year as the caller may see it (404 for a building of another tenant)."""
     info = building_info(state, code)
     if info is None or (caller.tenants is not None and info.tenant not in caller.tenants):
         raise HTTPException(404, f"no building {code!r} in the registry")
@@ -80,14 +81,15 @@ def _building(
 
 
 def _portfolio(
+    tenant: TenantQuery,
+    year: YearQuery,
     state: StateDep,
     store: StoreDep,
     clock: ClockDep,
     caller: CallerDep,
     kpi: KpiSettingsDep,
-    tenant: str,
-    year: int,
 ) -> PortfolioYear:
+    """The tenant's portfolio as the caller may see it (404 for a tenant out of its reach)."""
     visible = caller.tenants is None or tenant in caller.tenants
     if not visible or tenant_scope(state, tenant) is None:
         raise HTTPException(404, f"no tenant {tenant!r} in the registry")
@@ -97,6 +99,10 @@ def _portfolio(
         )
     except ValueError as exc:
         raise _year_error(exc) from None
+
+
+BuildingDep = Annotated[BuildingReport, Depends(_building)]
+PortfolioDep = Annotated[PortfolioYear, Depends(_portfolio)]
 
 
 def _csv(
@@ -120,19 +126,10 @@ def _csv(
     response_class=Response,
     responses={**CSV, **NOT_FOUND, **STORE_DOWN},
 )
-def building_csv(
-    code: CodePath,
-    year: YearQuery,
-    state: StateDep,
-    store: StoreDep,
-    clock: ClockDep,
-    caller: CallerDep,
-    kpi: KpiSettingsDep,
-) -> Response:
+def building_csv(code: CodePath, year: YearQuery, report: BuildingDep) -> Response:
     """The building's months as CSV (UTF-8 with BOM): energy per carrier, heating, degree days,
     CO2e, cost, baseload share, coverage. Text cells that a spreadsheet would run as a formula
     start with a single quote."""
-    report = _building(state, store, clock, caller, kpi, code, year)
     return _csv(MONTH_COLUMNS, report.current.months, f"kpi-{code}-{year}.csv")
 
 
@@ -141,20 +138,12 @@ def building_csv(
     response_model=BuildingKpisOut,
     responses={**NOT_FOUND, **STORE_DOWN},
 )
-def building(
-    code: CodePath,
-    year: YearQuery,
-    state: StateDep,
-    store: StoreDep,
-    clock: ClockDep,
-    caller: CallerDep,
-    kpi: KpiSettingsDep,
-) -> BuildingKpisOut:
+def building(report: BuildingDep) -> BuildingKpisOut:
     """A building's year (its elapsed part for the current year): energy per carrier and
     month, kWh/m², degree days by both methods, climate-corrected heating, CO2e, cost, baseload
     share, setpoint compliance, décret tertiaire trajectory, 2022 sobriety plan, and its savings
     potential against its own last year and the national reference."""
-    return building_out(_building(state, store, clock, caller, kpi, code, year))
+    return building_out(report)
 
 
 @router.get(
@@ -162,18 +151,9 @@ def building(
     response_model=PortfolioOut,
     responses={**NOT_FOUND, **STORE_DOWN},
 )
-def portfolio(
-    tenant: TenantQuery,
-    year: YearQuery,
-    state: StateDep,
-    store: StoreDep,
-    clock: ClockDep,
-    caller: CallerDep,
-    kpi: KpiSettingsDep,
-) -> PortfolioOut:
+def portfolio(p: PortfolioDep) -> PortfolioOut:
     """Every building of a tenant and of its member communes, ranked by savings potential
     (against its own last year, its peers of the same activity and the national reference)."""
-    p = _portfolio(state, store, clock, caller, kpi, tenant, year)
     return PortfolioOut(
         tenant=p.tenant,
         tenant_name=p.tenant_name,
@@ -192,17 +172,8 @@ def portfolio(
     response_class=Response,
     responses={**CSV, **NOT_FOUND, **STORE_DOWN},
 )
-def portfolio_csv(
-    tenant: TenantQuery,
-    year: YearQuery,
-    state: StateDep,
-    store: StoreDep,
-    clock: ClockDep,
-    caller: CallerDep,
-    kpi: KpiSettingsDep,
-) -> Response:
+def portfolio_csv(tenant: TenantQuery, year: YearQuery, p: PortfolioDep) -> Response:
     """The portfolio as CSV, one ranked row per building."""
-    p = _portfolio(state, store, clock, caller, kpi, tenant, year)
     return _csv(PORTFOLIO_COLUMNS, p.buildings, f"kpi-{tenant}-{year}.csv")
 
 
@@ -211,18 +182,9 @@ def portfolio_csv(
     response_class=Response,
     responses={**CSV, **NOT_FOUND, **STORE_DOWN},
 )
-def operat(
-    tenant: TenantQuery,
-    year: YearQuery,
-    state: StateDep,
-    store: StoreDep,
-    clock: ClockDep,
-    caller: CallerDep,
-    kpi: KpiSettingsDep,
-) -> Response:
+def operat(tenant: TenantQuery, year: YearQuery, p: PortfolioDep) -> Response:
     """The year's consumption per building and energy, for the OPERAT declaration (see
     docs/decisions/011-energy-kpis.md for what of ADEME's import format is confirmed)."""
-    p = _portfolio(state, store, clock, caller, kpi, tenant, year)
     years = sorted((r.current for r in p.buildings), key=lambda y: y.building.code)
     return Response(
         operat_csv(years),
@@ -236,15 +198,6 @@ def operat(
     response_class=HTMLResponse,
     responses={**HTML, **NOT_FOUND, **STORE_DOWN},
 )
-def portfolio_html(
-    tenant: TenantQuery,
-    year: YearQuery,
-    state: StateDep,
-    store: StoreDep,
-    clock: ClockDep,
-    caller: CallerDep,
-    kpi: KpiSettingsDep,
-) -> HTMLResponse:
+def portfolio_html(p: PortfolioDep) -> HTMLResponse:
     """The sobriety report: one self-contained HTML page, in French, that prints on A4."""
-    p = _portfolio(state, store, clock, caller, kpi, tenant, year)
     return HTMLResponse(render_report(p))
