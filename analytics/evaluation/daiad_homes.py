@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,30 @@ class SizeResult:
     median_delay_h: float | None
     median_onset_error_h: float | None
     median_flow_error_pct: float | None
+
+    @classmethod
+    def of(
+        cls,
+        leak_lph: float,
+        injected: int,
+        delays: Sequence[float],
+        onsets: Sequence[float],
+        flows: Sequence[float],
+    ) -> SizeResult:
+        """The result for one leak size from the found leaks' delays, onset and flow errors."""
+
+        def median(xs: Sequence[float]) -> float | None:
+            return float(np.median(xs)) if xs else None
+
+        return cls(
+            leak_lph=leak_lph,
+            injected=injected,
+            found=len(delays),
+            recall=len(delays) / injected if injected else 0.0,
+            median_delay_h=median(delays),
+            median_onset_error_h=median(onsets),
+            median_flow_error_pct=median(flows),
+        )
 
 
 def naive_24h_rate(m: HourlyMatrix) -> tuple[float, float, int]:
@@ -114,17 +139,7 @@ def _score(
                 delays.append(e.alert - onset)
                 onset_err.append(e.start - onset)
                 flow_err.append(100.0 * (e.flow_lph_estimate - size) / size)
-        out.append(
-            SizeResult(
-                leak_lph=size,
-                injected=n,
-                found=len(delays),
-                recall=len(delays) / n if n else 0.0,
-                median_delay_h=float(np.median(delays)) if delays else None,
-                median_onset_error_h=float(np.median(onset_err)) if onset_err else None,
-                median_flow_error_pct=float(np.median(flow_err)) if flow_err else None,
-            )
-        )
+        out.append(SizeResult.of(size, n, delays, onset_err, flow_err))
     return out
 
 

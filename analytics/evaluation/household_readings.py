@@ -118,17 +118,7 @@ def _score(
                 delays.append((e.detected_at - onset) / timedelta(hours=1))
                 onsets.append((e.start - onset) / timedelta(hours=1))
                 flows.append(100.0 * (e.flow_lph_estimate - size) / size)
-        out.append(
-            SizeResult(
-                leak_lph=size,
-                injected=n,
-                found=len(delays),
-                recall=len(delays) / n if n else 0.0,
-                median_delay_h=float(np.median(delays)) if delays else None,
-                median_onset_error_h=float(np.median(onsets)) if onsets else None,
-                median_flow_error_pct=float(np.median(flows)) if flows else None,
-            )
-        )
+        out.append(SizeResult.of(size, n, delays, onsets, flows))
     return out
 
 

@@ -33,7 +33,7 @@ a warm-up, when it starts after it; an alert explaining no fault of its kind, ju
 a false alarm. An alert's time is the end of the step that raised it: time in the data, before
 any transmission delay. Household meters send their hours once a day, so with the replay's
 arrival times the household delay target is judged *on arrival*: an alert counts from the first
-uplink of its meter at or after that time. """
+uplink of its meter at or after that time."""
 
 from __future__ import annotations
 
