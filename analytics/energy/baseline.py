@@ -1,0 +1,292 @@
+"""A meter's energy baseline: time-of-week and temperature regression (CalTRACK hourly TOWT).
+
+For each hour, kWh = α[hour of week] + Σ_j β[mode, j] · f_j(T), where the hour of week is in the
+building's local time (holidays as Sundays), f_j is a piecewise-linear basis of the outdoor
+temperature T with knots at CalTRACK's 30, 45, 55, 65, 75, 90 °F (bins holding fewer than
+``min_bin_hours`` hours are merged into a neighbour), and ``mode`` is occupied or unoccupied.
+As in CalTRACK, occupancy is inferred per hour of week: fit kWh on heating and cooling degree
+hours alone (balance points 50 °F and 65 °F); an hour of week is occupied when the meter is above
+that fit at least 65 % of the time.
+
+Fitting: weighted least squares, the 168 α absorbed by within-hour-of-week demeaning (Frisch-
+Waugh), so a year of hours costs a small k × k solve; optionally Huber-robust (a few IRLS passes:
+a week of outage or a one-off event bends the baseline less), and weighted for recency
+(``half_life_days``). With ``segments="month3"`` (CalTRACK's three-month weighted segments) one
+model per calendar month is fitted on that month (weight 1) and its two neighbours (0.5) of the
+trailing window, so a building whose schedule follows terms or seasons gets each month's
+schedule. Only the last ``window_days`` of the data are used.
+
+Missing hours (NaN kWh, runs of ≥ ``zero_run_hours`` exact zeros, NaN temperature after
+interpolating gaps of up to ``max_temperature_gap_hours``) are left out of the fit, and their
+prediction is NaN when the temperature is unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analytics.energy.goodness import Goodness, goodness
+from analytics.energy.hourly_file import mask_zero_runs
+from analytics.energy.week_hours import HOURS_PER_WEEK, week_hours
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+CALTRACK_KNOTS_C = tuple(round((f - 32) / 1.8, 2) for f in (30, 45, 55, 65, 75, 90))
+HEATING_BALANCE_C, COOLING_BALANCE_C = 10.0, 18.33  # 50 °F and 65 °F
+
+
+@dataclass(frozen=True)
+class BaselineParams:
+    """How a baseline is fitted; the defaults are the ones measured in decision 013."""
+
+    knots_c: tuple[float, ...] = CALTRACK_KNOTS_C  # temperature bin edges, °C
+    min_bin_hours: int = 20  # CalTRACK: a bin with fewer hours is merged
+    occupied_share: float = 0.65  # CalTRACK: share of positive residuals making an hour occupied
+    window_days: int = 365  # trailing fit window
+    half_life_days: float | None = None  # recency weight 2^(-age / half-life); None = uniform
+    segments: Literal["none", "month3"] = "month3"
+    level_days: int | None = None  # rescale to the level of the window's last days; None = off
+    huber_k: float | None = None  # Huber threshold in robust sigmas (MAD); None = least squares
+    irls_passes: int = 4
+    zero_run_hours: int = 2  # runs of this many exact zeros or more are missing readings
+    max_temperature_gap_hours: int = 6  # longer gaps stay missing
+    min_fit_hours: int = 24 * 14  # fewer known hours: no baseline
+    min_segment_hours: int = 24 * 20  # a month segment with fewer falls back to the whole window
+
+
+class BaselineError(ValueError):
+    """Too little data to fit a baseline."""
+
+
+@dataclass(frozen=True)
+class _Model:
+    """One fitted regression: intercept per hour of week, temperature slopes per mode."""
+
+    knots_c: FloatArray
+    occupied: BoolArray  # per hour of week
+    alpha: FloatArray  # per hour of week
+    beta: FloatArray  # (2, len(knots) + 1): unoccupied row 0, occupied row 1
+
+    def predict(self, how: IntArray, t: FloatArray) -> FloatArray:
+        f = basis(t, self.knots_c)
+        mode = self.occupied[how].astype(np.int64)
+        return np.asarray(self.alpha[how] + np.einsum("ij,ij->i", f, self.beta[mode]))
+
+    @property
+    def n_params(self) -> int:
+        return HOURS_PER_WEEK + int(np.count_nonzero(self.beta))
+
+
+def basis(t: FloatArray, knots_c: FloatArray) -> FloatArray:
+    """Continuous piecewise-linear temperature basis: one column per bin (len(knots) + 1)."""
+    if knots_c.size == 0:
+        return t[:, None].copy()
+    lo = np.concatenate([[-np.inf], knots_c])
+    hi = np.concatenate([knots_c, [np.inf]])
+    f = np.clip(t[:, None], lo, hi) - np.concatenate([[0.0], knots_c])
+    f[:, 0] = np.minimum(t, knots_c[0])
+    return np.asarray(f)
+
+
+def merged_knots(t: FloatArray, knots_c: tuple[float, ...], min_hours: int) -> FloatArray:
+    """Drop knots until every temperature bin holds ``min_hours`` hours (smallest bin first)."""
+    k = list(knots_c)
+    while k:
+        counts = np.bincount(np.searchsorted(np.asarray(k), t), minlength=len(k) + 1)
+        i = int(np.argmin(counts))
+        if counts[i] >= min_hours:
+            break
+        # Merge the bin into its smaller neighbour by dropping the knot between them.
+        if i == 0:
+            k.pop(0)
+        elif i == len(k):
+            k.pop()
+        else:
+            k.pop(i - 1 if counts[i - 1] <= counts[i + 1] else i)
+    return np.asarray(k, dtype=np.float64)
+
+
+def fill_temperature(t: FloatArray, max_gap_hours: int) -> FloatArray:
+    """Linear interpolation across gaps of at most ``max_gap_hours``; longer gaps stay NaN."""
+    out = np.array(t, dtype=np.float64, copy=True)
+    known = np.isfinite(out)
+    if known.all() or not known.any():
+        return out
+    idx = np.arange(out.size)
+    filled = np.interp(idx, idx[known], out[known])
+    prev = np.maximum.accumulate(np.where(known, idx, -1))
+    nxt = np.minimum.accumulate(np.where(known, idx, out.size)[::-1])[::-1]
+    short = ~known & (prev >= 0) & (nxt < out.size) & (nxt - prev - 1 <= max_gap_hours)
+    out[short] = filled[short]
+    return out
+
+
+def _wls(
+    how: IntArray, f: FloatArray, occupied: BoolArray, y: FloatArray, w: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Weighted least squares of y on hour-of-week dummies and mode-split temperature terms."""
+    k = f.shape[1]
+    occ = occupied[how]
+    x = np.concatenate([f * ~occ[:, None], f * occ[:, None]], axis=1)
+    sw = np.bincount(how, weights=w, minlength=HOURS_PER_WEEK)
+    safe = np.where(sw > 0, sw, 1.0)
+    mx = (
+        np.stack(
+            [np.bincount(how, weights=w * x[:, j], minlength=HOURS_PER_WEEK) for j in range(2 * k)],
+            axis=1,
+        )
+        / safe[:, None]
+    )
+    my = np.bincount(how, weights=w * y, minlength=HOURS_PER_WEEK) / safe
+    xd = x - mx[how]
+    yd = y - my[how]
+    a = (xd * w[:, None]).T @ xd
+    b = (xd * w[:, None]).T @ yd
+    # A tiny ridge keeps empty columns (a mode or bin without hours) at exactly zero slope.
+    a[np.diag_indices_from(a)] += 1e-9 * (np.trace(a) / a.shape[0] + 1.0)
+    beta = np.linalg.solve(a, b)
+    alpha = my - mx @ beta
+    seen = sw > 0
+    if not seen.all():  # an hour of week never seen: the mean of the same hour on other days
+        hod = np.arange(HOURS_PER_WEEK) % 24
+        for h in np.flatnonzero(~seen):
+            same = seen & (hod == hod[h])
+            alpha[h] = alpha[same].mean() if same.any() else alpha[seen].mean()
+    return alpha, np.asarray(beta, dtype=np.float64).reshape(2, k)
+
+
+def _occupancy(
+    how: IntArray, t: FloatArray, y: FloatArray, w: FloatArray, share: float
+) -> BoolArray:
+    """CalTRACK: occupied hours of week are above a degree-hour fit ≥ ``share`` of the time."""
+    x = np.stack(
+        [
+            np.ones_like(t),
+            np.maximum(HEATING_BALANCE_C - t, 0),
+            np.maximum(t - COOLING_BALANCE_C, 0),
+        ],
+        axis=1,
+    )
+    sq = np.sqrt(w)
+    coef = np.linalg.lstsq(x * sq[:, None], y * sq, rcond=None)[0]
+    above = (y - x @ coef > 0).astype(np.float64)
+    sw = np.bincount(how, weights=w, minlength=HOURS_PER_WEEK)
+    frac = np.bincount(how, weights=w * above, minlength=HOURS_PER_WEEK) / np.where(sw > 0, sw, 1)
+    return np.asarray(frac >= share)
+
+
+def _fit_model(
+    how: IntArray, t: FloatArray, y: FloatArray, w: FloatArray, p: BaselineParams
+) -> _Model:
+    use = w > 0
+    how, t, y, w = how[use], t[use], y[use], w[use]
+    knots = merged_knots(t, p.knots_c, p.min_bin_hours)
+    f = basis(t, knots)
+    occupied = _occupancy(how, t, y, w, p.occupied_share)
+    alpha, beta = _wls(how, f, occupied, y, w)
+    if p.huber_k is not None:
+        for _ in range(p.irls_passes):
+            model = _Model(knots, occupied, alpha, beta)
+            r = y - model.predict(how, t)
+            scale = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+            if not scale > 0:
+                break
+            u = np.abs(r) / (p.huber_k * scale)
+            alpha, beta = _wls(how, f, occupied, y, w * np.minimum(1.0, 1.0 / np.maximum(u, 1e-12)))
+    return _Model(knots, occupied, alpha, beta)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A fitted baseline of one meter: predicts kWh per hour from the time and the temperature."""
+
+    zone: ZoneInfo
+    params: BaselineParams
+    fit_goodness: Goodness  # in-sample, Guideline 14 with the model's parameter count
+    holidays: Callable[[date], bool] | None = None
+    level: float = 1.0  # factor on every prediction: the window's recent level against the fit
+    whole: _Model | None = field(default=None, repr=False)
+    months: dict[int, _Model] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def fit(
+        cls,
+        hours: NDArray[np.datetime64],
+        kwh: FloatArray,
+        temperature_c: FloatArray,
+        *,
+        zone: ZoneInfo,
+        params: BaselineParams = BaselineParams(),
+        holidays: Callable[[date], bool] | None = None,
+    ) -> Baseline:
+        """Fit on the last ``params.window_days`` of UTC hour starts ``hours`` (ascending)."""
+        hours = np.asarray(hours, dtype="datetime64[s]")
+        y = mask_zero_runs(np.asarray(kwh, dtype=np.float64), params.zero_run_hours)
+        t = fill_temperature(
+            np.asarray(temperature_c, dtype=np.float64), params.max_temperature_gap_hours
+        )
+        if not (hours.shape == y.shape == t.shape) or hours.ndim != 1:
+            raise ValueError("hours, kwh and temperature_c must be 1-D arrays of one length")
+        known = np.isfinite(y) & np.isfinite(t)
+        if not known.any():
+            raise BaselineError("no hour with both energy and temperature")
+        end = hours[known][-1]
+        age_d = (end - hours).astype(np.float64) / 86_400
+        known &= age_d < params.window_days
+        if int(known.sum()) < params.min_fit_hours:
+            raise BaselineError(
+                f"{int(known.sum())} usable hours, a baseline needs {params.min_fit_hours}"
+            )
+        cal = week_hours(hours, zone, holidays)
+        w = np.where(known, 1.0, 0.0)
+        if params.half_life_days is not None:
+            w = w * np.exp2(-age_d / params.half_life_days)
+        y0, t0 = np.where(known, y, 0.0), np.where(known, t, 0.0)
+        whole = _fit_model(cal.hour_of_week, t0, y0, w, params)
+        months: dict[int, _Model] = {}
+        if params.segments == "month3":
+            for m in range(1, 13):
+                gap = np.abs((cal.month - m + 6) % 12 - 6)  # distance in months, circular
+                wm = w * np.where(gap == 0, 1.0, np.where(gap == 1, 0.5, 0.0))
+                if np.count_nonzero(wm[cal.month == m]) >= params.min_segment_hours:
+                    months[m] = _fit_model(cal.hour_of_week, t0, y0, wm, params)
+        base = cls(zone, params, Goodness(np.nan, np.nan, 0, False), holidays, 1.0, whole, months)
+        pred = base.predict(hours[known], t[known])
+        level = 1.0
+        if params.level_days is not None:
+            recent = age_d[known] < params.level_days
+            got, expected = float(y[known][recent].sum()), float(pred[recent].sum())
+            if got > 0 and expected > 0:
+                level = float(np.clip(got / expected, 0.5, 2.0))
+                pred = pred * level
+        n_params = max([whole.n_params] + [m.n_params for m in months.values()])
+        fit = goodness(y[known], pred, n_params)
+        return cls(zone, params, fit, holidays, level, whole, months)
+
+    def predict(self, hours: NDArray[np.datetime64], temperature_c: FloatArray) -> FloatArray:
+        """kWh of each UTC hour start given its outdoor temperature (NaN where that is unknown)."""
+        hours = np.asarray(hours, dtype="datetime64[s]")
+        t = fill_temperature(
+            np.asarray(temperature_c, dtype=np.float64), self.params.max_temperature_gap_hours
+        )
+        if hours.shape != t.shape:
+            raise ValueError("hours and temperature_c must have one length")
+        assert self.whole is not None
+        cal = week_hours(hours, self.zone, self.holidays)
+        out = np.full(hours.size, np.nan)
+        known = np.isfinite(t)
+        by_month = np.where(np.isin(cal.month, list(self.months)), cal.month, 0)
+        for m in np.unique(by_month[known]).tolist():
+            rows = known & (by_month == m)
+            model = self.months.get(m, self.whole)
+            out[rows] = model.predict(cal.hour_of_week[rows], t[rows])
+        return out * self.level

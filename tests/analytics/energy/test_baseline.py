@@ -1,0 +1,177 @@
+"""The TOWT baseline on synthetic meters whose truth is known."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from analytics.energy.baseline import (
+    CALTRACK_KNOTS_C,
+    Baseline,
+    BaselineError,
+    BaselineParams,
+    basis,
+    merged_knots,
+)
+from analytics.energy.week_hours import week_hours
+
+PARIS = ZoneInfo("Europe/Paris")
+WHOLE = BaselineParams(segments="none")
+
+
+def _hours(first: str, days: int) -> np.ndarray:
+    start = np.datetime64(first, "h")
+    return (start + np.arange(days * 24)).astype("datetime64[s]")
+
+
+def _temperature(hours: np.ndarray, seed: int) -> np.ndarray:
+    day = (hours - hours[0]).astype(np.int64) / 86_400
+    rng = np.random.default_rng(seed)
+    season = 11 - 8 * np.cos(2 * np.pi * (day - 15) / 365)
+    daily = 4 * np.sin(2 * np.pi * ((day % 1) - 0.375))
+    return season + daily + np.cumsum(rng.normal(0, 0.3, hours.size)) * 0.2
+
+
+def _office(
+    hours: np.ndarray, t: np.ndarray, holidays: set[date] | None = None, noise: float = 0.0
+) -> np.ndarray:
+    """Open 08:00-18:00 local on weekdays; heating below 55 °F, stronger when open."""
+    cal = week_hours(hours, PARIS, (lambda d: d in holidays) if holidays else None)
+    hod, dow = cal.hour_of_week % 24, cal.hour_of_week // 24
+    open_ = (dow < 5) & (hod >= 8) & (hod < 18)
+    heat = np.maximum(CALTRACK_KNOTS_C[2] - t, 0) * np.where(open_, 3.0, 1.0)
+    rng = np.random.default_rng(1)
+    return 20 + 60 * open_ + heat + rng.normal(0, noise, hours.size)
+
+
+def test_a_noise_free_meter_is_reproduced_on_the_next_year() -> None:
+    train, test = _hours("2023-01-01T00", 365), _hours("2024-01-01T00", 366)
+    tt, te = _temperature(train, 1), _temperature(test, 2)
+    b = Baseline.fit(train, _office(train, tt), tt, zone=PARIS, params=WHOLE)
+    assert b.fit_goodness.passes_g14 and b.fit_goodness.cv_rmse < 0.01
+    pred = b.predict(test, te)
+    np.testing.assert_allclose(pred, _office(test, te), rtol=0, atol=0.5)
+
+
+@pytest.mark.parametrize("params", [WHOLE, BaselineParams()], ids=["whole", "month3"])
+def test_the_schedule_follows_local_time_through_dst(params: BaselineParams) -> None:
+    train, test = _hours("2023-01-01T00", 365), _hours("2024-01-01T00", 366)
+    tt, te = _temperature(train, 1), _temperature(test, 2)
+    b = Baseline.fit(train, _office(train, tt), tt, zone=PARIS, params=params)
+    pred = b.predict(test, te)
+    # 07:00 UTC is 08:00 (open) in winter and 09:00 (open) in summer; 06:00 UTC opens only in
+    # summer: a baseline in UTC would miss one of the two.
+    truth = _office(test, te)
+    for month, hour in ((1, 6), (1, 7), (7, 6), (7, 7)):
+        rows = (test.astype("datetime64[M]").astype(int) % 12 == month - 1) & (
+            test.astype("datetime64[h]").astype(int) % 24 == hour
+        )
+        np.testing.assert_allclose(pred[rows], truth[rows], atol=1.0)
+
+
+def test_a_public_holiday_is_predicted_like_a_sunday() -> None:
+    holidays = {date(2023, 5, 1), date(2023, 5, 8), date(2023, 11, 1), date(2024, 5, 1)}
+    train, test = _hours("2023-01-01T00", 365), _hours("2024-01-01T00", 366)
+    tt, te = _temperature(train, 1), _temperature(test, 2)
+    b = Baseline.fit(
+        train,
+        _office(train, tt, holidays),
+        tt,
+        zone=PARIS,
+        params=WHOLE,
+        holidays=lambda d: d in holidays,
+    )
+    pred = b.predict(test, te)
+    may_day = (test >= np.datetime64("2024-04-30T22:00")) & (
+        test < np.datetime64("2024-05-01T22:00")
+    )
+    truth = _office(test, te, holidays)
+    np.testing.assert_allclose(pred[may_day], truth[may_day], atol=0.5)
+    assert truth[may_day].max() < 60  # closed all day (a Wednesday)
+    blind = Baseline.fit(train, _office(train, tt, holidays), tt, zone=PARIS, params=WHOLE)
+    assert blind.predict(test, te)[may_day].max() > 70  # without the calendar: a workday
+
+
+def test_missing_hours_and_zero_runs_do_not_bend_the_baseline() -> None:
+    train = _hours("2023-01-01T00", 365)
+    t = _temperature(train, 1)
+    kwh = _office(train, t)
+    kwh[1000:1300] = 0.0  # a meter gap exported as zeros
+    kwh[5000:5100] = np.nan
+    t_gappy = t.copy()
+    t_gappy[3000:3004] = np.nan  # short gap: interpolated
+    b = Baseline.fit(train, kwh, t_gappy, zone=PARIS, params=WHOLE)
+    assert b.fit_goodness.n == train.size - 300 - 100
+    assert b.fit_goodness.cv_rmse < 0.01
+    np.testing.assert_allclose(
+        b.predict(train[1000:1300], t[1000:1300]), _office(train, t)[1000:1300], atol=0.5
+    )
+
+
+def test_a_long_temperature_gap_predicts_nothing() -> None:
+    train = _hours("2023-01-01T00", 60)
+    t = _temperature(train, 1)
+    b = Baseline.fit(train, _office(train, t), t, zone=PARIS, params=WHOLE)
+    gap = t.copy()
+    gap[100:120] = np.nan
+    pred = b.predict(train, gap)
+    assert np.isnan(pred[100:120]).all() and np.isfinite(pred[:100]).all()
+
+
+def test_occupied_and_unoccupied_hours_get_their_own_temperature_slope() -> None:
+    train, test = _hours("2023-01-01T00", 365), _hours("2024-01-01T00", 366)
+    tt = _temperature(train, 1)
+    b = Baseline.fit(train, _office(train, tt), tt, zone=PARIS, params=WHOLE)
+    assert b.whole is not None
+    assert b.whole.occupied.sum() == 5 * 10  # weekdays 08-18 local
+    # A single slope for all hours could not reproduce both 3 and 1 kWh/K.
+    cold = np.full(test.size, -5.0)
+    mild = np.full(test.size, 5.0)
+    diff = b.predict(test, mild) - b.predict(test, cold)
+    cal = week_hours(test, PARIS)
+    occupied = b.whole.occupied[cal.hour_of_week]
+    np.testing.assert_allclose(diff[occupied], -30.0, atol=0.1)
+    np.testing.assert_allclose(diff[~occupied], -10.0, atol=0.1)
+
+
+def test_recent_weight_follows_a_change_of_use_within_the_window() -> None:
+    train = _hours("2023-01-01T00", 365)
+    t = _temperature(train, 1)
+    kwh = _office(train, t)
+    kwh[train >= np.datetime64("2023-11-01")] *= 0.8  # lights retrofitted in November
+    last = train >= np.datetime64("2023-12-01")
+    bias = []
+    for half_life in (None, 15.0):
+        params = BaselineParams(segments="none", half_life_days=half_life)
+        b = Baseline.fit(train, kwh, t, zone=PARIS, params=params)
+        bias.append(abs(float(np.mean(b.predict(train[last], t[last]) / kwh[last] - 1))))
+    assert bias[1] < 0.02 < 0.1 < bias[0]
+
+
+def test_only_the_trailing_window_is_used() -> None:
+    hours = _hours("2022-01-01T00", 730)
+    t = _temperature(hours, 1)
+    kwh = _office(hours, t)
+    kwh[:8760] += 500.0  # a different building a year ago
+    b = Baseline.fit(
+        hours, kwh, t, zone=PARIS, params=BaselineParams(segments="none", window_days=365)
+    )
+    assert b.fit_goodness.cv_rmse < 0.01
+
+
+def test_too_few_hours_raise() -> None:
+    hours = _hours("2023-01-01T00", 5)
+    t = _temperature(hours, 1)
+    with pytest.raises(BaselineError, match="usable hours"):
+        Baseline.fit(hours, _office(hours, t), t, zone=PARIS)
+
+
+def test_sparse_temperature_bins_are_merged() -> None:
+    t = np.concatenate([np.full(100, 10.0), np.full(5, 30.0), np.full(100, 20.0)])
+    knots = merged_knots(t, (0.0, 15.0, 25.0), 20)
+    assert knots.tolist() == [15.0]  # below 0: empty; above 25: 5 hours
+    f = basis(np.array([-10.0, 15.0, 40.0]), np.array([0.0, 15.0]))
+    np.testing.assert_allclose(f, [[-10, 0, 0], [0, 15, 0], [0, 15, 25]])
