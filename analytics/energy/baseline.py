@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from analytics.energy.goodness import Goodness, goodness
 from analytics.energy.hourly_file import mask_zero_runs
+from analytics.energy.level_shift import LevelShift, find_level_shift
 from analytics.energy.week_hours import HOURS_PER_WEEK, week_hours
 
 FloatArray = NDArray[np.float64]
@@ -52,9 +53,13 @@ class BaselineParams:
     min_bin_hours: int = 20  # CalTRACK: a bin with fewer hours is merged
     occupied_share: float = 0.65  # CalTRACK: share of positive residuals making an hour occupied
     window_days: int = 365  # trailing fit window
-    half_life_days: float | None = None  # recency weight 2^(-age / half-life); None = uniform
+    half_life_days: float | None = 90.0  # recency weight 2^(-age / half-life); None = uniform
     segments: Literal["none", "month3"] = "month3"
-    level_days: int | None = None  # rescale to the level of the window's last days; None = off
+    max_level_shifts: int = 2  # changes of use looked for in the window (0: none)
+    shift_min_days: int = 28  # days before a change of use
+    shift_min_days_after: int = 28  # days after it
+    shift_min_share: float = 0.05  # smallest change of use, share of the mean kWh
+    shift_min_t: float = 5.0  # in standard errors of daily mean residuals
     huber_k: float | None = None  # Huber threshold in robust sigmas (MAD); None = least squares
     irls_passes: int = 4
     zero_run_hours: int = 2  # runs of this many exact zeros or more are missing readings
@@ -75,15 +80,23 @@ class _Model:
     occupied: BoolArray  # per hour of week
     alpha: FloatArray  # per hour of week
     beta: FloatArray  # (2, len(knots) + 1): unoccupied row 0, occupied row 1
+    steps_s: IntArray  # UTC seconds from which each level step holds
+    gamma: FloatArray  # kWh per hour of each step
 
-    def predict(self, how: IntArray, t: FloatArray) -> FloatArray:
+    def predict(self, how: IntArray, t: FloatArray, utc_s: IntArray) -> FloatArray:
         f = basis(t, self.knots_c)
         mode = self.occupied[how].astype(np.int64)
-        return np.asarray(self.alpha[how] + np.einsum("ij,ij->i", f, self.beta[mode]))
+        out = self.alpha[how] + np.einsum("ij,ij->i", f, self.beta[mode])
+        return np.asarray(out + steps(utc_s, self.steps_s) @ self.gamma)
 
     @property
     def n_params(self) -> int:
-        return HOURS_PER_WEEK + int(np.count_nonzero(self.beta))
+        return HOURS_PER_WEEK + int(np.count_nonzero(self.beta)) + self.gamma.size
+
+
+def steps(utc_s: IntArray, steps_s: IntArray) -> FloatArray:
+    """One 0/1 column per level step: 1 from the step on."""
+    return (utc_s[:, None] >= steps_s[None, :]).astype(np.float64)
 
 
 def basis(t: FloatArray, knots_c: FloatArray) -> FloatArray:
@@ -131,17 +144,21 @@ def fill_temperature(t: FloatArray, max_gap_hours: int) -> FloatArray:
 
 
 def _wls(
-    how: IntArray, f: FloatArray, occupied: BoolArray, y: FloatArray, w: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Weighted least squares of y on hour-of-week dummies and mode-split temperature terms."""
+    how: IntArray, f: FloatArray, occupied: BoolArray, z: FloatArray, y: FloatArray, w: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Weighted least squares of y on hour-of-week dummies, mode-split temperature terms and
+    the level-step columns ``z``."""
     k = f.shape[1]
     occ = occupied[how]
-    x = np.concatenate([f * ~occ[:, None], f * occ[:, None]], axis=1)
+    x = np.concatenate([f * ~occ[:, None], f * occ[:, None], z], axis=1)
     sw = np.bincount(how, weights=w, minlength=HOURS_PER_WEEK)
     safe = np.where(sw > 0, sw, 1.0)
     mx = (
         np.stack(
-            [np.bincount(how, weights=w * x[:, j], minlength=HOURS_PER_WEEK) for j in range(2 * k)],
+            [
+                np.bincount(how, weights=w * x[:, j], minlength=HOURS_PER_WEEK)
+                for j in range(x.shape[1])
+            ],
             axis=1,
         )
         / safe[:, None]
@@ -161,7 +178,8 @@ def _wls(
         for h in np.flatnonzero(~seen):
             same = seen & (hod == hod[h])
             alpha[h] = alpha[same].mean() if same.any() else alpha[seen].mean()
-    return alpha, np.asarray(beta, dtype=np.float64).reshape(2, k)
+    coef = np.asarray(beta, dtype=np.float64)
+    return alpha, coef[: 2 * k].reshape(2, k), coef[2 * k :]
 
 
 def _occupancy(
@@ -185,35 +203,52 @@ def _occupancy(
 
 
 def _fit_model(
-    how: IntArray, t: FloatArray, y: FloatArray, w: FloatArray, p: BaselineParams
+    how: IntArray,
+    t: FloatArray,
+    utc_s: IntArray,
+    y: FloatArray,
+    w: FloatArray,
+    p: BaselineParams,
+    steps_s: IntArray,
+    whole: _Model | None = None,
 ) -> _Model:
     use = w > 0
-    how, t, y, w = how[use], t[use], y[use], w[use]
+    how, t, utc_s, y, w = how[use], t[use], utc_s[use], y[use], w[use]
     knots = merged_knots(t, p.knots_c, p.min_bin_hours)
     f = basis(t, knots)
+    z = steps(utc_s, steps_s)
     occupied = _occupancy(how, t, y, w, p.occupied_share)
-    alpha, beta = _wls(how, f, occupied, y, w)
+    alpha, beta, gamma = _wls(how, f, occupied, z, y, w)
     if p.huber_k is not None:
         for _ in range(p.irls_passes):
-            model = _Model(knots, occupied, alpha, beta)
-            r = y - model.predict(how, t)
+            r = y - _Model(knots, occupied, alpha, beta, steps_s, gamma).predict(how, t, utc_s)
             scale = 1.4826 * float(np.median(np.abs(r - np.median(r))))
             if not scale > 0:
                 break
-            u = np.abs(r) / (p.huber_k * scale)
-            alpha, beta = _wls(how, f, occupied, y, w * np.minimum(1.0, 1.0 / np.maximum(u, 1e-12)))
-    return _Model(knots, occupied, alpha, beta)
+            robust = w * np.minimum(1.0, p.huber_k * scale / np.maximum(np.abs(r), 1e-12))
+            alpha, beta, gamma = _wls(how, f, occupied, z, y, robust)
+    if whole is not None:
+        # A segment that saw one side of a step only cannot tell the step from its hour-of-week
+        # levels: it takes the step from the whole window, its levels staying those it saw.
+        for j in np.flatnonzero(z.min(axis=0) == z.max(axis=0)):
+            alpha = alpha - whole.gamma[j] * z[0, j]
+            gamma[j] = whole.gamma[j]
+    return _Model(knots, occupied, alpha, beta, steps_s, gamma)
 
 
 @dataclass(frozen=True)
 class Baseline:
-    """A fitted baseline of one meter: predicts kWh per hour from the time and the temperature."""
+    """A fitted baseline of one meter: predicts kWh per hour from the time and the temperature.
+
+    ``level_shifts`` are the changes of use found in the fit window; predictions after the
+    last one hold its level. A baseline whose ``fit_goodness`` does not pass Guideline 14
+    cannot be trusted to judge the meter."""
 
     zone: ZoneInfo
     params: BaselineParams
     fit_goodness: Goodness  # in-sample, Guideline 14 with the model's parameter count
-    holidays: Callable[[date], bool] | None = None
-    level: float = 1.0  # factor on every prediction: the window's recent level against the fit
+    level_shifts: tuple[LevelShift, ...] = ()
+    holidays: Callable[[date], bool] | None = field(default=None, repr=False)
     whole: _Model | None = field(default=None, repr=False)
     months: dict[int, _Model] = field(default_factory=dict, repr=False)
 
@@ -239,38 +274,52 @@ class Baseline:
         known = np.isfinite(y) & np.isfinite(t)
         if not known.any():
             raise BaselineError("no hour with both energy and temperature")
-        end = hours[known][-1]
-        age_d = (end - hours).astype(np.float64) / 86_400
+        utc_s = hours.astype(np.int64)
+        age_d = (int(utc_s[known][-1]) - utc_s).astype(np.float64) / 86_400
         known &= age_d < params.window_days
         if int(known.sum()) < params.min_fit_hours:
             raise BaselineError(
                 f"{int(known.sum())} usable hours, a baseline needs {params.min_fit_hours}"
             )
         cal = week_hours(hours, zone, holidays)
+        how = cal.hour_of_week
         w = np.where(known, 1.0, 0.0)
         if params.half_life_days is not None:
             w = w * np.exp2(-age_d / params.half_life_days)
         y0, t0 = np.where(known, y, 0.0), np.where(known, t, 0.0)
-        whole = _fit_model(cal.hour_of_week, t0, y0, w, params)
+        shifts: list[LevelShift] = []
+        steps_s = np.zeros(0, dtype=np.int64)
+        whole = _fit_model(how, t0, utc_s, y0, w, params, steps_s)
+        mean = float(y[known].mean())
+        for _ in range(params.max_level_shifts):
+            r = y0[known] - whole.predict(how[known], t0[known], utc_s[known])
+            found = find_level_shift(
+                utc_s[known],
+                r,
+                mean,
+                min_days=params.shift_min_days,
+                min_days_after=params.shift_min_days_after,
+                min_share=params.shift_min_share,
+                min_t=params.shift_min_t,
+            )
+            if found is None or found.at_s in steps_s:
+                break
+            shifts.append(found)
+            steps_s = np.sort(np.append(steps_s, found.at_s))
+            whole = _fit_model(how, t0, utc_s, y0, w, params, steps_s)
         months: dict[int, _Model] = {}
         if params.segments == "month3":
             for m in range(1, 13):
                 gap = np.abs((cal.month - m + 6) % 12 - 6)  # distance in months, circular
                 wm = w * np.where(gap == 0, 1.0, np.where(gap == 1, 0.5, 0.0))
                 if np.count_nonzero(wm[cal.month == m]) >= params.min_segment_hours:
-                    months[m] = _fit_model(cal.hour_of_week, t0, y0, wm, params)
-        base = cls(zone, params, Goodness(np.nan, np.nan, 0, False), holidays, 1.0, whole, months)
+                    months[m] = _fit_model(how, t0, utc_s, y0, wm, params, steps_s, whole)
+        shifts.sort(key=lambda s: s.at_s)
+        base = cls(zone, params, Goodness(np.nan, np.nan, 0, False), (), holidays, whole, months)
         pred = base.predict(hours[known], t[known])
-        level = 1.0
-        if params.level_days is not None:
-            recent = age_d[known] < params.level_days
-            got, expected = float(y[known][recent].sum()), float(pred[recent].sum())
-            if got > 0 and expected > 0:
-                level = float(np.clip(got / expected, 0.5, 2.0))
-                pred = pred * level
         n_params = max([whole.n_params] + [m.n_params for m in months.values()])
         fit = goodness(y[known], pred, n_params)
-        return cls(zone, params, fit, holidays, level, whole, months)
+        return cls(zone, params, fit, tuple(shifts), holidays, whole, months)
 
     def predict(self, hours: NDArray[np.datetime64], temperature_c: FloatArray) -> FloatArray:
         """kWh of each UTC hour start given its outdoor temperature (NaN where that is unknown)."""
@@ -282,11 +331,12 @@ class Baseline:
             raise ValueError("hours and temperature_c must have one length")
         assert self.whole is not None
         cal = week_hours(hours, self.zone, self.holidays)
+        utc_s = hours.astype(np.int64)
         out = np.full(hours.size, np.nan)
         known = np.isfinite(t)
         by_month = np.where(np.isin(cal.month, list(self.months)), cal.month, 0)
         for m in np.unique(by_month[known]).tolist():
             rows = known & (by_month == m)
             model = self.months.get(m, self.whole)
-            out[rows] = model.predict(cal.hour_of_week[rows], t[rows])
-        return out * self.level
+            out[rows] = model.predict(cal.hour_of_week[rows], t[rows], utc_s[rows])
+        return out

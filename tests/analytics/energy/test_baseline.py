@@ -19,7 +19,8 @@ from analytics.energy.baseline import (
 from analytics.energy.week_hours import week_hours
 
 PARIS = ZoneInfo("Europe/Paris")
-WHOLE = BaselineParams(segments="none")
+# One model for the whole window, uniform weights, no change of use: the plain TOWT regression.
+WHOLE = BaselineParams(segments="none", half_life_days=None, max_level_shifts=0)
 
 
 def _hours(first: str, days: int) -> np.ndarray:
@@ -137,18 +138,41 @@ def test_occupied_and_unoccupied_hours_get_their_own_temperature_slope() -> None
     np.testing.assert_allclose(diff[~occupied], -10.0, atol=0.1)
 
 
-def test_recent_weight_follows_a_change_of_use_within_the_window() -> None:
+@pytest.mark.parametrize(
+    "params",
+    [
+        BaselineParams(segments="none", half_life_days=15.0, max_level_shifts=0),
+        BaselineParams(segments="none", half_life_days=None, max_level_shifts=1),
+        BaselineParams(),
+    ],
+    ids=["recency-weights", "level-step", "defaults"],
+)
+def test_a_change_of_use_within_the_window_is_followed(params: BaselineParams) -> None:
     train = _hours("2023-01-01T00", 365)
     t = _temperature(train, 1)
     kwh = _office(train, t)
-    kwh[train >= np.datetime64("2023-11-01")] *= 0.8  # lights retrofitted in November
+    kwh[train >= np.datetime64("2023-10-02")] -= 25.0  # a department moved out in October
     last = train >= np.datetime64("2023-12-01")
-    bias = []
-    for half_life in (None, 15.0):
-        params = BaselineParams(segments="none", half_life_days=half_life)
-        b = Baseline.fit(train, kwh, t, zone=PARIS, params=params)
-        bias.append(abs(float(np.mean(b.predict(train[last], t[last]) / kwh[last] - 1))))
-    assert bias[1] < 0.02 < 0.1 < bias[0]
+    plain = Baseline.fit(train, kwh, t, zone=PARIS, params=WHOLE)
+    fitted = Baseline.fit(train, kwh, t, zone=PARIS, params=params)
+    bias = [
+        float(np.mean(b.predict(train[last], t[last]) / kwh[last] - 1)) for b in (plain, fitted)
+    ]
+    assert abs(bias[1]) < 0.03 < 0.1 < bias[0]
+
+
+def test_a_change_of_use_is_reported_with_its_day_and_size() -> None:
+    train = _hours("2023-01-01T00", 365)
+    t = _temperature(train, 1)
+    kwh = _office(train, t, noise=3.0)
+    kwh[train >= np.datetime64("2023-06-05")] += 12.0
+    b = Baseline.fit(train, kwh, t, zone=PARIS, params=BaselineParams(segments="none"))
+    assert len(b.level_shifts) == 1
+    shift = b.level_shifts[0]
+    assert np.datetime64(shift.at_s, "s").astype("datetime64[D]") == np.datetime64("2023-06-05")
+    assert shift.kwh == pytest.approx(12.0, abs=1.5)
+    steady = Baseline.fit(train, _office(train, t, noise=3.0), t, zone=PARIS)
+    assert steady.level_shifts == ()
 
 
 def test_only_the_trailing_window_is_used() -> None:
@@ -156,9 +180,8 @@ def test_only_the_trailing_window_is_used() -> None:
     t = _temperature(hours, 1)
     kwh = _office(hours, t)
     kwh[:8760] += 500.0  # a different building a year ago
-    b = Baseline.fit(
-        hours, kwh, t, zone=PARIS, params=BaselineParams(segments="none", window_days=365)
-    )
+    params = BaselineParams(segments="none", half_life_days=None, window_days=365)
+    b = Baseline.fit(hours, kwh, t, zone=PARIS, params=params)
     assert b.fit_goodness.cv_rmse < 0.01
 
 
