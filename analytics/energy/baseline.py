@@ -35,12 +35,13 @@ from numpy.typing import NDArray
 from analytics.energy.goodness import Goodness, goodness
 from analytics.energy.hourly_file import mask_zero_runs
 from analytics.energy.level_shift import LevelShift, find_level_shift
-from analytics.energy.week_hours import HOURS_PER_WEEK, week_hours
+from analytics.energy.week_hours import HOURS_PER_WEEK, SUNDAY, WeekHours, week_hours
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
+SLOTS = HOURS_PER_WEEK + 24  # the hours of the week, then the 24 hours of a holiday
 CALTRACK_KNOTS_C = tuple(round((f - 32) / 1.8, 2) for f in (30, 45, 55, 65, 75, 90))
 HEATING_BALANCE_C, COOLING_BALANCE_C = 10.0, 18.33  # 50 °F and 65 °F
 
@@ -55,6 +56,7 @@ class BaselineParams:
     window_days: int = 365  # trailing fit window
     half_life_days: float | None = 90.0  # recency weight 2^(-age / half-life); None = uniform
     segments: Literal["none", "month3"] = "month3"
+    holiday_profile: Literal["sunday", "own"] = "own"  # a holiday's hours: a Sunday's, or own
     max_level_shifts: int = 2  # changes of use looked for in the window (0: none)
     shift_min_days: int = 28  # days before a change of use
     shift_min_days_after: int = 28  # days after it
@@ -77,8 +79,9 @@ class _Model:
     """One fitted regression: intercept per hour of week, temperature slopes per mode."""
 
     knots_c: FloatArray
-    occupied: BoolArray  # per hour of week
-    alpha: FloatArray  # per hour of week
+    occupied: BoolArray  # per slot (hour of week, then holiday hour)
+    alpha: FloatArray  # per slot
+    seen: BoolArray  # slots the fit had hours of
     beta: FloatArray  # (2, len(knots) + 1): unoccupied row 0, occupied row 1
     steps_s: IntArray  # UTC seconds from which each level step holds
     gamma: FloatArray  # kWh per hour of each step
@@ -91,7 +94,15 @@ class _Model:
 
     @property
     def n_params(self) -> int:
-        return HOURS_PER_WEEK + int(np.count_nonzero(self.beta)) + self.gamma.size
+        return int(self.seen.sum()) + int(np.count_nonzero(self.beta)) + self.gamma.size
+
+
+def slots(cal: WeekHours, params: BaselineParams) -> IntArray:
+    """Each hour's slot: its hour of week (holidays as Sundays), or with ``holiday_profile=
+    "own"`` the hour of day of a holiday (slots 168-191)."""
+    if params.holiday_profile == "sunday":
+        return cal.hour_of_week
+    return np.where(cal.holiday, HOURS_PER_WEEK + cal.hour_of_week % 24, cal.hour_of_week)
 
 
 def steps(utc_s: IntArray, steps_s: IntArray) -> FloatArray:
@@ -145,41 +156,40 @@ def fill_temperature(t: FloatArray, max_gap_hours: int) -> FloatArray:
 
 def _wls(
     how: IntArray, f: FloatArray, occupied: BoolArray, z: FloatArray, y: FloatArray, w: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
     """Weighted least squares of y on hour-of-week dummies, mode-split temperature terms and
     the level-step columns ``z``."""
     k = f.shape[1]
     occ = occupied[how]
-    x = np.concatenate([f * ~occ[:, None], f * occ[:, None], z], axis=1)
-    sw = np.bincount(how, weights=w, minlength=HOURS_PER_WEEK)
+    # Columns: temperature terms of unoccupied hours, of occupied hours, level steps, then y.
+    x = np.concatenate([f * ~occ[:, None], f * occ[:, None], z, y[:, None]], axis=1)
+    m = x.shape[1]
+    sw = np.bincount(how, weights=w, minlength=SLOTS)
     safe = np.where(sw > 0, sw, 1.0)
-    mx = (
-        np.stack(
-            [
-                np.bincount(how, weights=w * x[:, j], minlength=HOURS_PER_WEEK)
-                for j in range(x.shape[1])
-            ],
-            axis=1,
-        )
-        / safe[:, None]
-    )
-    my = np.bincount(how, weights=w * y, minlength=HOURS_PER_WEEK) / safe
-    xd = x - mx[how]
-    yd = y - my[how]
-    a = (xd * w[:, None]).T @ xd
-    b = (xd * w[:, None]).T @ yd
+    # Every column's weighted sum per slot in one bincount over (slot, column) cells.
+    cells = (how[:, None] * m + np.arange(m)).ravel()
+    sums = np.bincount(cells, weights=(x * w[:, None]).ravel(), minlength=SLOTS * m)
+    means = sums.reshape(SLOTS, m) / safe[:, None]
+    xd = x - means[how]
+    gram = (xd * w[:, None]).T @ xd
+    a, b = gram[:-1, :-1], gram[:-1, -1]
+    mx, my = means[:, :-1], means[:, -1]
     # A tiny ridge keeps empty columns (a mode or bin without hours) at exactly zero slope.
     a[np.diag_indices_from(a)] += 1e-9 * (np.trace(a) / a.shape[0] + 1.0)
     beta = np.linalg.solve(a, b)
     alpha = my - mx @ beta
     seen = sw > 0
-    if not seen.all():  # an hour of week never seen: the mean of the same hour on other days
-        hod = np.arange(HOURS_PER_WEEK) % 24
-        for h in np.flatnonzero(~seen):
-            same = seen & (hod == hod[h])
+    hod = np.arange(SLOTS) % 24
+    sunday = SUNDAY * 24 + hod
+    for h in np.flatnonzero(~seen):
+        # A holiday hour never seen is a Sunday's; another slot, the same hour of other days.
+        same = seen & (hod == hod[h])
+        if h >= HOURS_PER_WEEK and seen[sunday[h]]:
+            alpha[h] = alpha[sunday[h]]
+        else:
             alpha[h] = alpha[same].mean() if same.any() else alpha[seen].mean()
     coef = np.asarray(beta, dtype=np.float64)
-    return alpha, coef[: 2 * k].reshape(2, k), coef[2 * k :]
+    return alpha, coef[: 2 * k].reshape(2, k), coef[2 * k :], seen
 
 
 def _occupancy(
@@ -197,9 +207,13 @@ def _occupancy(
     sq = np.sqrt(w)
     coef = np.linalg.lstsq(x * sq[:, None], y * sq, rcond=None)[0]
     above = (y - x @ coef > 0).astype(np.float64)
-    sw = np.bincount(how, weights=w, minlength=HOURS_PER_WEEK)
-    frac = np.bincount(how, weights=w * above, minlength=HOURS_PER_WEEK) / np.where(sw > 0, sw, 1)
-    return np.asarray(frac >= share)
+    sw = np.bincount(how, weights=w, minlength=SLOTS)
+    frac = np.bincount(how, weights=w * above, minlength=SLOTS) / np.where(sw > 0, sw, 1)
+    occupied = frac >= share
+    holiday = np.arange(HOURS_PER_WEEK, SLOTS)
+    unseen = sw[holiday] == 0
+    occupied[holiday[unseen]] = occupied[SUNDAY * 24 + holiday[unseen] % 24]
+    return np.asarray(occupied)
 
 
 def _fit_model(
@@ -218,22 +232,23 @@ def _fit_model(
     f = basis(t, knots)
     z = steps(utc_s, steps_s)
     occupied = _occupancy(how, t, y, w, p.occupied_share)
-    alpha, beta, gamma = _wls(how, f, occupied, z, y, w)
+    alpha, beta, gamma, seen = _wls(how, f, occupied, z, y, w)
     if p.huber_k is not None:
         for _ in range(p.irls_passes):
-            r = y - _Model(knots, occupied, alpha, beta, steps_s, gamma).predict(how, t, utc_s)
+            model = _Model(knots, occupied, alpha, seen, beta, steps_s, gamma)
+            r = y - model.predict(how, t, utc_s)
             scale = 1.4826 * float(np.median(np.abs(r - np.median(r))))
             if not scale > 0:
                 break
             robust = w * np.minimum(1.0, p.huber_k * scale / np.maximum(np.abs(r), 1e-12))
-            alpha, beta, gamma = _wls(how, f, occupied, z, y, robust)
+            alpha, beta, gamma, seen = _wls(how, f, occupied, z, y, robust)
     if whole is not None:
         # A segment that saw one side of a step only cannot tell the step from its hour-of-week
         # levels: it takes the step from the whole window, its levels staying those it saw.
         for j in np.flatnonzero(z.min(axis=0) == z.max(axis=0)):
             alpha = alpha - whole.gamma[j] * z[0, j]
             gamma[j] = whole.gamma[j]
-    return _Model(knots, occupied, alpha, beta, steps_s, gamma)
+    return _Model(knots, occupied, alpha, seen, beta, steps_s, gamma)
 
 
 @dataclass(frozen=True)
@@ -282,7 +297,7 @@ class Baseline:
                 f"{int(known.sum())} usable hours, a baseline needs {params.min_fit_hours}"
             )
         cal = week_hours(hours, zone, holidays)
-        how = cal.hour_of_week
+        how = slots(cal, params)
         w = np.where(known, 1.0, 0.0)
         if params.half_life_days is not None:
             w = w * np.exp2(-age_d / params.half_life_days)
@@ -331,6 +346,7 @@ class Baseline:
             raise ValueError("hours and temperature_c must have one length")
         assert self.whole is not None
         cal = week_hours(hours, self.zone, self.holidays)
+        how = slots(cal, self.params)
         utc_s = hours.astype(np.int64)
         out = np.full(hours.size, np.nan)
         known = np.isfinite(t)
@@ -338,5 +354,5 @@ class Baseline:
         for m in np.unique(by_month[known]).tolist():
             rows = known & (by_month == m)
             model = self.months.get(m, self.whole)
-            out[rows] = model.predict(cal.hour_of_week[rows], t[rows], utc_s[rows])
+            out[rows] = model.predict(how[rows], t[rows], utc_s[rows])
         return out

@@ -192,6 +192,36 @@ def test_too_few_hours_raise() -> None:
         Baseline.fit(hours, _office(hours, t), t, zone=PARIS)
 
 
+def test_holidays_get_their_own_profile_or_a_sundays() -> None:
+    # A school closed through its holidays (frost protection) uses less than on a Sunday.
+    holidays = {date(2023, 2, 20) + np.timedelta64(k, "D").item() for k in range(14)}
+    holidays |= {date(2024, 2, 19) + np.timedelta64(k, "D").item() for k in range(14)}
+    train, test = _hours("2023-01-01T00", 365), _hours("2024-01-01T00", 366)
+    tt, te = _temperature(train, 1), _temperature(test, 2)
+
+    def school(hours: np.ndarray, t: np.ndarray) -> np.ndarray:
+        kwh = _office(hours, t, holidays)
+        cal = week_hours(hours, PARIS, lambda d: d in holidays)
+        return np.where(cal.holiday, 5.0, kwh)
+
+    on_holiday = week_hours(test, PARIS, lambda d: d in holidays).holiday
+    errors = {}
+    for profile in ("own", "sunday"):
+        params = BaselineParams(segments="none", holiday_profile=profile)
+        b = Baseline.fit(
+            train,
+            school(train, tt),
+            tt,
+            zone=PARIS,
+            params=params,
+            holidays=lambda d: d in holidays,
+        )
+        pred = b.predict(test, te)
+        errors[profile] = float(np.abs(pred - school(test, te))[on_holiday].mean())
+    # The holiday hours share the unoccupied hours' temperature slope: near, not exact.
+    assert errors["own"] < 2 < 10 < errors["sunday"]
+
+
 def test_sparse_temperature_bins_are_merged() -> None:
     t = np.concatenate([np.full(100, 10.0), np.full(5, 30.0), np.full(100, 20.0)])
     knots = merged_knots(t, (0.0, 15.0, 25.0), 20)

@@ -47,3 +47,17 @@ def test_holidays_take_the_hours_of_a_sunday_and_months_are_local() -> None:
     assert w.holiday.tolist() == [False, True, True, True]
     assert (w.hour_of_week // 24).tolist() == [3, 6, 6, 6]
     assert w.month.tolist() == [4, 5, 5, 5]
+
+
+def test_a_fleet_on_one_axis_shares_one_calendar() -> None:
+    h = _hours("2026-01-01T00:00", 24 * 10)
+
+    def holidays(d: date) -> bool:
+        return d == date(2026, 1, 1)
+
+    first = week_hours(h, PARIS, holidays)
+    assert week_hours(h.copy(), PARIS, holidays) is first
+    assert week_hours(h, PARIS, None) is not first
+    assert week_hours(h, PARIS, None).holiday.sum() == 0
+    gappy = np.delete(h, 5)
+    assert week_hours(gappy, PARIS, holidays).hour_of_week.size == gappy.size
