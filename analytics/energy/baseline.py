@@ -331,7 +331,7 @@ class Baseline:
                     months[m] = _fit_model(how, t0, utc_s, y0, wm, params, steps_s, whole)
         shifts.sort(key=lambda s: s.at_s)
         base = cls(zone, params, Goodness(np.nan, np.nan, 0, False), (), holidays, whole, months)
-        pred = base.predict(hours[known], t[known])
+        pred = base._predict(how[known], cal.month[known], t[known], utc_s[known])
         n_params = max([whole.n_params] + [m.n_params for m in months.values()])
         fit = goodness(y[known], pred, n_params)
         return cls(zone, params, fit, tuple(shifts), holidays, whole, months)
@@ -344,13 +344,16 @@ class Baseline:
         )
         if hours.shape != t.shape:
             raise ValueError("hours and temperature_c must have one length")
-        assert self.whole is not None
         cal = week_hours(hours, self.zone, self.holidays)
-        how = slots(cal, self.params)
-        utc_s = hours.astype(np.int64)
-        out = np.full(hours.size, np.nan)
+        return self._predict(slots(cal, self.params), cal.month, t, hours.astype(np.int64))
+
+    def _predict(
+        self, how: IntArray, month: IntArray, t: FloatArray, utc_s: IntArray
+    ) -> FloatArray:
+        assert self.whole is not None
+        out = np.full(how.size, np.nan)
         known = np.isfinite(t)
-        by_month = np.where(np.isin(cal.month, list(self.months)), cal.month, 0)
+        by_month = np.where(np.isin(month, list(self.months)), month, 0)
         for m in np.unique(by_month[known]).tolist():
             rows = known & (by_month == m)
             model = self.months.get(m, self.whole)
