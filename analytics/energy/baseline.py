@@ -79,16 +79,16 @@ class _Model:
     """One fitted regression: intercept per hour of week, temperature slopes per mode."""
 
     knots_c: FloatArray
-    occupied: BoolArray  # per slot (hour of week, then holiday hour)
+    mode: IntArray  # per slot (hour of week, then holiday hour): which temperature terms
     alpha: FloatArray  # per slot
     seen: BoolArray  # slots the fit had hours of
-    beta: FloatArray  # (2, len(knots) + 1): unoccupied row 0, occupied row 1
+    beta: FloatArray  # (modes, len(knots) + 1): CalTRACK's unoccupied row 0, occupied row 1
     steps_s: IntArray  # UTC seconds from which each level step holds
     gamma: FloatArray  # kWh per hour of each step
 
     def predict(self, how: IntArray, t: FloatArray, utc_s: IntArray) -> FloatArray:
         f = basis(t, self.knots_c)
-        mode = self.occupied[how].astype(np.int64)
+        mode = self.mode[how]
         out = self.alpha[how] + np.einsum("ij,ij->i", f, self.beta[mode])
         return np.asarray(out + steps(utc_s, self.steps_s) @ self.gamma)
 
@@ -155,14 +155,15 @@ def fill_temperature(t: FloatArray, max_gap_hours: int) -> FloatArray:
 
 
 def _wls(
-    how: IntArray, f: FloatArray, occupied: BoolArray, z: FloatArray, y: FloatArray, w: FloatArray
+    how: IntArray, f: FloatArray, mode: IntArray, z: FloatArray, y: FloatArray, w: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
     """Weighted least squares of y on hour-of-week dummies, mode-split temperature terms and
     the level-step columns ``z``."""
     k = f.shape[1]
-    occ = occupied[how]
-    # Columns: temperature terms of unoccupied hours, of occupied hours, level steps, then y.
-    x = np.concatenate([f * ~occ[:, None], f * occ[:, None], z, y[:, None]], axis=1)
+    n_modes = int(mode.max()) + 1
+    md = mode[how]
+    # Columns: the temperature terms of each mode's hours, the level steps, then y.
+    x = np.concatenate([f * (md == j)[:, None] for j in range(n_modes)] + [z, y[:, None]], axis=1)
     m = x.shape[1]
     sw = np.bincount(how, weights=w, minlength=SLOTS)
     safe = np.where(sw > 0, sw, 1.0)
@@ -189,7 +190,7 @@ def _wls(
         else:
             alpha[h] = alpha[same].mean() if same.any() else alpha[seen].mean()
     coef = np.asarray(beta, dtype=np.float64)
-    return alpha, coef[: 2 * k].reshape(2, k), coef[2 * k :], seen
+    return alpha, coef[: n_modes * k].reshape(n_modes, k), coef[n_modes * k :], seen
 
 
 def _occupancy(
@@ -231,24 +232,24 @@ def _fit_model(
     knots = merged_knots(t, p.knots_c, p.min_bin_hours)
     f = basis(t, knots)
     z = steps(utc_s, steps_s)
-    occupied = _occupancy(how, t, y, w, p.occupied_share)
-    alpha, beta, gamma, seen = _wls(how, f, occupied, z, y, w)
+    mode = _occupancy(how, t, y, w, p.occupied_share).astype(np.int64)
+    alpha, beta, gamma, seen = _wls(how, f, mode, z, y, w)
     if p.huber_k is not None:
         for _ in range(p.irls_passes):
-            model = _Model(knots, occupied, alpha, seen, beta, steps_s, gamma)
+            model = _Model(knots, mode, alpha, seen, beta, steps_s, gamma)
             r = y - model.predict(how, t, utc_s)
             scale = 1.4826 * float(np.median(np.abs(r - np.median(r))))
             if not scale > 0:
                 break
             robust = w * np.minimum(1.0, p.huber_k * scale / np.maximum(np.abs(r), 1e-12))
-            alpha, beta, gamma, seen = _wls(how, f, occupied, z, y, robust)
+            alpha, beta, gamma, seen = _wls(how, f, mode, z, y, robust)
     if whole is not None:
         # A segment that saw one side of a step only cannot tell the step from its hour-of-week
         # levels: it takes the step from the whole window, its levels staying those it saw.
         for j in np.flatnonzero(z.min(axis=0) == z.max(axis=0)):
             alpha = alpha - whole.gamma[j] * z[0, j]
             gamma[j] = whole.gamma[j]
-    return _Model(knots, occupied, alpha, seen, beta, steps_s, gamma)
+    return _Model(knots, mode, alpha, seen, beta, steps_s, gamma)
 
 
 @dataclass(frozen=True)

@@ -127,13 +127,13 @@ def test_occupied_and_unoccupied_hours_get_their_own_temperature_slope() -> None
     tt = _temperature(train, 1)
     b = Baseline.fit(train, _office(train, tt), tt, zone=PARIS, params=WHOLE)
     assert b.whole is not None
-    assert b.whole.occupied.sum() == 5 * 10  # weekdays 08-18 local
+    assert (b.whole.mode[:168] == 1).sum() == 5 * 10  # weekdays 08-18 local
     # A single slope for all hours could not reproduce both 3 and 1 kWh/K.
     cold = np.full(test.size, -5.0)
     mild = np.full(test.size, 5.0)
     diff = b.predict(test, mild) - b.predict(test, cold)
     cal = week_hours(test, PARIS)
-    occupied = b.whole.occupied[cal.hour_of_week]
+    occupied = b.whole.mode[cal.hour_of_week] == 1
     np.testing.assert_allclose(diff[occupied], -30.0, atol=0.1)
     np.testing.assert_allclose(diff[~occupied], -10.0, atol=0.1)
 
