@@ -140,7 +140,8 @@ def merged_knots(t: FloatArray, knots_c: tuple[float, ...], min_hours: int) -> F
 
 
 def fill_temperature(t: FloatArray, max_gap_hours: int) -> FloatArray:
-    """Linear interpolation across gaps of at most ``max_gap_hours``; longer gaps stay NaN."""
+    """Linear interpolation across gaps of at most ``max_gap_hours``, the nearest value held
+    over as short a gap at either end; longer gaps stay NaN."""
     out = np.array(t, dtype=np.float64, copy=True)
     known = np.isfinite(out)
     if known.all() or not known.any():
@@ -149,7 +150,12 @@ def fill_temperature(t: FloatArray, max_gap_hours: int) -> FloatArray:
     filled = np.interp(idx, idx[known], out[known])
     prev = np.maximum.accumulate(np.where(known, idx, -1))
     nxt = np.minimum.accumulate(np.where(known, idx, out.size)[::-1])[::-1]
-    short = ~known & (prev >= 0) & (nxt < out.size) & (nxt - prev - 1 <= max_gap_hours)
+    inner = (prev >= 0) & (nxt < out.size) & (nxt - prev - 1 <= max_gap_hours)
+    # np.interp holds the first and last known values beyond them.
+    edge = ((prev < 0) & (nxt <= max_gap_hours)) | (
+        (nxt >= out.size) & (prev >= out.size - 1 - max_gap_hours)
+    )
+    short = ~known & (inner | edge)
     out[short] = filled[short]
     return out
 

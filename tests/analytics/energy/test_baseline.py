@@ -14,6 +14,7 @@ from analytics.energy.baseline import (
     BaselineError,
     BaselineParams,
     basis,
+    fill_temperature,
     merged_knots,
 )
 from analytics.energy.week_hours import week_hours
@@ -220,6 +221,22 @@ def test_holidays_get_their_own_profile_or_a_sundays() -> None:
         errors[profile] = float(np.abs(pred - school(test, te))[on_holiday].mean())
     # The holiday hours share the unoccupied hours' temperature slope: near, not exact.
     assert errors["own"] < 2 < 10 < errors["sunday"]
+
+
+def test_short_temperature_gaps_are_filled_and_long_ones_left() -> None:
+    nan = np.nan
+    t = np.array([nan, 2.0, nan, nan, 8.0, nan, nan, nan, nan, 1.0, nan, nan])
+    out = fill_temperature(t, 3)
+    np.testing.assert_allclose(
+        out, [2.0, 2.0, 4.0, 6.0, 8.0, nan, nan, nan, nan, 1.0, 1.0, 1.0], equal_nan=True
+    )
+    # With one hour allowed: only the leading one-hour gap is filled; a gap is filled whole or
+    # not at all.
+    np.testing.assert_allclose(
+        fill_temperature(t, 1),
+        [2.0, 2.0, nan, nan, 8.0, nan, nan, nan, nan, 1.0, nan, nan],
+        equal_nan=True,
+    )
 
 
 def test_sparse_temperature_bins_are_merged() -> None:
