@@ -293,6 +293,8 @@ class Baseline:
         )
         if not (hours.shape == y.shape == t.shape) or hours.ndim != 1:
             raise ValueError("hours, kwh and temperature_c must be 1-D arrays of one length")
+        if hours.size > 1 and not bool(np.all(np.diff(hours.astype(np.int64)) > 0)):
+            raise ValueError("hours must be ascending, each hour once")
         known = np.isfinite(y) & np.isfinite(t)
         if not known.any():
             raise BaselineError("no hour with both energy and temperature")

@@ -186,6 +186,13 @@ def test_only_the_trailing_window_is_used() -> None:
     assert b.fit_goodness.cv_rmse < 0.01
 
 
+def test_hours_must_be_ascending() -> None:
+    hours = _hours("2023-01-01T00", 30)
+    t = _temperature(hours, 1)
+    with pytest.raises(ValueError, match="ascending"):
+        Baseline.fit(hours[::-1], _office(hours, t), t, zone=PARIS)
+
+
 def test_too_few_hours_raise() -> None:
     hours = _hours("2023-01-01T00", 5)
     t = _temperature(hours, 1)
