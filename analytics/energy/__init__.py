@@ -1,0 +1,1 @@
+"""Energy baselines of building meters: reading hourly files, fitting, and their goodness."""
