@@ -7,9 +7,14 @@ Every building runs on a 15-minute grid:
 - heating setpoint: the building's setpoint when occupied (from 2 h before opening), 16 °C when
   unoccupied, 8 °C (frost protection) from 48 h into an absence until 12 h before the next opening
   (Code de l'énergie R241-26/27);
-- a one-node thermal model (heat-loss coefficient UA per m² of floor, time constant τ) heated by a
-  proportional controller towards the setpoint, with occupants (80 W each), electricity (70 % as
-  heat) and sun as gains; heating energy = delivered heat / efficiency (gas boiler 0.9,
+- a two-node thermal model (heat-loss coefficient UA per m² of floor, time constant τ): a light
+  room node (air, furnishings: 1 h × UA, 30 % of the losses) coupled to the building's structure
+  (τ × UA), heated by a modulating boiler that brings the room to the setpoint within its power
+  (1.5 × the design load at −12 °C), with occupants (80 W each), electricity (70 % as heat) and
+  sun as gains on the room. After a setback the room recovers in about an hour and the structure
+  keeps drawing a decreasing share of heat while it warms back up, as in a real building (a
+  one-node model had to recharge the whole structure at the room's temperature: hours at full
+  power past the opening). Heating energy = delivered heat / efficiency (gas boiler 0.9,
   electric convectors 1.0), plus process heat (pool water, showers);
 - electricity = 24/7 base load + occupied load (lighting, IT, ventilation, pool pumps in base);
 - CO2 from a well-mixed mass balance (occupants 18 L/h CO2, outdoor 420 ppm, air changes per hour
@@ -47,6 +52,9 @@ UNOCCUPIED_C, FROST_C, DECREE_MAX_C = 16.0, 8.0, 19.0
 FROST_AFTER_H, RECOVERY_H, PREHEAT_H = 48.0, 12.0, 2.0
 OUTDOOR_CO2, CO2_PER_PERSON_M3H, MOISTURE_G_H = 420.0, 0.018, 50.0
 CEILING_M = 3.0
+# Two-node building: room capacity (hours of UA), share of UA lost straight from the room
+# (ventilation, glazing), room-structure coupling (multiples of UA).
+AIR_CAPACITY_H, AIR_LOSS_SHARE, COUPLING_UA = 3.0, 0.3, 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,22 +343,37 @@ def simulate_buildings(
 def _thermal(
     t_out: FloatArray, c: dict[str, FloatArray], gains: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Step the one-node thermal model and the CO2 balance; returns heat (kW), indoor °C, ppm."""
+    """Step the two-node thermal model and the CO2 balance; returns heat (kW), indoor °C, ppm.
+
+    The room (air and furnishings, ``AIR_CAPACITY_H`` × UA) loses through ventilation and
+    windows and exchanges with the structure (the rest of the capacity, τ × UA), which loses
+    through the fabric; together they lose UA at steady state. The boiler modulates to bring
+    the room to its setpoint within the step, up to its power: the air recovers in about an hour
+    and the structure goes on drawing heat, less and less, while it warms back up."""
     n, nb = c["sp"].shape
     heat, indoor, co2 = np.empty((n, nb)), np.empty((n, nb)), np.empty((n, nb))
     ua, cap, pmax = c["ua"][0], c["cap"][0], c["pmax"][0]
-    t_in = np.maximum(c["sp"][0], t_out[0] + 2.0)
+    ua_air = AIR_LOSS_SHARE * ua
+    couple = COUPLING_UA * ua
+    # Fabric loss so that air loss + (coupling in series with fabric) = UA.
+    ua_fabric = (1 - AIR_LOSS_SHARE) * COUPLING_UA / (COUPLING_UA - 1 + AIR_LOSS_SHARE) * ua
+    cap_air = AIR_CAPACITY_H * ua
+    t_air = np.maximum(c["sp"][0], t_out[0] + 2.0)
+    t_mass = t_air.copy()
     ppm = np.full(nb, OUTDOOR_CO2)
     decay = np.exp(-c["ach"] * DT_H)
     co2_eq = OUTDOOR_CO2 + c["occ"] * CO2_PER_PERSON_M3H * 1e6 / (c["ach"] * c["vol"])
+    k = cap_air / DT_H
     for i in range(n):
         sp, to, g = c["sp"][i], t_out[i], gains[i]
-        need = ua * (sp - to) - g + cap * (sp - t_in) / 1.5
+        # Backward Euler on the air node: the power that lands it on the setpoint this step.
+        need = k * (sp - t_air) + ua_air * (sp - to) + couple * (sp - t_mass) - g
         p = np.clip(need, 0.0, pmax)
-        t_in = t_in + DT_H / cap * (p + g - ua * (t_in - to))
-        t_in = np.minimum(t_in, np.maximum(26.0, to + 1.0))  # windows opened when too warm
+        t_air = (k * t_air + p + g + ua_air * to + couple * t_mass) / (k + ua_air + couple)
+        t_air = np.minimum(t_air, np.maximum(26.0, to + 1.0))  # windows opened when too warm
+        t_mass = t_mass + DT_H / cap * (couple * (t_air - t_mass) - ua_fabric * (t_mass - to))
         ppm = co2_eq[i] + (ppm - co2_eq[i]) * decay[i]
-        heat[i], indoor[i], co2[i] = p, t_in, ppm
+        heat[i], indoor[i], co2[i] = p, t_air, ppm
     return heat, indoor, co2
 
 
