@@ -82,3 +82,20 @@ def test_setpoint_fault_raises_occupied_temperature(calendar: FrenchCalendar) ->
         < fault.start + timedelta(days=7)
         <= (fault.end or fault.start + timedelta(days=7))
     )
+
+
+def test_a_setback_is_recovered_by_the_opening_and_costs_a_morning_peak(
+    runs: dict[str, BuildingRun],
+) -> None:
+    # Two-node building: the room is back at its setpoint when people arrive, and the boiler
+    # works harder in the recovery hours than later in the day, when the structure has warmed.
+    r = runs["sch"]
+    clock = LocalClock.build(START, DAYS * 96, STEP)
+    comfort = r.setpoint_c >= r.building.setpoint_c
+    assert (r.indoor_c[r.occupied] > r.setpoint_c[r.occupied] - 0.5).mean() > 0.99
+    recovery = comfort & ~r.occupied & (clock.hour < 12)
+    afternoon = r.occupied & (clock.hour > 14) & (clock.hour < 16)
+    assert r.gas_kw[recovery].mean() > 1.3 * r.gas_kw[afternoon].mean()
+    # After a night's setback the room falls to the unoccupied setpoint, not straight to it.
+    first = np.flatnonzero(comfort[:-1] & ~comfort[1:]) + 1
+    assert (r.indoor_c[first] > r.setpoint_c[first] + 0.5).mean() > 0.9
