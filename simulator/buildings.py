@@ -7,15 +7,15 @@ Every building runs on a 15-minute grid:
 - heating setpoint: the building's setpoint when occupied (from 2 h before opening), 16 °C when
   unoccupied, 8 °C (frost protection) from 48 h into an absence until 12 h before the next opening
   (Code de l'énergie R241-26/27);
-- a two-node thermal model (heat-loss coefficient UA per m² of floor, time constant τ): a light
-  room node (air, furnishings: 1 h × UA, 30 % of the losses) coupled to the building's structure
-  (τ × UA), heated by a modulating boiler that brings the room to the setpoint within its power
-  (1.5 × the design load at −12 °C), with occupants (80 W each), electricity (70 % as heat) and
-  sun as gains on the room. After a setback the room recovers in about an hour and the structure
-  keeps drawing a decreasing share of heat while it warms back up, as in a real building (a
-  one-node model had to recharge the whole structure at the room's temperature: hours at full
-  power past the opening). Heating energy = delivered heat / efficiency (gas boiler 0.9,
-  electric convectors 1.0), plus process heat (pool water, showers);
+- a two-node thermal model (heat-loss coefficient UA per m² of floor, time constant τ): a
+  light room node (air, furnishings, linings: 3 h × UA, 30 % of the losses) coupled (4 × UA) to
+  the building's structure (τ × UA), heated by a modulating boiler that brings the room to the
+  setpoint within its power (1.5 × the design load at −12 °C), with occupants (80 W each),
+  electricity (70 % as heat) and sun as gains on the room. After a setback the room recovers in
+  about an hour and the structure keeps drawing a decreasing share of heat while it warms back
+  up, as in a real building (a one-node model had to recharge the whole structure at the room's
+  temperature: hours at full power past the opening). Heating energy = delivered heat /
+  efficiency (gas boiler 0.9, electric convectors 1.0), plus process heat (pool water, showers);
 - electricity = 24/7 base load + occupied load (lighting, IT, ventilation, pool pumps in base);
 - CO2 from a well-mixed mass balance (occupants 18 L/h CO2, outdoor 420 ppm, air changes per hour
   by kind), humidity from outdoor absolute humidity plus occupants' moisture.
