@@ -1,0 +1,1 @@
+"""Energy and comfort analytics of public buildings."""

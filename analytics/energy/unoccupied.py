@@ -1,0 +1,211 @@
+"""Consumption in unoccupied periods above the building's own baseload, register by register.
+
+Unoccupied hours are nights, weekends, public holidays and (schools) school holidays of the
+building's zone (:mod:`analytics.energy.building_hours`), less ``margin_hours`` after closing
+and before opening (the building winding down, the morning preheat). For each local day, the
+register's *unoccupied level* is the ``low_quantile`` of its kWh over that day's unoccupied
+hours (a day needs ``min_unoccupied_hours`` of them): the floor a building settles on when
+nobody is there.
+
+Its *baseload* is learned from its own history: the days ``[d − gap − baseline_days, d − gap)``
+with ``gap = min_days`` (so a rise is never in its own baseline). A register that does not heat
+(heating share 0) has a flat baseload: the ``baseline_quantile`` of those days' levels. A
+register that heats has a weather-dependent one when the outdoor temperature is known: a
+least-squares line of the level against ``max(0, base_c − outdoor)`` over those days (slope
+kept ≥ 0), read at the day's outdoor temperature; without an outdoor temperature it is judged
+outside the heating season only. A baseload needs ``min_baseline_days`` days.
+
+A day is *above* when its level exceeds the baseload by ``rise_share`` of it and by at least
+``min_rise_kwh_h``; ``min_days`` days above in a row (days without a level neither break nor
+count) make an event, open while the latest day with a level is above. Its evidence: baseload
+and level (kW), the extra kWh since it began over the unoccupied hours, the days by kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from analytics.energy.building_hours import BuildingHours
+from core.calendar import DayKind, FrenchCalendar
+from core.series import FloatArray
+
+
+@dataclass(frozen=True)
+class UnoccupiedParams:
+    margin_hours: float = field(default=3.0, metadata={"doc": "left out after closing/opening"})
+    min_unoccupied_hours: int = field(default=6, metadata={"doc": "per day to have a level"})
+    low_quantile: float = field(default=0.2, metadata={"doc": "of a day's unoccupied kWh"})
+    baseline_days: int = field(default=28, metadata={"doc": "history the baseload learns on"})
+    min_baseline_days: int = field(default=7, metadata={"doc": "days with a level needed"})
+    baseline_quantile: float = field(default=0.5, metadata={"doc": "non-heating baseload"})
+    base_c: float = field(default=16.0, metadata={"doc": "outdoor °C below which it heats"})
+    rise_share: float = field(default=0.25, metadata={"doc": "rise over the baseload"})
+    min_rise_kwh_h: float = field(default=0.2, metadata={"doc": "smallest rise"})
+    min_days: int = field(default=3, metadata={"doc": "days above in a row"})
+
+
+@dataclass(frozen=True)
+class UnoccupiedExcess:
+    register: int  # row of ``BuildingHours.registers``
+    first_day: np.datetime64
+    last_day: np.datetime64
+    open: bool
+    evidence: dict[str, Any]
+
+
+def unoccupied_hours(b: BuildingHours, p: UnoccupiedParams) -> np.ndarray:
+    """Hours that count as unoccupied (margins around openings left out)."""
+    return np.asarray(
+        (~b.occupied) & (b.since_open_h > p.margin_hours) & (b.until_open_h > p.margin_hours)
+    )
+
+
+def daily_levels(
+    b: BuildingHours, p: UnoccupiedParams
+) -> tuple[np.ndarray, FloatArray, FloatArray]:
+    """Local days, each register's unoccupied level per day [register, day], outdoor °C per day."""
+    days, inverse = np.unique(b.local_day, return_inverse=True)
+    mask = unoccupied_hours(b, p)
+    levels = np.full((len(b.registers), len(days)), np.nan)
+    outdoor = np.full(len(days), np.nan)
+    for k in range(len(days)):
+        hours = np.flatnonzero((inverse == k) & mask)
+        if len(hours) < p.min_unoccupied_hours:
+            continue
+        t = b.outdoor_c[hours]
+        if np.isfinite(t).any():
+            outdoor[k] = float(np.nanmean(t))
+        for r in range(len(b.registers)):
+            x = b.kwh[r, hours]
+            x = x[np.isfinite(x)]
+            if len(x) >= p.min_unoccupied_hours:
+                levels[r, k] = float(np.quantile(x, p.low_quantile))
+    return days, levels, outdoor
+
+
+def _expected(
+    level: FloatArray,
+    outdoor: FloatArray,
+    heats: bool,
+    season: np.ndarray,
+    d: int,
+    p: UnoccupiedParams,
+) -> float:
+    lo, hi = max(0, d - p.min_days - p.baseline_days), max(0, d - p.min_days)
+    y = level[lo:hi]
+    ok = np.isfinite(y)
+    if not heats:
+        return (
+            float(np.quantile(y[ok], p.baseline_quantile))
+            if ok.sum() >= p.min_baseline_days
+            else np.nan
+        )
+    if not np.isfinite(outdoor[d]):
+        return (
+            float(np.quantile(y[ok & ~season[lo:hi]], p.baseline_quantile))
+            if not season[d] and (ok & ~season[lo:hi]).sum() >= p.min_baseline_days
+            else np.nan
+        )
+    x = np.maximum(0.0, p.base_c - outdoor[lo:hi])
+    ok &= np.isfinite(x)
+    if ok.sum() < p.min_baseline_days:
+        return np.nan
+    xs, ys = x[ok], y[ok]
+    slope = 0.0
+    if np.ptp(xs) > 1.0:
+        slope = max(0.0, float(np.polyfit(xs, ys, 1)[0]))
+    intercept = float(np.median(ys - slope * xs))
+    return intercept + slope * max(0.0, p.base_c - float(outdoor[d]))
+
+
+def detect_unoccupied(
+    b: BuildingHours, p: UnoccupiedParams, calendar: FrenchCalendar, zone: str | None
+) -> list[UnoccupiedExcess]:
+    """Every register's runs of days above its baseload (see the module docstring)."""
+    days, levels, outdoor = daily_levels(b, p)
+    first_hour = np.searchsorted(b.local_day, days)
+    season = b.heating_season[np.minimum(first_hour, max(b.n - 1, 0))] if b.n else np.zeros(0)
+    mask = unoccupied_hours(b, p)
+    out: list[UnoccupiedExcess] = []
+    for r, reg in enumerate(b.registers):
+        heats = reg.heating_share > 0
+        expected = np.array(
+            [_expected(levels[r], outdoor, heats, season, d, p) for d in range(len(days))]
+        )
+        with np.errstate(invalid="ignore"):
+            rise = levels[r] - expected
+            above = (rise > np.maximum(p.rise_share * expected, p.min_rise_kwh_h)) & np.isfinite(
+                rise
+            )
+        known = np.flatnonzero(np.isfinite(rise))
+        run: list[int] = []
+        runs: list[list[int]] = []
+        for d in known.tolist():
+            if above[d]:
+                run.append(d)
+            elif run:
+                runs.append(run)
+                run = []
+        if run:
+            runs.append(run)
+        for run in runs:
+            if len(run) < p.min_days:
+                continue
+            is_open = bool(len(known)) and run[-1] == int(known[-1])
+            out.append(_event(b, r, days, run, levels[r], expected, mask, is_open, calendar, zone))
+    return out
+
+
+def _event(
+    b: BuildingHours,
+    r: int,
+    days: np.ndarray,
+    run: list[int],
+    level: FloatArray,
+    expected: FloatArray,
+    mask: np.ndarray,
+    is_open: bool,
+    calendar: FrenchCalendar,
+    zone: str | None,
+) -> UnoccupiedExcess:
+    in_run = np.isin(b.local_day, days[run[0] : run[-1] + 1]) & mask
+    base = float(np.nanmedian(expected[run]))
+    extra = b.kwh[r, in_run] - base
+    kinds = {"workday_nights": 0, "weekend_days": 0, "public_holidays": 0, "school_holidays": 0}
+    for d in days[run[0] : run[-1] + 1].astype("datetime64[D]").tolist():
+        kind = calendar.day_kind(d)
+        if kind is DayKind.PUBLIC_HOLIDAY:
+            kinds["public_holidays"] += 1
+        elif kind is DayKind.WEEKEND:
+            kinds["weekend_days"] += 1
+        elif zone and _school(calendar, d, zone):
+            kinds["school_holidays"] += 1
+        else:
+            kinds["workday_nights"] += 1
+    reg = b.registers[r]
+    return UnoccupiedExcess(
+        register=r,
+        first_day=days[run[0]],
+        last_day=days[run[-1]],
+        open=is_open,
+        evidence={
+            "device": reg.device,
+            "carrier": reg.carrier,
+            "baseload_kw": round(base, 2),
+            "unoccupied_kw": round(float(np.nanmedian(level[run])), 2),
+            "extra_kwh": round(float(np.nansum(extra)), 1),
+            "unoccupied_hours": int(np.isfinite(extra).sum()),
+            "days_above": len(run),
+            "days": kinds,
+        },
+    )
+
+
+def _school(calendar: FrenchCalendar, day: Any, zone: str) -> bool:
+    try:
+        return calendar.school_holiday(day, zone)
+    except LookupError:
+        return False

@@ -1,0 +1,1 @@
+"""Evaluation harnesses: detectors scored against ground truths (not imported by production)."""
