@@ -31,6 +31,10 @@ UNOCCUPIED = AlertType(
 class ComfortParams:
     drift: SetpointParams = field(default_factory=SetpointParams)
     unoccupied: UnoccupiedHeatingParams = field(default_factory=UnoccupiedHeatingParams)
+    # Pools are kept warm by design (water, humidity): their setpoints are not judged here.
+    exempt_categories: str = field(
+        default="piscine", metadata={"doc": "activity categories, comma-separated"}
+    )
 
 
 UNITS = {
@@ -54,6 +58,8 @@ UNITS = {
     "unoccupied.min_drop_c": "°C",
     "unoccupied.min_gap_c": "°C",
     "unoccupied.min_hours": "h",
+    "unoccupied.min_heating_share": "1",
+    "exempt_categories": "activity category",
 }
 
 
@@ -82,9 +88,12 @@ class ComfortSetpoints:
 
     def detect(self, run: Pass) -> Detection:
         out = Detection(counts={"subjects": len(run.subjects)})
-        for b in run.data:
+        exempt = {c.strip() for c in run.params.exempt_categories.split(",") if c.strip()}
+        for subject, b in zip(run.subjects, run.data, strict=True):
             if b.n == 0 or not (b.indoor_c[-48:] == b.indoor_c[-48:]).any():
                 continue  # no indoor temperature lately: not judged
+            if getattr(subject.parameters.get("info"), "activity_category", None) in exempt:
+                continue
             drift, judged = setpoint_drift(b, run.params.drift)
             if judged:
                 out.judged.add((DRIFT.code, b.code))

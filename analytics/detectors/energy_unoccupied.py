@@ -37,6 +37,7 @@ class EnergyUnoccupied:
             "base_c": "°C",
             "rise_share": "1",
             "min_rise_kwh_h": "kWh/h",
+            "k_spread": "1",
             "min_days": "days",
         },
         subjects=BUILDINGS,

@@ -19,7 +19,9 @@ All three rules read one building's hours (:mod:`analytics.energy.building_hours
   ``tolerance_c`` and not having cooled by ``min_drop_c`` over the last ``hold_hours``. Any
   breaking hour must also be ``min_gap_c`` warmer than outdoors when the outdoor temperature is
   known (a mild day warms an empty building by itself). ``min_hours`` breaking hours in one
-  absence make an event.
+  absence make an event — when the building has heating meters, only if they used at least
+  ``min_heating_share`` of what they use in an occupied heating hour (median) in those hours: an
+  empty building left warm by the sun, or cooling slowly, is not heated.
 - **CO2** (occupied hours, each sensor a room): hours above ``warn_ppm`` (800) and
   ``alarm_ppm`` (1,500) on the latest local day with occupied hours; an event when at least
   ``min_hours`` hours are above 800 ppm (critical when one is above 1,500 ppm).
@@ -57,10 +59,13 @@ class UnoccupiedHeatingParams:
     recovery_hours: float = field(default=12.0, metadata={"doc": "before reopening, 16 °C"})
     preheat_hours: float = field(default=3.0, metadata={"doc": "before reopening, left out"})
     tolerance_c: float = field(default=1.0, metadata={"doc": "above the limit"})
-    hold_hours: int = field(default=12, metadata={"doc": "beyond 48 h: cooling looked at"})
-    min_drop_c: float = field(default=0.3, metadata={"doc": "cooling that shows no heating"})
+    hold_hours: int = field(default=24, metadata={"doc": "beyond 48 h: cooling looked at"})
+    min_drop_c: float = field(default=0.5, metadata={"doc": "cooling that shows no heating"})
     min_gap_c: float = field(default=5.0, metadata={"doc": "warmer than outdoors"})
-    min_hours: int = field(default=6, metadata={"doc": "breaking hours in one absence"})
+    min_hours: int = field(default=12, metadata={"doc": "breaking hours in one absence"})
+    min_heating_share: float = field(
+        default=0.35, metadata={"doc": "of the occupied hours' heating kWh/h"}
+    )
 
 
 @dataclass(frozen=True)
@@ -168,10 +173,16 @@ def heated_while_unoccupied(b: BuildingHours, p: UnoccupiedHeatingParams) -> lis
     # An absence is a run of unoccupied hours; its id changes at each occupied hour.
     absence = np.cumsum(b.occupied)
     heat = b.heating_kwh()
+    in_use = heat[b.occupied & b.heating_season & np.isfinite(heat)]
+    usual_kwh_h = float(np.median(in_use)) if len(in_use) else np.nan
     events = []
     for a in np.unique(absence[breaking]).tolist():
         hours = np.flatnonzero(breaking & (absence == a))
         if len(hours) < p.min_hours:
+            continue
+        if np.isfinite(usual_kwh_h) and not float(np.nanmean(heat[hours])) >= (
+            p.min_heating_share * usual_kwh_h
+        ):
             continue
         members = np.flatnonzero((absence == a) & ~b.occupied)
         still = not b.occupied[-1] and int(absence[-1]) == a
@@ -199,7 +210,7 @@ def heated_while_unoccupied(b: BuildingHours, p: UnoccupiedHeatingParams) -> lis
     return events
 
 
-def _round(x: float) -> float:
+def _round(x: Any) -> float:
     return round(float(x), 1)
 
 

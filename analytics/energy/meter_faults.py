@@ -10,7 +10,8 @@ order:
 - **reset**: any other drop beyond ``reverse_tolerance_kwh`` (counter restarted, meter replaced):
   the consumption of that interval is unknown;
 - **jump**: a rise at a mean power above ``jump_factor`` × the register's own 99th percentile of
-  hourly kWh over the window (and at least ``min_jump_kwh``): an impossible consumption;
+  hourly kWh (over the window, or the highest such value of earlier windows) and of at least
+  ``min_jump_kwh``: an impossible consumption;
 - **frozen**: the index unchanged over at least ``min_flat_hours`` with at least
   ``min_flat_readings`` readings (the device keeps reporting the same value: a stuck sensor, a
   blocked pulse input) while the building was occupied for at least ``min_occupied_hours`` of it,
@@ -61,8 +62,11 @@ def register_faults(
     occupied: BoolArray,
     hourly_kwh: FloatArray,
     p: MeterFaultParams,
+    reference_kwh_h: float = 0.0,
 ) -> list[MeterFault]:
-    """Every fault of one register over its readings (see the module docstring)."""
+    """Every fault of one register over its readings (see the module docstring);
+    ``reference_kwh_h``: the highest hourly use known from earlier windows (a boiler starting in
+    autumn after a summer of hot water only is not a jump)."""
     keep = np.isfinite(index_kwh)
     t = np.asarray(times_ns, dtype=np.int64)[keep]
     v = np.asarray(index_kwh, dtype=np.float64)[keep]
@@ -73,10 +77,9 @@ def register_faults(
     out: list[MeterFault] = []
     d = np.diff(v)
     dt_h = np.diff(t) / HOUR_NS
-    known = hourly_kwh[np.isfinite(hourly_kwh)]
-    p99 = float(np.percentile(known, 99)) if len(known) else 0.0
+    p99 = max(usual_max(hourly_kwh), reference_kwh_h)
     limit_kwh_h = max(p.jump_factor * p99, 0.0)
-    skip = set()
+    skip: set[int] = set()
     for i in np.flatnonzero(d < -p.reverse_tolerance_kwh).tolist():
         j = i + 1  # the reading that dropped
         if j in skip:
@@ -109,25 +112,30 @@ def register_faults(
                 {"index_before_kwh": round(before, 3), "index_after_kwh": round(float(v[j]), 3)},
             )
         )
-    for i in np.flatnonzero(d > 0).tolist():
+    rate = d / np.maximum(dt_h, 1.0)
+    for i in np.flatnonzero((d >= p.min_jump_kwh) & (rate > limit_kwh_h)).tolist():
         if i + 1 in skip:
             continue
-        rate = float(d[i] / max(dt_h[i], 1.0))
-        if d[i] >= p.min_jump_kwh and rate > limit_kwh_h:
-            out.append(
-                MeterFault(
-                    "jump",
-                    int(t[i + 1]),
-                    int(t[i + 1]),
-                    {
-                        "rise_kwh": round(float(d[i]), 1),
-                        "over_hours": round(float(dt_h[i]), 2),
-                        "usual_max_kwh_per_h": round(p99, 2),
-                    },
-                )
+        out.append(
+            MeterFault(
+                "jump",
+                int(t[i + 1]),
+                int(t[i + 1]),
+                {
+                    "rise_kwh": round(float(d[i]), 1),
+                    "over_hours": round(float(dt_h[i]), 2),
+                    "usual_max_kwh_per_h": round(p99, 2),
+                },
             )
+        )
     out.extend(_frozen(t, v, hours_ns, occupied, hourly_kwh, p))
     return sorted(out, key=lambda f: f.start_ns)
+
+
+def usual_max(hourly_kwh: FloatArray) -> float:
+    """The 99th percentile of the known hourly kWh (0 when none is known)."""
+    known = hourly_kwh[np.isfinite(hourly_kwh)]
+    return float(np.percentile(known, 99)) if len(known) else 0.0
 
 
 def _rollover(before: float, after: float, plausible_kwh: float) -> bool:

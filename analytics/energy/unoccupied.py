@@ -11,18 +11,22 @@ Its *baseload* is learned from its own history: the days ``[d − gap − baseli
 with ``gap = min_days`` (so a rise is never in its own baseline). A register that does not heat
 (heating share 0) has a flat baseload: the ``baseline_quantile`` of those days' levels. A
 register that heats has a weather-dependent one when the outdoor temperature is known: a
-least-squares line of the level against ``max(0, base_c − outdoor)`` over those days (slope
-kept ≥ 0), read at the day's outdoor temperature; without an outdoor temperature it is judged
-outside the heating season only. A baseload needs ``min_baseline_days`` days.
+least-squares slope of the level against ``max(0, base_c − outdoor)`` over those days (kept
+≥ 0), its intercept the ``baseline_quantile`` of what the slope leaves, read at the day's
+outdoor temperature; without an outdoor temperature it is judged outside the heating season
+only. A baseload needs ``min_baseline_days`` days.
 
-A day is *above* when its level exceeds the baseload by ``rise_share`` of it and by at least
-``min_rise_kwh_h``; ``min_days`` days above in a row (days without a level neither break nor
-count) make an event, open while the latest day with a level is above. Its evidence: baseload
-and level (kW), the extra kWh since it began over the unoccupied hours, the days by kind.
+A day is *above* when its level exceeds the baseload by ``rise_share`` of it, by at least
+``min_rise_kwh_h`` and by ``k_spread`` times the spread of the history around the baseload
+(1.4826 × median absolute deviation: a heating meter's nights scatter more than a lift's);
+``min_days`` days above in a row (days without a level neither break nor count) make an event,
+open while the latest day with a level is above. Its evidence: baseload and level (kW), the
+extra kWh since it began over the unoccupied hours, the days by kind.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +47,8 @@ class UnoccupiedParams:
     baseline_quantile: float = field(default=0.5, metadata={"doc": "non-heating baseload"})
     base_c: float = field(default=16.0, metadata={"doc": "outdoor °C below which it heats"})
     rise_share: float = field(default=0.25, metadata={"doc": "rise over the baseload"})
-    min_rise_kwh_h: float = field(default=0.2, metadata={"doc": "smallest rise"})
+    min_rise_kwh_h: float = field(default=0.3, metadata={"doc": "smallest rise"})
+    k_spread: float = field(default=4.0, metadata={"doc": "× the history's spread (MAD)"})
     min_days: int = field(default=3, metadata={"doc": "days above in a row"})
 
 
@@ -69,20 +74,20 @@ def daily_levels(
     """Local days, each register's unoccupied level per day [register, day], outdoor °C per day."""
     days, inverse = np.unique(b.local_day, return_inverse=True)
     mask = unoccupied_hours(b, p)
-    levels = np.full((len(b.registers), len(days)), np.nan)
-    outdoor = np.full(len(days), np.nan)
-    for k in range(len(days)):
-        hours = np.flatnonzero((inverse == k) & mask)
-        if len(hours) < p.min_unoccupied_hours:
-            continue
-        t = b.outdoor_c[hours]
-        if np.isfinite(t).any():
-            outdoor[k] = float(np.nanmean(t))
-        for r in range(len(b.registers)):
-            x = b.kwh[r, hours]
-            x = x[np.isfinite(x)]
-            if len(x) >= p.min_unoccupied_hours:
-                levels[r, k] = float(np.quantile(x, p.low_quantile))
+    # A [day, hour of the day] grid of the unoccupied hours (days last 23 to 25 hours).
+    pos = np.arange(b.n) - np.searchsorted(inverse, inverse)
+    grid = np.full((len(b.registers), len(days), 25), np.nan)
+    temps = np.full((len(days), 25), np.nan)
+    sel = np.flatnonzero(mask)
+    grid[:, inverse[sel], pos[sel]] = b.kwh[:, sel]
+    temps[inverse[sel], pos[sel]] = b.outdoor_c[sel]
+    enough = np.bincount(inverse[sel], minlength=len(days)) >= p.min_unoccupied_hours
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        counts = np.isfinite(grid).sum(axis=2)
+        levels = np.nanquantile(grid, p.low_quantile, axis=2) if len(days) else grid[:, :, 0]
+        levels = np.where(enough[None, :] & (counts >= p.min_unoccupied_hours), levels, np.nan)
+        outdoor = np.where(enough, np.nanmean(temps, axis=1), np.nan) if len(days) else temps[:, 0]
     return days, levels, outdoor
 
 
@@ -93,32 +98,29 @@ def _expected(
     season: np.ndarray,
     d: int,
     p: UnoccupiedParams,
-) -> float:
+) -> tuple[float, float]:
+    """The baseload of day ``d`` and the spread of the history around it (NaN: no baseload)."""
     lo, hi = max(0, d - p.min_days - p.baseline_days), max(0, d - p.min_days)
     y = level[lo:hi]
     ok = np.isfinite(y)
-    if not heats:
-        return (
-            float(np.quantile(y[ok], p.baseline_quantile))
-            if ok.sum() >= p.min_baseline_days
-            else np.nan
-        )
-    if not np.isfinite(outdoor[d]):
-        return (
-            float(np.quantile(y[ok & ~season[lo:hi]], p.baseline_quantile))
-            if not season[d] and (ok & ~season[lo:hi]).sum() >= p.min_baseline_days
-            else np.nan
-        )
-    x = np.maximum(0.0, p.base_c - outdoor[lo:hi])
+    if heats and not np.isfinite(outdoor[d]):
+        ok &= ~season[lo:hi]  # no weather: heating meters are judged out of season only
+        if season[d]:
+            return np.nan, np.nan
+    x = np.maximum(0.0, p.base_c - outdoor[lo:hi]) if heats else np.zeros(hi - lo)
     ok &= np.isfinite(x)
     if ok.sum() < p.min_baseline_days:
-        return np.nan
+        return np.nan, np.nan
     xs, ys = x[ok], y[ok]
     slope = 0.0
-    if np.ptp(xs) > 1.0:
-        slope = max(0.0, float(np.polyfit(xs, ys, 1)[0]))
-    intercept = float(np.median(ys - slope * xs))
-    return intercept + slope * max(0.0, p.base_c - float(outdoor[d]))
+    if heats and np.ptp(xs) > 1.0:
+        dx = xs - xs.mean()
+        slope = max(0.0, float((dx * (ys - ys.mean())).sum() / (dx * dx).sum()))
+    residual = ys - slope * xs
+    intercept = float(np.quantile(residual, p.baseline_quantile))
+    spread = 1.4826 * float(np.median(np.abs(residual - np.median(residual))))
+    x_d = max(0.0, p.base_c - float(outdoor[d])) if heats else 0.0
+    return max(0.0, intercept + slope * x_d), spread
 
 
 def detect_unoccupied(
@@ -132,14 +134,16 @@ def detect_unoccupied(
     out: list[UnoccupiedExcess] = []
     for r, reg in enumerate(b.registers):
         heats = reg.heating_share > 0
-        expected = np.array(
+        fit = np.array(
             [_expected(levels[r], outdoor, heats, season, d, p) for d in range(len(days))]
-        )
+        ).reshape(-1, 2)
+        expected, spread = fit[:, 0], fit[:, 1]
         with np.errstate(invalid="ignore"):
             rise = levels[r] - expected
-            above = (rise > np.maximum(p.rise_share * expected, p.min_rise_kwh_h)) & np.isfinite(
-                rise
+            need = np.maximum(
+                np.maximum(p.rise_share * expected, p.min_rise_kwh_h), p.k_spread * spread
             )
+            above = (rise > need) & np.isfinite(rise)
         known = np.flatnonzero(np.isfinite(rise))
         run: list[int] = []
         runs: list[list[int]] = []

@@ -4,9 +4,10 @@ Protocol
 --------
 The detectors run as the watch runs them: one pass every ``pass_hours`` over the last
 ``lookback`` of each building's hours (:class:`BuildingHours`, as the feed would build them from
-the store), each through its ``DETECTOR.detect``. Alerts follow the alert engine's rule: a
-finding opens an alert on (type, subject) unless one is open; a pass that judges the subject
-without a finding resolves it; a pass that does not judge it leaves it as it is.
+the store), each through its ``DETECTOR.detect`` with the state its previous pass left. Alerts
+follow the alert engine's rule: a finding opens an alert on (type, subject) unless one is open;
+a pass that judges the subject without a finding resolves it; a pass that does not judge it
+leaves it as it is.
 
 Matching. Each fault kind is scored against one alert type:
 
@@ -113,11 +114,14 @@ def run_passes(
     done: list[Alert] = []
     t = first
     params = {n: d.spec.params for n, d in detectors.items()}
+    states: dict[str, dict[str, Any]] = {n: {} for n in detectors}
+    since: datetime | None = None
     while t <= last:
         windows = [_window(b, t - lookback, t) for b in hours]
         for name, detector in detectors.items():
-            run = Pass(subjects, windows, params[name], t - lookback, t, None, {})
+            run = Pass(subjects, windows, params[name], t - lookback, t, since, states[name])
             detection = detector.detect(run)
+            states[name] = detection.state
             holding = {(f.type, f.subject) for f in detection.findings}
             for f in detection.findings:
                 key = (f.type, f.subject)
@@ -128,6 +132,7 @@ def run_passes(
                     alert = open_.pop(key)
                     alert.resolved = t
                     done.append(alert)
+        since = t
         t += timedelta(hours=pass_hours)
     return sorted(done + list(open_.values()), key=lambda a: (a.raised, a.type, a.subject))
 
@@ -239,7 +244,7 @@ def inject_meter_fault(
         j = int(np.searchsorted(t, to_ns(at + timedelta(days=days))))
         rise = v[j:] - v[max(j - 1, i)] if j < len(v) else v[j:]
         v[i:j] = v[i]
-        v[j:] = v[i] + rise  # the device catches up with its own index when unstuck
+        v[j:] = v[i] + rise  # a blocked pulse input: the frozen days' consumption is lost
         end = from_ns(int(t[min(j, len(t) - 1)]))
     elif kind == "reset":
         v[i:] = v[i:] - v[i]
