@@ -184,7 +184,11 @@ def _judged(
         return replace(fault, judged=False, why_not="starts in the warm-up")
     if f.kind in ("heating_on_holiday", "setpoint_excess") and b.activity_category == "piscine":
         return replace(fault, judged=False, why_not="a pool: exempt from the setpoint rules")
-    if f.kind == "heating_on_holiday" and end >= run_end - timedelta(hours=1):
+    if (
+        f.kind == "heating_on_holiday"
+        and end >= run_end - timedelta(hours=1)
+        and end - f.start < timedelta(hours=72)
+    ):
         # The simulator picks closures of more than 3 days; one cut by the run's end may not be.
         return replace(fault, judged=False, why_not="cut by the end of the run")
     if f.kind == "setpoint_excess":

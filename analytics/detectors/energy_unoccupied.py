@@ -38,6 +38,7 @@ class EnergyUnoccupied:
             "rise_share": "1",
             "min_rise_kwh_h": "kWh/h",
             "k_spread": "1",
+            "max_colder_c": "°C",
             "min_days": "days",
         },
         subjects=BUILDINGS,

@@ -19,9 +19,10 @@ All three rules read one building's hours (:mod:`analytics.energy.building_hours
   ``tolerance_c`` and not having cooled by ``min_drop_c`` over the last ``hold_hours``. Any
   breaking hour must also be ``min_gap_c`` warmer than outdoors when the outdoor temperature is
   known (a mild day warms an empty building by itself). ``min_hours`` breaking hours in one
-  absence make an event — when the building has heating meters, only if they used at least
-  ``min_heating_share`` of what they use in an occupied heating hour (median) in those hours: an
-  empty building left warm by the sun, or cooling slowly, is not heated.
+  absence make an event — when the building has heating meters, only if, above their floor
+  (10th percentile of the window's hours: hot water, pilot flames), they used at least
+  ``min_heating_share`` of what they use in an occupied heating hour (median) in those hours:
+  an empty building left warm by the sun, or cooling slowly, is not heated.
 - **CO2** (occupied hours, each sensor a room): hours above ``warn_ppm`` (800) and
   ``alarm_ppm`` (1,500) on the latest local day with occupied hours; an event when at least
   ``min_hours`` hours are above 800 ppm (critical when one is above 1,500 ppm).
@@ -175,13 +176,15 @@ def heated_while_unoccupied(b: BuildingHours, p: UnoccupiedHeatingParams) -> lis
     heat = b.heating_kwh()
     in_use = heat[b.occupied & b.heating_season & np.isfinite(heat)]
     usual_kwh_h = float(np.median(in_use)) if len(in_use) else np.nan
+    known = heat[np.isfinite(heat)]
+    floor_kwh_h = float(np.quantile(known, 0.1)) if len(known) else 0.0  # hot water, pilot
     events = []
     for a in np.unique(absence[breaking]).tolist():
         hours = np.flatnonzero(breaking & (absence == a))
         if len(hours) < p.min_hours:
             continue
-        if np.isfinite(usual_kwh_h) and not float(np.nanmean(heat[hours])) >= (
-            p.min_heating_share * usual_kwh_h
+        if np.isfinite(usual_kwh_h) and not float(np.nanmean(heat[hours])) - floor_kwh_h >= (
+            p.min_heating_share * max(usual_kwh_h - floor_kwh_h, 0.0)
         ):
             continue
         members = np.flatnonzero((absence == a) & ~b.occupied)

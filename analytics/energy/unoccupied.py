@@ -13,8 +13,9 @@ with ``gap = min_days`` (so a rise is never in its own baseline). A register tha
 register that heats has a weather-dependent one when the outdoor temperature is known: a
 least-squares slope of the level against ``max(0, base_c − outdoor)`` over those days (kept
 ≥ 0), its intercept the ``baseline_quantile`` of what the slope leaves, read at the day's
-outdoor temperature; without an outdoor temperature it is judged outside the heating season
-only. A baseload needs ``min_baseline_days`` days.
+outdoor temperature (a day more than ``max_colder_c`` colder than any day of its history is not
+judged: a line is not extrapolated); without an outdoor temperature it is judged outside the
+heating season only. A baseload needs ``min_baseline_days`` days.
 
 A day is *above* when its level exceeds the baseload by ``rise_share`` of it, by at least
 ``min_rise_kwh_h`` and by ``k_spread`` times the spread of the history around the baseload
@@ -49,6 +50,7 @@ class UnoccupiedParams:
     rise_share: float = field(default=0.25, metadata={"doc": "rise over the baseload"})
     min_rise_kwh_h: float = field(default=0.3, metadata={"doc": "smallest rise"})
     k_spread: float = field(default=4.0, metadata={"doc": "× the history's spread (MAD)"})
+    max_colder_c: float = field(default=2.0, metadata={"doc": "colder than its history: unjudged"})
     min_days: int = field(default=3, metadata={"doc": "days above in a row"})
 
 
@@ -120,6 +122,8 @@ def _expected(
     intercept = float(np.quantile(residual, p.baseline_quantile))
     spread = 1.4826 * float(np.median(np.abs(residual - np.median(residual))))
     x_d = max(0.0, p.base_c - float(outdoor[d])) if heats else 0.0
+    if x_d > float(xs.max()) + p.max_colder_c:
+        return np.nan, np.nan  # colder than any day it learned on: no extrapolation
     return max(0.0, intercept + slope * x_d), spread
 
 
