@@ -17,15 +17,7 @@ from core.series import to_ns
 from core.state.store import StateStore
 from core.stores.sqlite import SqliteStore
 from core.timeseries import Selection
-from tests.analytics.kpi.conftest import (  # noqa: F401 (fixtures)
-    GAS_RESET,
-    SILENT,
-    SITES,
-    kpi_registry,
-    kpi_series,
-    kpi_state,
-    kpi_store,
-)
+from tests.analytics.kpi.conftest import GAS_RESET, SILENT, SITES
 
 
 def test_every_building_with_a_meter_or_a_sensor_is_a_subject(kpi_state: StateStore) -> None:
@@ -49,9 +41,9 @@ def test_a_buildings_hours_add_up_to_its_registers(
         (SITES[1].gas, None, "gas"),
     ]
     edges = np.array([to_ns(start), to_ns(end)])
-    series = kpi_store.read(
-        Selection.of("energy_kwh", [SITES[1].gas]), start - timedelta(hours=3), end
-    )
+    gas = SITES[1].gas
+    assert gas is not None
+    series = kpi_store.read(Selection.of("energy_kwh", [gas]), start - timedelta(hours=3), end)
     rise = register_use(*series.series(0), edges).use[0]
     assert np.isclose(np.nansum(b.kwh[2]), rise)
     assert np.isfinite(b.indoor_c).all() and np.isfinite(b.outdoor_c).all()
