@@ -39,6 +39,7 @@ class EnergyUnoccupied:
             "min_rise_kwh_h": "kWh/h",
             "k_spread": "1",
             "max_colder_c": "°C",
+            "setback_c": "°C",
             "min_days": "days",
         },
         subjects=BUILDINGS,

@@ -8,8 +8,9 @@ All three rules read one building's hours (:mod:`analytics.energy.building_hours
   own usual level by ``drift_c`` — the ``baseline_quantile`` of its previous ``baseline_days``
   such days (a building kept at 20 °C all winter is told by the compliance share of the KPIs, a
   building whose temperature climbs is told here). Days warmer outside than ``max_outdoor_c``
-  do not count (free gains, not heating). ``min_days`` such days in a row make an event; a
-  building with fewer than ``min_baseline_days`` days of history is not judged.
+  do not count (free gains, not heating). ``min_days`` such days in a row, up to the latest day
+  that counts, make an event; a building with fewer than ``min_baseline_days`` days of history
+  is not judged.
 - **Heated while unoccupied** (heating season): in an absence, from ``start_hours`` (24 h) to
   48 h the limit is 16 °C; beyond 48 h it is 8 °C, except the last ``recovery_hours`` before the
   next opening (the recovery allowed before people return, when 16 °C applies again); the last
@@ -86,42 +87,41 @@ class Event:
 
 
 def setpoint_drift(b: BuildingHours, p: SetpointParams) -> tuple[list[Event], bool]:
-    """Runs of days above the limit and the building's own level; and whether it was judged."""
+    """The run of days above the limit and the building's own level still open at the latest
+    day that counts; and whether that day could be judged (enough history)."""
     days, inverse = np.unique(b.local_day, return_inverse=True)
     counted = b.occupied & b.heating_season & np.isfinite(b.indoor_c)
-    mean = np.full(len(days), np.nan)
-    share = np.full(len(days), np.nan)
-    for k in range(len(days)):
-        hours = (inverse == k) & counted
-        if hours.sum() < p.min_occupied_hours:
-            continue
-        outside = b.outdoor_c[inverse == k]
-        if np.isfinite(outside).any() and float(np.nanmean(outside)) > p.max_outdoor_c:
-            continue
-        t = b.indoor_c[hours]
-        mean[k] = float(t.mean())
-        share[k] = float((t > p.max_c).mean())
+    n_days = len(days)
+    hours_in = np.bincount(inverse[counted], minlength=n_days)
+    sums = np.bincount(inverse[counted], weights=b.indoor_c[counted], minlength=n_days)
+    above_limit = np.bincount(
+        inverse[counted], weights=(b.indoor_c[counted] > p.max_c).astype(float), minlength=n_days
+    )
+    known_out = np.isfinite(b.outdoor_c)
+    out_n = np.bincount(inverse[known_out], minlength=n_days)
+    out_sum = np.bincount(inverse[known_out], weights=b.outdoor_c[known_out], minlength=n_days)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(hours_in >= p.min_occupied_hours, sums / hours_in, np.nan)
+        share = above_limit / hours_in
+        outdoor = np.where(out_n > 0, out_sum / out_n, np.nan)
+    mean[outdoor > p.max_outdoor_c] = np.nan  # free gains, not heating
     valid = np.flatnonzero(np.isfinite(mean))
+    # Walk back from the latest valid day: only a run still open is reported.
     judged = False
-    above: list[int] = []
     usual: dict[int, float] = {}
-    for pos, k in enumerate(valid.tolist()):
+    run: list[int] = []
+    for pos in range(len(valid) - 1, -1, -1):
+        k = int(valid[pos])
         history = mean[valid[max(0, pos - p.min_days - p.baseline_days) : max(0, pos - p.min_days)]]
         if len(history) < p.min_baseline_days:
-            continue
+            break
         judged = True
         usual[k] = float(np.quantile(history, p.baseline_quantile))
-        if mean[k] > p.max_c + p.tolerance_c and mean[k] > usual[k] + p.drift_c:
-            above.append(k)
-    runs: list[list[int]] = []
-    for k in above:
-        prev = valid[np.searchsorted(valid, k) - 1] if np.searchsorted(valid, k) > 0 else None
-        if runs and prev is not None and runs[-1][-1] == prev:
-            runs[-1].append(k)
-        else:
-            runs.append([k])
+        if not (mean[k] > p.max_c + p.tolerance_c and mean[k] > usual[k] + p.drift_c):
+            break
+        run.insert(0, k)
+    runs = [run] if run else []
     events = []
-    last_valid = int(valid[-1]) if len(valid) else -1
     heat = b.heating_kwh()
     for run in runs:
         if len(run) < p.min_days:
@@ -131,7 +131,7 @@ def setpoint_drift(b: BuildingHours, p: SetpointParams) -> tuple[list[Event], bo
             Event(
                 int(hours[0]),
                 int(hours[-1]) + 1,
-                run[-1] == last_valid,
+                True,
                 {
                     "days": [str(days[k]) for k in run],
                     "occupied_mean_c": round(float(np.nanmean(mean[run])), 1),

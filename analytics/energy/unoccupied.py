@@ -20,6 +20,9 @@ heating season only. A baseload needs ``min_baseline_days`` days.
 A day is *above* when its level exceeds the baseload by ``rise_share`` of it, by at least
 ``min_rise_kwh_h`` and by ``k_spread`` times the spread of the history around the baseload
 (1.4826 × median absolute deviation: a heating meter's nights scatter more than a lift's);
+A heating register's day is not above when the building's mean indoor temperature over those
+hours (when measured) is at most ``setback_c``: heating an empty building to its 16 °C setback
+after a warm week is what the Code de l'énergie allows, not an excess.
 ``min_days`` days above in a row (days without a level neither break nor count) make an event,
 open while the latest day with a level is above. Its evidence: baseload and level (kW), the
 extra kWh since it began over the unoccupied hours, the days by kind.
@@ -51,6 +54,7 @@ class UnoccupiedParams:
     min_rise_kwh_h: float = field(default=0.3, metadata={"doc": "smallest rise"})
     k_spread: float = field(default=4.0, metadata={"doc": "× the history's spread (MAD)"})
     max_colder_c: float = field(default=2.0, metadata={"doc": "colder than its history: unjudged"})
+    setback_c: float = field(default=17.0, metadata={"doc": "heated no warmer: not an excess"})
     min_days: int = field(default=3, metadata={"doc": "days above in a row"})
 
 
@@ -72,17 +76,20 @@ def unoccupied_hours(b: BuildingHours, p: UnoccupiedParams) -> np.ndarray:
 
 def daily_levels(
     b: BuildingHours, p: UnoccupiedParams
-) -> tuple[np.ndarray, FloatArray, FloatArray]:
-    """Local days, each register's unoccupied level per day [register, day], outdoor °C per day."""
+) -> tuple[np.ndarray, FloatArray, FloatArray, FloatArray]:
+    """Local days, each register's unoccupied level per day [register, day], and the mean
+    outdoor and indoor °C of each day's unoccupied hours."""
     days, inverse = np.unique(b.local_day, return_inverse=True)
     mask = unoccupied_hours(b, p)
     # A [day, hour of the day] grid of the unoccupied hours (days last 23 to 25 hours).
     pos = np.arange(b.n) - np.searchsorted(inverse, inverse)
     grid = np.full((len(b.registers), len(days), 25), np.nan)
     temps = np.full((len(days), 25), np.nan)
+    rooms = np.full((len(days), 25), np.nan)
     sel = np.flatnonzero(mask)
     grid[:, inverse[sel], pos[sel]] = b.kwh[:, sel]
     temps[inverse[sel], pos[sel]] = b.outdoor_c[sel]
+    rooms[inverse[sel], pos[sel]] = b.indoor_c[sel]
     enough = np.bincount(inverse[sel], minlength=len(days)) >= p.min_unoccupied_hours
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -90,7 +97,8 @@ def daily_levels(
         levels = np.nanquantile(grid, p.low_quantile, axis=2) if len(days) else grid[:, :, 0]
         levels = np.where(enough[None, :] & (counts >= p.min_unoccupied_hours), levels, np.nan)
         outdoor = np.where(enough, np.nanmean(temps, axis=1), np.nan) if len(days) else temps[:, 0]
-    return days, levels, outdoor
+        indoor = np.where(enough, np.nanmean(rooms, axis=1), np.nan) if len(days) else rooms[:, 0]
+    return days, levels, outdoor, indoor
 
 
 def _expected(
@@ -130,40 +138,33 @@ def _expected(
 def detect_unoccupied(
     b: BuildingHours, p: UnoccupiedParams, calendar: FrenchCalendar, zone: str | None
 ) -> list[UnoccupiedExcess]:
-    """Every register's runs of days above its baseload (see the module docstring)."""
-    days, levels, outdoor = daily_levels(b, p)
+    """Each register's run of days above its baseload that is still open at the latest day
+    with a level (see the module docstring): walked back from that day, so only the days of
+    the run and the one before it are fitted."""
+    days, levels, outdoor, indoor = daily_levels(b, p)
     first_hour = np.searchsorted(b.local_day, days)
     season = b.heating_season[np.minimum(first_hour, max(b.n - 1, 0))] if b.n else np.zeros(0)
     mask = unoccupied_hours(b, p)
     out: list[UnoccupiedExcess] = []
     for r, reg in enumerate(b.registers):
         heats = reg.heating_share > 0
-        fit = np.array(
-            [_expected(levels[r], outdoor, heats, season, d, p) for d in range(len(days))]
-        ).reshape(-1, 2)
-        expected, spread = fit[:, 0], fit[:, 1]
-        with np.errstate(invalid="ignore"):
-            rise = levels[r] - expected
-            need = np.maximum(
-                np.maximum(p.rise_share * expected, p.min_rise_kwh_h), p.k_spread * spread
-            )
-            above = (rise > need) & np.isfinite(rise)
-        known = np.flatnonzero(np.isfinite(rise))
+        expected = np.full(len(days), np.nan)
         run: list[int] = []
-        runs: list[list[int]] = []
-        for d in known.tolist():
-            if above[d]:
-                run.append(d)
-            elif run:
-                runs.append(run)
-                run = []
-        if run:
-            runs.append(run)
-        for run in runs:
-            if len(run) < p.min_days:
+        for d in range(len(days) - 1, -1, -1):
+            if not np.isfinite(levels[r, d]):
+                continue  # no level: neither breaks nor counts
+            base, spread = _expected(levels[r], outdoor, heats, season, d, p)
+            if not np.isfinite(base):
                 continue
-            is_open = bool(len(known)) and run[-1] == int(known[-1])
-            out.append(_event(b, r, days, run, levels[r], expected, mask, is_open, calendar, zone))
+            expected[d] = base
+            need = max(p.rise_share * base, p.min_rise_kwh_h, p.k_spread * spread)
+            if not levels[r, d] - base > need:
+                break
+            if heats and indoor[d] <= p.setback_c:
+                break  # heated no warmer than the unoccupied setpoint allows: not an excess
+            run.insert(0, d)
+        if len(run) >= p.min_days:
+            out.append(_event(b, r, days, run, levels[r], expected, mask, True, calendar, zone))
     return out
 
 

@@ -63,9 +63,9 @@ def test_heating_held_through_the_holidays_shows_on_the_gas_meter() -> None:
 
 def test_a_day_level_is_a_low_quantile_of_its_unoccupied_hours() -> None:
     b = school(datetime(2025, 1, 6, tzinfo=UTC), 14, seed=1)
-    days, levels, outdoor = daily_levels(b, PARAMS)
+    days, levels, outdoor, indoor = daily_levels(b, PARAMS)
     assert len(days) == 15  # 14 UTC days from 01:00 local touch 15 local dates
     # The electricity register only carries the 3 kW base load outside opening hours.
     known = levels[0][np.isfinite(levels[0])]
     assert len(known) >= 12 and np.allclose(known, 3.0)
-    assert np.isfinite(outdoor).sum() == len(known)
+    assert np.isfinite(outdoor).sum() == np.isfinite(indoor).sum() == len(known)
