@@ -19,11 +19,11 @@ heating season only. A baseload needs ``min_baseline_days`` days.
 
 A day is *above* when its level exceeds the baseload by ``rise_share`` of it, by at least
 ``min_rise_kwh_h`` and by ``k_spread`` times the spread of the history around the baseload
-(1.4826 × median absolute deviation: a heating meter's nights scatter more than a lift's);
-A heating register's day is not above when the building's mean indoor temperature over those
-hours (when measured) is at most ``setback_c``: heating an empty building to its 16 °C setback
-after a warm week is what the Code de l'énergie allows, not an excess.
-``min_days`` days above in a row (days without a level neither break nor count) make an event,
+(1.4826 × median absolute deviation: a heating meter's nights scatter more than a lift's). A
+heating register's day is not above when the lower quartile of the building's indoor
+temperature over those hours (when measured) is at most ``setback_c``: heating an empty
+building to its 16 °C setback after a warm week is what the Code de l'énergie allows, not an
+excess. ``min_days`` days above in a row (days without a level neither break nor count) make an event,
 open while the latest day with a level is above. Its evidence: baseload and level (kW), the
 extra kWh since it began over the unoccupied hours, the days by kind.
 """
@@ -77,8 +77,8 @@ def unoccupied_hours(b: BuildingHours, p: UnoccupiedParams) -> np.ndarray:
 def daily_levels(
     b: BuildingHours, p: UnoccupiedParams
 ) -> tuple[np.ndarray, FloatArray, FloatArray, FloatArray]:
-    """Local days, each register's unoccupied level per day [register, day], and the mean
-    outdoor and indoor °C of each day's unoccupied hours."""
+    """Local days, each register's unoccupied level per day [register, day], the mean outdoor
+    °C and the lower quartile of indoor °C of each day's unoccupied hours."""
     days, inverse = np.unique(b.local_day, return_inverse=True)
     mask = unoccupied_hours(b, p)
     # A [day, hour of the day] grid of the unoccupied hours (days last 23 to 25 hours).
@@ -97,7 +97,12 @@ def daily_levels(
         levels = np.nanquantile(grid, p.low_quantile, axis=2) if len(days) else grid[:, :, 0]
         levels = np.where(enough[None, :] & (counts >= p.min_unoccupied_hours), levels, np.nan)
         outdoor = np.where(enough, np.nanmean(temps, axis=1), np.nan) if len(days) else temps[:, 0]
-        indoor = np.where(enough, np.nanmean(rooms, axis=1), np.nan) if len(days) else rooms[:, 0]
+        # The cooler part of the day's unoccupied hours: what the heating held it at.
+        indoor = (
+            np.where(enough, np.nanquantile(rooms, 0.25, axis=1), np.nan)
+            if len(days)
+            else rooms[:, 0]
+        )
     return days, levels, outdoor, indoor
 
 
