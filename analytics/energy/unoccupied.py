@@ -23,9 +23,9 @@ A day is *above* when its level exceeds the baseload by ``rise_share`` of it, by
 heating register's day is not above when the lower quartile of the building's indoor
 temperature over those hours (when measured) is at most ``setback_c``: heating an empty
 building to its 16 °C setback after a warm week is what the Code de l'énergie allows, not an
-excess. ``min_days`` days above in a row (days without a level neither break nor count) make an event,
-open while the latest day with a level is above. Its evidence: baseload and level (kW), the
-extra kWh since it began over the unoccupied hours, the days by kind.
+excess. ``min_days`` days above in a row (days without a level neither break nor count) make
+an event, open while the latest day with a level is above. Its evidence: baseload and level
+(kW), the extra kWh since it began over the unoccupied hours, the days by kind.
 """
 
 from __future__ import annotations
