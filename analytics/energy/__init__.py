@@ -1,1 +1,1 @@
-"""Energy and comfort analytics of public buildings."""
+"""Energy baselines of building meters: reading hourly files, fitting, and their goodness."""

@@ -1,1 +1,4 @@
-"""Evaluation harnesses: detectors scored against ground truths (not imported by production)."""
+"""Evaluation harnesses: detectors scored against injected faults and real data.
+
+No production process imports them (a test checks it).
+"""
