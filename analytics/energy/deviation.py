@@ -1,0 +1,346 @@
+"""Sustained deviation of a meter from its own baseline, scored hour by hour and causally.
+
+The score at hour ``t`` reads nothing after ``t``: at the first hour of every UTC month the
+baseline (time of week + outdoor temperature, :class:`analytics.energy.baseline.Baseline`) is
+refitted on the trailing ``train_days`` before that hour, and the month is scored against it.
+
+- Residual ``r = kWh − expected`` (clipped at ``clip_sigmas`` hourly scales so one odd hour
+  weighs little); the score is an exponentially weighted mean of the residuals (half-life
+  ``half_life_h``) divided by the scale that same mean had out of sample: at each refit a
+  second baseline is fitted without the last ``holdout_days`` and predicts them, so the scale
+  includes what real buildings do that no regression explains (the residuals are correlated
+  over days; a scale of single hours would alarm every week). Above zero is excess, below an
+  unexplained drop (a closure, a meter going wrong).
+- An hour is anomalous when ``|score| ≥ threshold``. Runs of anomalous hours of one sign,
+  merged over gaps of up to ``merge_gap_h``, are events; an event starts at its onset (the
+  last time the score was at or across zero before it rose) and carries its excess kWh.
+- A baseline that cannot hold says so instead of alarming for a year: while an event lasts
+  ``shift_confirm_h`` it becomes a confirmed level shift (a change of use): the baseline is
+  re-anchored on the level since the onset (a ratio, then, once ``min_refit_days`` of new data
+  exist, a baseline fitted on them only), and the event closes. A month whose held-out
+  CV(RMSE) exceeds ``max_holdout_cv_rmse`` is "unusable": scored as nothing, no alarm.
+- Exact zeros are missing readings (runs of ``zero_run_hours``, by default even one hour: a
+  building's meter that reads 0 kWh has not been read); meter faults are another detector's.
+
+Pure: arrays and parameters in, arrays and events out; no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import IntEnum
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from analytics.energy.baseline import Baseline, BaselineError, BaselineParams
+from analytics.energy.hourly_file import mask_zero_runs
+
+FloatArray = npt.NDArray[np.float64]
+HourArray = npt.NDArray[np.datetime64]
+Holidays = Callable[[date], bool] | None
+HOUR = np.timedelta64(3600, "s")
+DAY_H = 24
+
+
+class State(IntEnum):
+    """What the detector could say about an hour."""
+
+    LEARNING = 0  # not enough history for a baseline yet
+    SCORED = 1
+    MISSING = 2  # no reading (or no temperature) that hour
+    UNUSABLE = 3  # the baseline does not hold: no score, no alarm
+
+
+@dataclass(frozen=True, slots=True)
+class DeviationParams:
+    """Defaults calibrated on 25 real buildings (docs/decisions/014-energy-anomalies.md)."""
+
+    train_days: int = 365  # trailing training window of each monthly refit
+    min_train_days: int = 150  # valid days needed before the first score
+    holdout_days: int = 42  # held out at each refit to measure the score's own scale
+    min_refit_days: int = 28  # after a level shift: valid days before a baseline of their own
+    half_life_h: float = 24.0  # of the weighted mean of residuals
+    threshold: float = 4.0  # |score| that makes an hour anomalous
+    clip_sigmas: float = 5.0  # hourly residuals clipped at this many hourly scales
+    merge_gap_h: int = 24  # anomalous runs of one sign this close form one event
+    shift_confirm_h: int = 14 * DAY_H  # an event this long is a change of use
+    max_holdout_cv_rmse: float = 0.6  # beyond: the baseline is not usable that month
+    zero_run_hours: int = 1  # runs of this many exact zeros are missing readings
+    price_eur_per_kwh: float = 0.20
+
+    def __post_init__(self) -> None:
+        if self.half_life_h <= 0 or self.threshold <= 0 or self.clip_sigmas <= 0:
+            raise ValueError("half_life_h, threshold and clip_sigmas must be > 0")
+        if not 0 < self.holdout_days < self.min_train_days <= self.train_days:
+            raise ValueError("need 0 < holdout_days < min_train_days <= train_days")
+
+
+@dataclass(frozen=True, slots=True)
+class DeviationEvent:
+    """A sustained deviation: ``direction`` +1 excess, −1 drop; times are hour starts (UTC)."""
+
+    onset: np.datetime64  # when the deviation began, as far as the score can tell
+    detected_at: np.datetime64  # the first anomalous hour: the rule knew at its end
+    end: np.datetime64 | None  # last anomalous hour; None while it runs
+    direction: int
+    level_shift: bool  # confirmed change of use: the baseline was re-anchored
+    excess_kwh: float  # Σ (kWh − expected) from onset to end (negative for a drop)
+    excess_eur: float
+    peak_score: float
+
+
+@dataclass(slots=True)
+class MeterDeviation:
+    """Per hour: expected kWh, score, anomalous flag, state; and the meter's events."""
+
+    hours: HourArray
+    kwh: FloatArray  # as scored: exact zeros made missing
+    expected_kwh: FloatArray
+    score: FloatArray
+    anomalous: npt.NDArray[np.bool_]
+    state: npt.NDArray[np.int8]
+    events: list[DeviationEvent] = field(default_factory=list)
+
+
+def hold_temperature(temperature_c: FloatArray, max_gap_h: int = 6) -> FloatArray:
+    """Carry the last temperature forward over gaps of up to ``max_gap_h`` hours (causal)."""
+    out = temperature_c.astype(np.float64, copy=True)
+    last, age = math.nan, 0
+    for i, v in enumerate(out):
+        if math.isfinite(v):
+            last, age = float(v), 0
+        else:
+            age += 1
+            if age <= max_gap_h:
+                out[i] = last
+    return out
+
+
+@dataclass(slots=True)
+class _Fit:
+    baseline: Baseline
+    sigma_hour: float  # robust scale of one hour's residual
+    sigma_score: float  # robust scale of the weighted mean of residuals
+    usable: bool
+
+
+def _robust_scale(x: FloatArray) -> float:
+    x = x[np.isfinite(x)]
+    if len(x) < 24:
+        return math.nan
+    return float(1.4826 * np.median(np.abs(x)))
+
+
+def _ewma(residual: FloatArray, half_life_h: float) -> FloatArray:
+    """Exponentially weighted mean that skips missing hours (keeps its value over them)."""
+    alpha = 1.0 - 0.5 ** (1.0 / half_life_h)
+    out = np.full(len(residual), np.nan)
+    m, seen = 0.0, False
+    for i, r in enumerate(residual):
+        if math.isfinite(r):
+            m = r if not seen else m + alpha * (r - m)
+            seen = True
+            out[i] = m
+    return out
+
+
+Fitter = Callable[[int, int], Baseline | None]  # a baseline on hours [lo, hi), or None
+
+
+def _fit(
+    fit_on: Fitter,
+    hours: HourArray,
+    kwh: FloatArray,
+    temp: FloatArray,
+    lo: int,
+    hi: int,
+    p: DeviationParams,
+    *,
+    holdout: bool,
+) -> _Fit | None:
+    """Baseline on [lo, hi); its scales from a fit that did not see the last holdout days."""
+    if np.isfinite(kwh[lo:hi]).sum() < p.min_refit_days * DAY_H:
+        return None
+    baseline = fit_on(lo, hi)
+    if baseline is None:
+        return None
+    if not holdout:
+        s = _robust_scale(kwh[lo:hi] - baseline.predict(hours[lo:hi], temp[lo:hi]))
+        return _Fit(baseline, s, s, True)
+    cut = hi - p.holdout_days * DAY_H
+    early = fit_on(lo, cut)
+    if early is None:
+        return _Fit(baseline, math.nan, math.nan, False)
+    r = kwh[cut:hi] - early.predict(hours[cut:hi], temp[cut:hi])
+    sigma_hour = _robust_scale(r - np.nanmedian(r))
+    clipped = np.clip(r, -p.clip_sigmas * sigma_hour, p.clip_sigmas * sigma_hour)
+    sigma_score = _robust_scale(_ewma(clipped, p.half_life_h))
+    ok = np.isfinite(r)
+    mean_kwh = float(np.mean(kwh[cut:hi][ok])) if ok.any() else math.nan
+    cv = float(np.sqrt(np.mean(r[ok] ** 2)) / mean_kwh) if mean_kwh > 0 else math.inf
+    usable = sigma_score > 0 and cv <= p.max_holdout_cv_rmse  # False when NaN
+    return _Fit(baseline, sigma_hour, sigma_score, usable)
+
+
+def _month_starts(hours: HourArray) -> list[int]:
+    """Indices of the first hour of every UTC month in ``hours`` (and 0)."""
+    months = hours.astype("datetime64[M]")
+    idx = np.flatnonzero(months[1:] != months[:-1]) + 1
+    return [0, *idx.tolist()]
+
+
+def score_meter(
+    hours: HourArray,
+    kwh: FloatArray,
+    temperature_c: FloatArray,
+    *,
+    zone: ZoneInfo,
+    params: DeviationParams | None = None,
+    baseline: BaselineParams | None = None,
+    holidays: Holidays = None,
+) -> MeterDeviation:
+    """Score one meter's hourly kWh (a regular, increasing UTC hourly grid; NaN = missing)."""
+    p = params or DeviationParams()
+    n = len(hours)
+    if len(kwh) != n or len(temperature_c) != n:
+        raise ValueError("hours, kwh and temperature_c must have the same length")
+    if n > 1 and np.any(np.diff(hours.astype("datetime64[s]")) != HOUR):
+        raise ValueError("hours must be a regular hourly grid without gaps")
+    hours = hours.astype("datetime64[s]")
+    y = mask_zero_runs(np.asarray(kwh, dtype=np.float64), p.zero_run_hours)
+    temp = hold_temperature(temperature_c)
+    out = MeterDeviation(
+        hours=hours,
+        kwh=y,
+        expected_kwh=np.full(n, np.nan),
+        score=np.full(n, np.nan),
+        anomalous=np.zeros(n, dtype=bool),
+        state=np.full(n, State.LEARNING, dtype=np.int8),
+    )
+    bp = baseline or BaselineParams()
+
+    def fit_on(lo: int, hi: int) -> Baseline | None:
+        try:
+            return Baseline.fit(
+                hours[lo:hi], y[lo:hi], temp[lo:hi], zone=zone, params=bp, holidays=holidays
+            )
+        except BaselineError:
+            return None
+
+    alpha = 1.0 - 0.5 ** (1.0 / p.half_life_h)
+    starts = _month_starts(hours)
+    bounds = [*starts[1:], n]
+    fit: _Fit | None = None
+    anchor = 0  # data before a confirmed level shift no longer trains the baseline
+    ratio = 1.0  # level correction of a baseline fitted before the shift
+    ewma, seen = 0.0, False
+    run = _Run()
+    for m0, m1 in zip(starts, bounds, strict=True):
+        lo = max(anchor, m0 - p.train_days * DAY_H)
+        valid_days = np.isfinite(y[lo:m0]).sum() / DAY_H
+        if valid_days >= p.min_train_days:
+            fit, ratio = _fit(fit_on, hours, y, temp, lo, m0, p, holdout=True), 1.0
+        elif anchor > 0 and valid_days >= p.min_refit_days and fit is not None:
+            new = _fit(fit_on, hours, y, temp, lo, m0, p, holdout=False)
+            if new is not None:  # keep the scales measured out of sample before the shift
+                fit = _Fit(new.baseline, fit.sigma_hour, fit.sigma_score, fit.usable)
+                ratio = 1.0
+        if fit is None or m1 <= m0:
+            continue
+        expected = fit.baseline.predict(hours[m0:m1], temp[m0:m1])
+        for i in range(m0, m1):
+            e = float(expected[i - m0]) * ratio
+            out.expected_kwh[i] = e
+            if not fit.usable:
+                out.state[i] = State.UNUSABLE
+                run.close(out, p)
+                seen = False
+                continue
+            if not (math.isfinite(y[i]) and math.isfinite(e)):
+                out.state[i] = State.MISSING
+                if seen:
+                    out.score[i] = ewma / fit.sigma_score
+                continue
+            c = p.clip_sigmas * fit.sigma_hour
+            r = min(max(float(y[i]) - e, -c), c)
+            ewma = r if not seen else ewma + alpha * (r - ewma)
+            seen = True
+            s = ewma / fit.sigma_score
+            out.score[i] = s
+            out.state[i] = State.SCORED
+            if run.step(i, s, out, p):  # a confirmed level shift: re-anchor on the new level
+                on = run.shifted_from
+                ok = np.isfinite(y[on : i + 1]) & np.isfinite(out.expected_kwh[on : i + 1])
+                base = float(np.sum(out.expected_kwh[on : i + 1][ok])) / ratio
+                ratio = float(np.sum(y[on : i + 1][ok])) / base if base > 0 else 1.0
+                anchor, ewma = on, 0.0
+    run.close(out, p, running=n - 1 - run.last <= p.merge_gap_h)
+    return out
+
+
+@dataclass(slots=True)
+class _Run:
+    """The event being built: its sign, onset, first and last anomalous hours."""
+
+    direction: int = 0
+    onset: int = -1
+    first: int = -1
+    last: int = -1
+    last_cross: int = 0  # the last hour the score reached or crossed zero
+    prev_sign: int = 0
+    shifted_from: int = -1  # onset of the last confirmed level shift
+
+    def step(self, i: int, s: float, out: MeterDeviation, p: DeviationParams) -> bool:
+        """Account hour ``i`` of score ``s``; True when the event became a level shift."""
+        sign = 1 if s > 0 else -1 if s < 0 else 0
+        if sign != self.prev_sign:
+            self.last_cross = i
+        self.prev_sign = sign
+        if self.direction and i - self.last > p.merge_gap_h:
+            self.close(out, p)
+        if abs(s) < p.threshold:
+            return False
+        out.anomalous[i] = True
+        if self.direction and sign != self.direction:
+            self.close(out, p)
+        if not self.direction:
+            self.direction, self.first, self.onset = sign, i, self.last_cross
+        self.last = i
+        if i - self.onset + 1 >= p.shift_confirm_h:
+            self.shifted_from = self.onset
+            self.close(out, p, level_shift=True)
+            self.prev_sign, self.last_cross = 0, i + 1
+            return True
+        return False
+
+    def close(
+        self,
+        out: MeterDeviation,
+        p: DeviationParams,
+        *,
+        level_shift: bool = False,
+        running: bool = False,
+    ) -> None:
+        if not self.direction:
+            return
+        sl = slice(self.onset, self.last + 1)
+        diff = out.kwh[sl] - out.expected_kwh[sl]
+        excess = float(np.nansum(diff))
+        out.events.append(
+            DeviationEvent(
+                onset=out.hours[self.onset],
+                detected_at=out.hours[self.first],
+                end=None if running else out.hours[self.last],
+                direction=self.direction,
+                level_shift=level_shift,
+                excess_kwh=excess,
+                excess_eur=excess * p.price_eur_per_kwh,
+                peak_score=float(np.nanmax(np.abs(out.score[sl]))) * self.direction,
+            )
+        )
+        self.direction, self.onset, self.first, self.last = 0, -1, -1, -1
