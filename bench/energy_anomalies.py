@@ -279,6 +279,7 @@ def main() -> None:
     ap.add_argument(
         "--out", type=Path, default=ROOT / "bench" / "results" / "energy_anomalies.json"
     )
+    ap.add_argument("--set", nargs="*", default=[], help="detector parameters, e.g. threshold=3.5")
     args = ap.parse_args()
     if not (args.data / READINGS).exists() or not (args.data / WEATHER).exists():
         print(
@@ -286,7 +287,8 @@ def main() -> None:
         )
         return
     only = [b for b in args.buildings.split(",") if b] or None
-    result = run(args.data, only, DeviationParams(price_eur_per_kwh=args.price))
+    extra = {k: float(v) if "." in v else int(v) for k, v in (a.split("=") for a in args.set)}
+    result = run(args.data, only, DeviationParams(price_eur_per_kwh=args.price, **extra))
     print_table(result)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, default=str))

@@ -39,8 +39,10 @@ import numpy.typing as npt
 
 from analytics.energy.baseline import Baseline, BaselineError, BaselineParams
 from analytics.energy.hourly_file import mask_zero_runs
+from analytics.energy.week_hours import HOURS_PER_WEEK, week_hours
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 HourArray = npt.NDArray[np.datetime64]
 Holidays = Callable[[date], bool] | None
 HOUR = np.timedelta64(3600, "s")
@@ -64,9 +66,13 @@ class DeviationParams:
     min_train_days: int = 150  # valid days needed before the first score
     holdout_days: int = 42  # held out at each refit to measure the score's own scale
     min_refit_days: int = 28  # after a level shift: valid days before a baseline of their own
+    level_days: int = 28  # the baseline follows what it got wrong over these trailing days
     half_life_h: float = 24.0  # of the weighted mean of residuals
     threshold: float = 4.0  # |score| that makes an hour anomalous
+    history_days: int = 91  # the score's scale is re-measured on its own trailing history …
+    min_history_days: int = 56  # … once it has this many scored days
     clip_sigmas: float = 5.0  # hourly residuals clipped at this many hourly scales
+    scale_floor: float = 0.25  # an hour's scale is at least this share of the median one
     merge_gap_h: int = 24  # anomalous runs of one sign this close form one event
     shift_confirm_h: int = 14 * DAY_H  # an event this long is a change of use
     max_holdout_cv_rmse: float = 0.6  # beyond: the baseline is not usable that month
@@ -124,9 +130,22 @@ def hold_temperature(temperature_c: FloatArray, max_gap_h: int = 6) -> FloatArra
 @dataclass(slots=True)
 class _Fit:
     baseline: Baseline
-    sigma_hour: float  # robust scale of one hour's residual
-    sigma_score: float  # robust scale of the weighted mean of residuals
+    hour_scale: FloatArray  # robust scale of one hour's residual, per local hour of week
+    sigma_score: float  # robust scale of the weighted mean of scaled residuals
     usable: bool
+
+
+def hour_scales(residual: FloatArray, how: IntArray, floor_share: float) -> FloatArray:
+    """Robust scale (1.4826 MAD) of the residuals of each local hour of week, floored at
+    ``floor_share`` of their median so that a quiet hour does not turn noise into alarms."""
+    ok = np.isfinite(residual)
+    scale = np.full(HOURS_PER_WEEK, np.nan)
+    for h in range(HOURS_PER_WEEK):
+        r = residual[ok & (how == h)]
+        if len(r) >= 4:
+            scale[h] = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+    typical = float(np.nanmedian(scale)) if np.isfinite(scale).any() else math.nan
+    return np.where(np.isfinite(scale), np.maximum(scale, floor_share * typical), typical)
 
 
 def _robust_scale(x: FloatArray) -> float:
@@ -157,6 +176,8 @@ def _fit(
     hours: HourArray,
     kwh: FloatArray,
     temp: FloatArray,
+    how: IntArray,
+    group: IntArray,
     lo: int,
     hi: int,
     p: DeviationParams,
@@ -169,22 +190,66 @@ def _fit(
     baseline = fit_on(lo, hi)
     if baseline is None:
         return None
+    scale = hour_scales(
+        kwh[lo:hi] - baseline.predict(hours[lo:hi], temp[lo:hi]), how[lo:hi], p.scale_floor
+    )
     if not holdout:
-        s = _robust_scale(kwh[lo:hi] - baseline.predict(hours[lo:hi], temp[lo:hi]))
-        return _Fit(baseline, s, s, True)
+        return _Fit(baseline, scale, math.nan, True)
     cut = hi - p.holdout_days * DAY_H
     early = fit_on(lo, cut)
     if early is None:
-        return _Fit(baseline, math.nan, math.nan, False)
-    r = kwh[cut:hi] - early.predict(hours[cut:hi], temp[cut:hi])
-    sigma_hour = _robust_scale(r - np.nanmedian(r))
-    clipped = np.clip(r, -p.clip_sigmas * sigma_hour, p.clip_sigmas * sigma_hour)
-    sigma_score = _robust_scale(_ewma(clipped, p.half_life_h))
+        return _Fit(baseline, scale, math.nan, False)
+    w = p.level_days * DAY_H
+    e0 = max(lo, cut - w)
+    early_kwh = early.predict(hours[lo:hi], temp[lo:hi])
+    early_scale = hour_scales(kwh[lo:cut] - early_kwh[: cut - lo], how[lo:cut], p.scale_floor)
+    r = _offset_residuals(kwh[e0:hi], early_kwh[e0 - lo :], group[e0:hi], cut - e0, w)
+    z = np.clip(r / early_scale[how[cut:hi]], -p.clip_sigmas, p.clip_sigmas)
+    sigma_score = _robust_scale(_ewma(z, p.half_life_h))
     ok = np.isfinite(r)
     mean_kwh = float(np.mean(kwh[cut:hi][ok])) if ok.any() else math.nan
     cv = float(np.sqrt(np.mean(r[ok] ** 2)) / mean_kwh) if mean_kwh > 0 else math.inf
     usable = sigma_score > 0 and cv <= p.max_holdout_cv_rmse  # False when NaN
-    return _Fit(baseline, sigma_hour, sigma_score, usable)
+    return _Fit(baseline, scale, sigma_score, usable)
+
+
+def day_groups(how: IntArray) -> IntArray:
+    """Hour of day, apart for weekdays (0-23) and weekends or holidays (24-47)."""
+    return np.where(how // 24 >= 5, 24, 0) + how % 24
+
+
+def recent_offset(residual: FloatArray, group: IntArray) -> FloatArray:
+    """The median residual of each hour of day (weekdays, weekends) over a recent window: what
+    the baseline gets wrong lately, from a schedule changed since last year to a new level."""
+    ok = np.isfinite(residual)
+    out = np.zeros(2 * DAY_H)
+    if ok.sum() < 7 * DAY_H:
+        return out
+    r, g = residual[ok], group[ok]
+    order = np.lexsort((r, g))  # by group, then by value: medians by position
+    r, g = r[order], g[order]
+    counts = np.bincount(g, minlength=2 * DAY_H)
+    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    has = counts >= 3
+    lo = first + np.maximum(counts - 1, 0) // 2
+    hi = first + counts // 2
+    out[:] = float(np.median(residual[ok]))
+    out[has] = 0.5 * (r[lo[has]] + r[np.minimum(hi[has], len(r) - 1)])
+    return out
+
+
+def _offset_residuals(
+    y: FloatArray, model: FloatArray, group: IntArray, start: int, w: int
+) -> FloatArray:
+    """Residuals from ``start`` on, against the model plus the offsets of the ``w`` hours before
+    each day."""
+    r = np.full(len(y) - start, np.nan)
+    for d in range(start, len(y), DAY_H):
+        j = max(0, d - w)
+        off = recent_offset(y[j:d] - model[j:d], group[j:d])
+        k = slice(d, d + DAY_H)
+        r[d - start : d - start + DAY_H] = y[k] - model[k] - off[group[k]]
+    return r
 
 
 def _month_starts(hours: HourArray) -> list[int]:
@@ -223,6 +288,8 @@ def score_meter(
         state=np.full(n, State.LEARNING, dtype=np.int8),
     )
     bp = baseline or BaselineParams()
+    how = week_hours(hours, zone, holidays).hour_of_week
+    group = day_groups(how)
 
     def fit_on(lo: int, hi: int) -> Baseline | None:
         try:
@@ -233,28 +300,42 @@ def score_meter(
             return None
 
     alpha = 1.0 - 0.5 ** (1.0 / p.half_life_h)
+    window_h = p.level_days * DAY_H
     starts = _month_starts(hours)
     bounds = [*starts[1:], n]
+    model = np.full(n, np.nan)  # the baseline in force, before its recent offsets
+    mean_z = np.full(n, np.nan)  # the weighted mean of scaled residuals, before its own scale
+    normal = np.zeros(n, dtype=bool)  # hours that set the level: scored, not anomalous
     fit: _Fit | None = None
     anchor = 0  # data before a confirmed level shift no longer trains the baseline
-    ratio = 1.0  # level correction of a baseline fitted before the shift
+    offset = np.zeros(2 * DAY_H)
     ewma, seen = 0.0, False
     run = _Run()
     for m0, m1 in zip(starts, bounds, strict=True):
         lo = max(anchor, m0 - p.train_days * DAY_H)
         valid_days = np.isfinite(y[lo:m0]).sum() / DAY_H
         if valid_days >= p.min_train_days:
-            fit, ratio = _fit(fit_on, hours, y, temp, lo, m0, p, holdout=True), 1.0
+            fit = _fit(fit_on, hours, y, temp, how, group, lo, m0, p, holdout=True)
         elif anchor > 0 and valid_days >= p.min_refit_days and fit is not None:
-            new = _fit(fit_on, hours, y, temp, lo, m0, p, holdout=False)
+            new = _fit(fit_on, hours, y, temp, how, group, lo, m0, p, holdout=False)
             if new is not None:  # keep the scales measured out of sample before the shift
-                fit = _Fit(new.baseline, fit.sigma_hour, fit.sigma_score, fit.usable)
-                ratio = 1.0
+                fit = _Fit(new.baseline, new.hour_scale, fit.sigma_score, fit.usable)
         if fit is None or m1 <= m0:
             continue
-        expected = fit.baseline.predict(hours[m0:m1], temp[m0:m1])
+        h0 = max(0, m0 - p.history_days * DAY_H)
+        if np.isfinite(mean_z[h0:m0]).sum() >= p.min_history_days * DAY_H:
+            # the scale the score really had over the last months, out of sample
+            fit.sigma_score = _robust_scale(mean_z[h0:m0])
+            fit.usable = fit.usable and fit.sigma_score > 0
+        w0 = max(0, m0 - window_h)  # the level window is re-predicted by the model in force
+        model[w0:m1] = fit.baseline.predict(hours[w0:m1], temp[w0:m1])
         for i in range(m0, m1):
-            e = float(expected[i - m0]) * ratio
+            if i == m0 or (i - m0) % DAY_H == 0:
+                j = max(w0, i - window_h)
+                offset = recent_offset(
+                    np.where(normal[j:i], y[j:i] - model[j:i], np.nan), group[j:i]
+                )
+            e = float(model[i]) + float(offset[group[i]])
             out.expected_kwh[i] = e
             if not fit.usable:
                 out.state[i] = State.UNUSABLE
@@ -266,18 +347,21 @@ def score_meter(
                 if seen:
                     out.score[i] = ewma / fit.sigma_score
                 continue
-            c = p.clip_sigmas * fit.sigma_hour
-            r = min(max(float(y[i]) - e, -c), c)
+            z = (float(y[i]) - e) / float(fit.hour_scale[how[i]])
+            r = min(max(z, -p.clip_sigmas), p.clip_sigmas)
             ewma = r if not seen else ewma + alpha * (r - ewma)
+            mean_z[i] = ewma
             seen = True
             s = ewma / fit.sigma_score
             out.score[i] = s
             out.state[i] = State.SCORED
-            if run.step(i, s, out, p):  # a confirmed level shift: re-anchor on the new level
+            shifted = run.step(i, s, out, p)
+            normal[i] = not out.anomalous[i]
+            if shifted:  # a confirmed level shift: the new level is the norm from its onset
                 on = run.shifted_from
-                ok = np.isfinite(y[on : i + 1]) & np.isfinite(out.expected_kwh[on : i + 1])
-                base = float(np.sum(out.expected_kwh[on : i + 1][ok])) / ratio
-                ratio = float(np.sum(y[on : i + 1][ok])) / base if base > 0 else 1.0
+                normal[on : i + 1] = out.state[on : i + 1] == State.SCORED
+                j = max(on, i + 1 - window_h)
+                offset = recent_offset(y[j : i + 1] - model[j : i + 1], group[j : i + 1])
                 anchor, ewma = on, 0.0
     run.close(out, p, running=n - 1 - run.last <= p.merge_gap_h)
     return out
