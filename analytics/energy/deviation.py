@@ -67,8 +67,10 @@ class DeviationParams:
     holdout_days: int = 42  # held out at each refit to measure the score's own scale
     min_refit_days: int = 28  # after a level shift: valid days before a baseline of their own
     level_days: int = 28  # the baseline follows what it got wrong over these trailing days
-    half_life_h: float = 24.0  # of the weighted mean of residuals
+    half_life_h: float = 12.0  # of the fast weighted mean of residuals (a weekend) …
+    slow_half_life_h: float = 72.0  # … and of the slow one (a week)
     threshold: float = 4.0  # |score| that makes an hour anomalous
+    slow_threshold: float = 3.0  # the slow mean's own, in its scales (the score is rescaled)
     history_days: int = 91  # the score's scale is re-measured on its own trailing history …
     min_history_days: int = 56  # … once it has this many scored days
     clip_sigmas: float = 5.0  # hourly residuals clipped at this many hourly scales
@@ -131,7 +133,7 @@ def hold_temperature(temperature_c: FloatArray, max_gap_h: int = 6) -> FloatArra
 class _Fit:
     baseline: Baseline
     hour_scale: FloatArray  # robust scale of one hour's residual, per local hour of week
-    sigma_score: float  # robust scale of the weighted mean of scaled residuals
+    sigma_score: tuple[float, float]  # robust scales of the fast and slow weighted means
     usable: bool
 
 
@@ -194,22 +196,25 @@ def _fit(
         kwh[lo:hi] - baseline.predict(hours[lo:hi], temp[lo:hi]), how[lo:hi], p.scale_floor
     )
     if not holdout:
-        return _Fit(baseline, scale, math.nan, True)
+        return _Fit(baseline, scale, (math.nan, math.nan), True)
     cut = hi - p.holdout_days * DAY_H
     early = fit_on(lo, cut)
     if early is None:
-        return _Fit(baseline, scale, math.nan, False)
+        return _Fit(baseline, scale, (math.nan, math.nan), False)
     w = p.level_days * DAY_H
     e0 = max(lo, cut - w)
     early_kwh = early.predict(hours[lo:hi], temp[lo:hi])
     early_scale = hour_scales(kwh[lo:cut] - early_kwh[: cut - lo], how[lo:cut], p.scale_floor)
     r = _offset_residuals(kwh[e0:hi], early_kwh[e0 - lo :], group[e0:hi], cut - e0, w)
     z = np.clip(r / early_scale[how[cut:hi]], -p.clip_sigmas, p.clip_sigmas)
-    sigma_score = _robust_scale(_ewma(z, p.half_life_h))
+    sigma_score = (
+        _robust_scale(_ewma(z, p.half_life_h)),
+        _robust_scale(_ewma(z, p.slow_half_life_h)),
+    )
     ok = np.isfinite(r)
     mean_kwh = float(np.mean(kwh[cut:hi][ok])) if ok.any() else math.nan
     cv = float(np.sqrt(np.mean(r[ok] ** 2)) / mean_kwh) if mean_kwh > 0 else math.inf
-    usable = sigma_score > 0 and cv <= p.max_holdout_cv_rmse  # False when NaN
+    usable = min(sigma_score) > 0 and cv <= p.max_holdout_cv_rmse  # False when NaN
     return _Fit(baseline, scale, sigma_score, usable)
 
 
@@ -300,16 +305,19 @@ def score_meter(
             return None
 
     alpha = 1.0 - 0.5 ** (1.0 / p.half_life_h)
+    beta = 1.0 - 0.5 ** (1.0 / p.slow_half_life_h)
+    rescale = p.threshold / p.slow_threshold
     window_h = p.level_days * DAY_H
     starts = _month_starts(hours)
     bounds = [*starts[1:], n]
     model = np.full(n, np.nan)  # the baseline in force, before its recent offsets
-    mean_z = np.full(n, np.nan)  # the weighted mean of scaled residuals, before its own scale
+    mean_z = np.full((2, n), np.nan)  # the weighted means of scaled residuals, fast and slow
     normal = np.zeros(n, dtype=bool)  # hours that set the level: scored, not anomalous
     fit: _Fit | None = None
     anchor = 0  # data before a confirmed level shift no longer trains the baseline
     offset = np.zeros(2 * DAY_H)
-    ewma, seen = 0.0, False
+    fast, slow, seen = 0.0, 0.0, False
+    score = math.nan
     run = _Run()
     for m0, m1 in zip(starts, bounds, strict=True):
         lo = max(anchor, m0 - p.train_days * DAY_H)
@@ -323,10 +331,10 @@ def score_meter(
         if fit is None or m1 <= m0:
             continue
         h0 = max(0, m0 - p.history_days * DAY_H)
-        if np.isfinite(mean_z[h0:m0]).sum() >= p.min_history_days * DAY_H:
-            # the scale the score really had over the last months, out of sample
-            fit.sigma_score = _robust_scale(mean_z[h0:m0])
-            fit.usable = fit.usable and fit.sigma_score > 0
+        if np.isfinite(mean_z[0, h0:m0]).sum() >= p.min_history_days * DAY_H:
+            # the scales the means really had over the last months, out of sample
+            fit.sigma_score = (_robust_scale(mean_z[0, h0:m0]), _robust_scale(mean_z[1, h0:m0]))
+            fit.usable = fit.usable and min(fit.sigma_score) > 0
         w0 = max(0, m0 - window_h)  # the level window is re-predicted by the model in force
         model[w0:m1] = fit.baseline.predict(hours[w0:m1], temp[w0:m1])
         for i in range(m0, m1):
@@ -345,14 +353,18 @@ def score_meter(
             if not (math.isfinite(y[i]) and math.isfinite(e)):
                 out.state[i] = State.MISSING
                 if seen:
-                    out.score[i] = ewma / fit.sigma_score
+                    out.score[i] = score
                 continue
             z = (float(y[i]) - e) / float(fit.hour_scale[how[i]])
             r = min(max(z, -p.clip_sigmas), p.clip_sigmas)
-            ewma = r if not seen else ewma + alpha * (r - ewma)
-            mean_z[i] = ewma
+            fast = r if not seen else fast + alpha * (r - fast)
+            slow = r if not seen else slow + beta * (r - slow)
+            mean_z[0, i], mean_z[1, i] = fast, slow
             seen = True
-            s = ewma / fit.sigma_score
+            s_fast = fast / fit.sigma_score[0]
+            s_slow = slow / fit.sigma_score[1] * rescale
+            score = s_fast if abs(s_fast) >= abs(s_slow) else s_slow
+            s = score
             out.score[i] = s
             out.state[i] = State.SCORED
             shifted = run.step(i, s, out, p)
@@ -362,7 +374,7 @@ def score_meter(
                 normal[on : i + 1] = out.state[on : i + 1] == State.SCORED
                 j = max(on, i + 1 - window_h)
                 offset = recent_offset(y[j : i + 1] - model[j : i + 1], group[j : i + 1])
-                anchor, ewma = on, 0.0
+                anchor, fast, slow = on, 0.0, 0.0
     run.close(out, p, running=n - 1 - run.last <= p.merge_gap_h)
     return out
 
