@@ -10,7 +10,8 @@ on the trailing 12 months), by the same code as ``vigie analytics energy-anomali
 are over April-November 2019 (local time Europe/London, the buildings' own):
 
 - the real series as they are: alarm events per building-month (events detected in the
-  window, confirmed level shifts included: they alarmed too), share of hours flagged (of all hours, and of the hours scored), level shifts,
+  window, confirmed level shifts included: they alarmed too), share of hours flagged (of all
+  hours, and of the hours scored), level shifts,
   building-months without a usable baseline;
 - the same series with faults injected (each kind in its own copy, four per building, four
   weeks apart, none in the same week):

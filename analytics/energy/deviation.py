@@ -71,6 +71,7 @@ class DeviationParams:
     slow_half_life_h: float = 72.0  # … and of the slow one (a week)
     threshold: float = 4.0  # |score| that makes an hour anomalous
     slow_threshold: float = 3.0  # the slow mean's own, in its scales (the score is rescaled)
+    lean: float = 0.0  # the slow mean flags only while the fast one is this far its way
     history_days: int = 91  # the score's scale is re-measured on its own trailing history …
     min_history_days: int = 56  # … once it has this many scored days
     clip_sigmas: float = 5.0  # hourly residuals clipped at this many hourly scales
@@ -339,7 +340,7 @@ def score_meter(
         model[w0:m1] = fit.baseline.predict(hours[w0:m1], temp[w0:m1])
         for i in range(m0, m1):
             if i == m0 or (i - m0) % DAY_H == 0:
-                j = max(w0, i - window_h)
+                j = max(w0, i - window_h, anchor)
                 offset = recent_offset(
                     np.where(normal[j:i], y[j:i] - model[j:i], np.nan), group[j:i]
                 )
@@ -362,12 +363,18 @@ def score_meter(
             mean_z[0, i], mean_z[1, i] = fast, slow
             seen = True
             s_fast = fast / fit.sigma_score[0]
+            if run.direction and (fast - 0.5 * slow) * run.direction < 0:
+                slow = fast  # the fast mean says the deviation is fading: the slow one follows
             s_slow = slow / fit.sigma_score[1] * rescale
             score = s_fast if abs(s_fast) >= abs(s_slow) else s_slow
+            # the slow mean lags: it flags only while the fast one still leans its way
+            flag = abs(s_fast) >= p.threshold or (
+                abs(s_slow) >= p.threshold and s_fast * math.copysign(1.0, s_slow) >= p.lean
+            )
             s = score
             out.score[i] = s
             out.state[i] = State.SCORED
-            shifted = run.step(i, s, out, p)
+            shifted = run.step(i, s, s_fast, flag, out, p)
             normal[i] = not out.anomalous[i]
             if shifted:  # a confirmed level shift: the new level is the norm from its onset
                 on = run.shifted_from
@@ -387,30 +394,36 @@ class _Run:
     onset: int = -1
     first: int = -1
     last: int = -1
-    last_cross: int = 0  # the last hour the score reached or crossed zero
-    prev_sign: int = 0
+    calm_up: int = -1  # the last hour the fast score was below +1: an excess began after it
+    calm_down: int = -1  # … above −1: a drop began after it
     shifted_from: int = -1  # onset of the last confirmed level shift
+    closed: int = -1  # last hour of the last event: the next one begins after it
 
-    def step(self, i: int, s: float, out: MeterDeviation, p: DeviationParams) -> bool:
-        """Account hour ``i`` of score ``s``; True when the event became a level shift."""
+    def step(
+        self, i: int, s: float, s_fast: float, flag: bool, out: MeterDeviation, p: DeviationParams
+    ) -> bool:
+        """Account hour ``i`` (score ``s``, fast score ``s_fast``, anomalous or not); True when
+        the event became a level shift."""
         sign = 1 if s > 0 else -1 if s < 0 else 0
-        if sign != self.prev_sign:
-            self.last_cross = i
-        self.prev_sign = sign
+        if s_fast < 1.0:
+            self.calm_up = i
+        if s_fast > -1.0:
+            self.calm_down = i
         if self.direction and i - self.last > p.merge_gap_h:
             self.close(out, p)
-        if abs(s) < p.threshold:
+        if not flag:
             return False
         out.anomalous[i] = True
         if self.direction and sign != self.direction:
             self.close(out, p)
         if not self.direction:
-            self.direction, self.first, self.onset = sign, i, self.last_cross
+            self.direction, self.first = sign, i
+            calm = self.calm_up if sign > 0 else self.calm_down
+            self.onset = min(i, max(calm + 1, self.closed + 1))
         self.last = i
-        if i - self.onset + 1 >= p.shift_confirm_h:
+        if i - self.first + 1 >= p.shift_confirm_h:
             self.shifted_from = self.onset
             self.close(out, p, level_shift=True)
-            self.prev_sign, self.last_cross = 0, i + 1
             return True
         return False
 
@@ -439,4 +452,5 @@ class _Run:
                 peak_score=float(np.nanmax(np.abs(out.score[sl]))) * self.direction,
             )
         )
+        self.closed = self.last
         self.direction, self.onset, self.first, self.last = 0, -1, -1, -1
