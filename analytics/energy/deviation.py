@@ -294,13 +294,14 @@ def score_meter(
         state=np.full(n, State.LEARNING, dtype=np.int8),
     )
     bp = baseline or BaselineParams()
+    train = y
     how = week_hours(hours, zone, holidays).hour_of_week
     group = day_groups(how)
 
     def fit_on(lo: int, hi: int) -> Baseline | None:
         try:
             return Baseline.fit(
-                hours[lo:hi], y[lo:hi], temp[lo:hi], zone=zone, params=bp, holidays=holidays
+                hours[lo:hi], train[lo:hi], temp[lo:hi], zone=zone, params=bp, holidays=holidays
             )
         except BaselineError:
             return None
@@ -322,11 +323,13 @@ def score_meter(
     run = _Run()
     for m0, m1 in zip(starts, bounds, strict=True):
         lo = max(anchor, m0 - p.train_days * DAY_H)
-        valid_days = np.isfinite(y[lo:m0]).sum() / DAY_H
+        # what the detector found anomalous does not teach the baseline what is normal
+        train = np.where(out.anomalous & ~normal, np.nan, y)
+        valid_days = np.isfinite(train[lo:m0]).sum() / DAY_H
         if valid_days >= p.min_train_days:
-            fit = _fit(fit_on, hours, y, temp, how, group, lo, m0, p, holdout=True)
+            fit = _fit(fit_on, hours, train, temp, how, group, lo, m0, p, holdout=True)
         elif anchor > 0 and valid_days >= p.min_refit_days and fit is not None:
-            new = _fit(fit_on, hours, y, temp, how, group, lo, m0, p, holdout=False)
+            new = _fit(fit_on, hours, train, temp, how, group, lo, m0, p, holdout=False)
             if new is not None:  # keep the scales measured out of sample before the shift
                 fit = _Fit(new.baseline, new.hour_scale, fit.sigma_score, fit.usable)
         if fit is None or m1 <= m0:
