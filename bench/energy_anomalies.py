@@ -286,7 +286,9 @@ def main() -> None:
         )
         return
     only = [b for b in args.buildings.split(",") if b] or None
-    extra = {k: float(v) if "." in v else int(v) for k, v in (a.split("=") for a in args.set)}
+    extra: dict[str, Any] = {
+        k: float(v) if "." in v else int(v) for k, v in (a.split("=") for a in args.set)
+    }
     result = run(args.data, only, DeviationParams(price_eur_per_kwh=args.price, **extra))
     print_table(result)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,26 +1,34 @@
 """Sustained deviation of a meter from its own baseline, scored hour by hour and causally.
 
-The score at hour ``t`` reads nothing after ``t``: at the first hour of every UTC month the
-baseline (time of week + outdoor temperature, :class:`analytics.energy.baseline.Baseline`) is
-refitted on the trailing ``train_days`` before that hour, and the month is scored against it.
+The score of hour ``t`` reads nothing after ``t`` (cut the input after any hour: the scores up
+to it do not change). At the first hour of every UTC month the baseline (time of week + outdoor
+temperature, :class:`analytics.energy.baseline.Baseline`) is refitted on the trailing
+``train_days`` before it, leaving out the hours this detector found anomalous; nothing is
+scored before ``min_train_days`` of history.
 
-- Residual ``r = kWh − expected`` (clipped at ``clip_sigmas`` hourly scales so one odd hour
-  weighs little); the score is an exponentially weighted mean of the residuals (half-life
-  ``half_life_h``) divided by the scale that same mean had out of sample: at each refit a
-  second baseline is fitted without the last ``holdout_days`` and predicts them, so the scale
-  includes what real buildings do that no regression explains (the residuals are correlated
-  over days; a scale of single hours would alarm every week). Above zero is excess, below an
-  unexplained drop (a closure, a meter going wrong).
-- An hour is anomalous when ``|score| ≥ threshold``. Runs of anomalous hours of one sign,
-  merged over gaps of up to ``merge_gap_h``, are events; an event starts at its onset (the
-  last time the score was at or across zero before it rose) and carries its excess kWh.
-- A baseline that cannot hold says so instead of alarming for a year: while an event lasts
-  ``shift_confirm_h`` it becomes a confirmed level shift (a change of use): the baseline is
-  re-anchored on the level since the onset (a ratio, then, once ``min_refit_days`` of new data
-  exist, a baseline fitted on them only), and the event closes. A month whose held-out
-  CV(RMSE) exceeds ``max_holdout_cv_rmse`` is "unusable": scored as nothing, no alarm.
-- Exact zeros are missing readings (runs of ``zero_run_hours``, by default even one hour: a
-  building's meter that reads 0 kWh has not been read); meter faults are another detector's.
+- Expected kWh = the baseline + what it got wrong lately: the median residual of each hour of
+  day (weekdays, weekends apart) over the last ``level_days`` of normal hours, re-measured
+  every day. Real buildings drift and change schedules from one year to the next; a fault of
+  a weekend or a week stands out against the weeks just before it.
+- Each hour's residual is divided by the robust scale of its local hour of week (nights are
+  quieter than working hours, so a weekend left heated is seen at night), clipped at
+  ``clip_sigmas``, then averaged by two exponentially weighted means: a fast one (half-life
+  ``half_life_h``, a weekend) and a slow one (``slow_half_life_h``, a week). Each is divided
+  by the scale it really had, out of sample: over its own last ``history_days`` once it has
+  them, before that on ``holdout_days`` that a second baseline did not see. ``score`` is the
+  stronger of the two, the slow one rescaled so that ``|score| ≥ threshold`` flags the hour
+  for both; above zero an excess, below an unexplained drop (a closure, a failing meter).
+- Flagged hours of one sign, merged over gaps of up to ``merge_gap_h``, are events; an event
+  begins where the fast score last rose past 1 before it and carries its excess kWh and €.
+  The slow mean forgets an event once the fast one falls below half of it, so an event ends
+  about a day after the fault does.
+- A baseline that cannot hold says so rather than alarming for a year: an event flagged for
+  ``shift_confirm_h`` is a confirmed level shift (a change of use), reported once; the level
+  since its onset becomes the norm and, once ``min_refit_days`` of it exist, the baseline is
+  fitted on them alone. A month whose held-out CV(RMSE) exceeds ``max_holdout_cv_rmse`` is
+  ``UNUSABLE``: no score, no alarm.
+- Exact zeros are missing readings (runs of ``zero_run_hours``; by default a single hour: a
+  building's meter that reads 0 kWh was not read); meter faults are another detector's job.
 
 Pure: arrays and parameters in, arrays and events out; no I/O, no clock.
 """
@@ -71,7 +79,6 @@ class DeviationParams:
     slow_half_life_h: float = 72.0  # … and of the slow one (a week)
     threshold: float = 4.0  # |score| that makes an hour anomalous
     slow_threshold: float = 3.0  # the slow mean's own, in its scales (the score is rescaled)
-    lean: float = 0.0  # the slow mean flags only while the fast one is this far its way
     history_days: int = 91  # the score's scale is re-measured on its own trailing history …
     min_history_days: int = 56  # … once it has this many scored days
     clip_sigmas: float = 5.0  # hourly residuals clipped at this many hourly scales
@@ -372,7 +379,7 @@ def score_meter(
             score = s_fast if abs(s_fast) >= abs(s_slow) else s_slow
             # the slow mean lags: it flags only while the fast one still leans its way
             flag = abs(s_fast) >= p.threshold or (
-                abs(s_slow) >= p.threshold and s_fast * math.copysign(1.0, s_slow) >= p.lean
+                abs(s_slow) >= p.threshold and s_fast * math.copysign(1.0, s_slow) >= 0
             )
             s = score
             out.score[i] = s
