@@ -16,6 +16,7 @@ from analytics.water.household_csv import household_leaks_csv
 from analytics.water.sector_csv import sector_leaks_csv
 from core.config import load_settings
 from vigie import logs
+from vigie.baseline_cli import baseline_fit
 from vigie.energy_anomalies_cli import energy_anomalies
 from vigie.wiring import build_runner, build_services
 
@@ -166,4 +167,5 @@ def detectors(
             typer.echo(f"  {p['name']:<34} {p['default']!s:>10}  {p['unit']}")
 
 
+analytics_app.command("baseline-fit")(baseline_fit)
 analytics_app.command("energy-anomalies")(energy_anomalies)

@@ -34,12 +34,14 @@ from numpy.typing import NDArray
 
 from analytics.energy.goodness import Goodness, goodness
 from analytics.energy.hourly_file import mask_zero_runs
-from analytics.energy.week_hours import HOURS_PER_WEEK, week_hours
+from analytics.energy.level_shift import LevelShift, find_level_shift
+from analytics.energy.week_hours import HOURS_PER_WEEK, SUNDAY, WeekHours, week_hours
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
+SLOTS = HOURS_PER_WEEK + 24  # the hours of the week, then the 24 hours of a holiday
 CALTRACK_KNOTS_C = tuple(round((f - 32) / 1.8, 2) for f in (30, 45, 55, 65, 75, 90))
 HEATING_BALANCE_C, COOLING_BALANCE_C = 10.0, 18.33  # 50 °F and 65 °F
 
@@ -52,9 +54,14 @@ class BaselineParams:
     min_bin_hours: int = 20  # CalTRACK: a bin with fewer hours is merged
     occupied_share: float = 0.65  # CalTRACK: share of positive residuals making an hour occupied
     window_days: int = 365  # trailing fit window
-    half_life_days: float | None = None  # recency weight 2^(-age / half-life); None = uniform
+    half_life_days: float | None = 90.0  # recency weight 2^(-age / half-life); None = uniform
     segments: Literal["none", "month3"] = "month3"
-    level_days: int | None = None  # rescale to the level of the window's last days; None = off
+    holiday_profile: Literal["sunday", "own"] = "own"  # a holiday's hours: a Sunday's, or own
+    max_level_shifts: int = 2  # changes of use looked for in the window (0: none)
+    shift_min_days: int = 28  # days before a change of use
+    shift_min_days_after: int = 28  # days after it
+    shift_min_share: float = 0.05  # smallest change of use, share of the mean kWh
+    shift_min_t: float = 5.0  # in standard errors of daily mean residuals
     huber_k: float | None = None  # Huber threshold in robust sigmas (MAD); None = least squares
     irls_passes: int = 4
     zero_run_hours: int = 2  # runs of this many exact zeros or more are missing readings
@@ -72,18 +79,35 @@ class _Model:
     """One fitted regression: intercept per hour of week, temperature slopes per mode."""
 
     knots_c: FloatArray
-    occupied: BoolArray  # per hour of week
-    alpha: FloatArray  # per hour of week
-    beta: FloatArray  # (2, len(knots) + 1): unoccupied row 0, occupied row 1
+    mode: IntArray  # per slot (hour of week, then holiday hour): which temperature terms
+    alpha: FloatArray  # per slot
+    seen: BoolArray  # slots the fit had hours of
+    beta: FloatArray  # (modes, len(knots) + 1): CalTRACK's unoccupied row 0, occupied row 1
+    steps_s: IntArray  # UTC seconds from which each level step holds
+    gamma: FloatArray  # kWh per hour of each step
 
-    def predict(self, how: IntArray, t: FloatArray) -> FloatArray:
+    def predict(self, how: IntArray, t: FloatArray, utc_s: IntArray) -> FloatArray:
         f = basis(t, self.knots_c)
-        mode = self.occupied[how].astype(np.int64)
-        return np.asarray(self.alpha[how] + np.einsum("ij,ij->i", f, self.beta[mode]))
+        mode = self.mode[how]
+        out = self.alpha[how] + np.einsum("ij,ij->i", f, self.beta[mode])
+        return np.asarray(out + steps(utc_s, self.steps_s) @ self.gamma)
 
     @property
     def n_params(self) -> int:
-        return HOURS_PER_WEEK + int(np.count_nonzero(self.beta))
+        return int(self.seen.sum()) + int(np.count_nonzero(self.beta)) + self.gamma.size
+
+
+def slots(cal: WeekHours, params: BaselineParams) -> IntArray:
+    """Each hour's slot: its hour of week (holidays as Sundays), or with ``holiday_profile=
+    "own"`` the hour of day of a holiday (slots 168-191)."""
+    if params.holiday_profile == "sunday":
+        return cal.hour_of_week
+    return np.where(cal.holiday, HOURS_PER_WEEK + cal.hour_of_week % 24, cal.hour_of_week)
+
+
+def steps(utc_s: IntArray, steps_s: IntArray) -> FloatArray:
+    """One 0/1 column per level step: 1 from the step on."""
+    return (utc_s[:, None] >= steps_s[None, :]).astype(np.float64)
 
 
 def basis(t: FloatArray, knots_c: FloatArray) -> FloatArray:
@@ -116,7 +140,8 @@ def merged_knots(t: FloatArray, knots_c: tuple[float, ...], min_hours: int) -> F
 
 
 def fill_temperature(t: FloatArray, max_gap_hours: int) -> FloatArray:
-    """Linear interpolation across gaps of at most ``max_gap_hours``; longer gaps stay NaN."""
+    """Linear interpolation across gaps of at most ``max_gap_hours``, the nearest value held
+    over as short a gap at either end; longer gaps stay NaN."""
     out = np.array(t, dtype=np.float64, copy=True)
     known = np.isfinite(out)
     if known.all() or not known.any():
@@ -125,43 +150,53 @@ def fill_temperature(t: FloatArray, max_gap_hours: int) -> FloatArray:
     filled = np.interp(idx, idx[known], out[known])
     prev = np.maximum.accumulate(np.where(known, idx, -1))
     nxt = np.minimum.accumulate(np.where(known, idx, out.size)[::-1])[::-1]
-    short = ~known & (prev >= 0) & (nxt < out.size) & (nxt - prev - 1 <= max_gap_hours)
+    inner = (prev >= 0) & (nxt < out.size) & (nxt - prev - 1 <= max_gap_hours)
+    # np.interp holds the first and last known values beyond them.
+    edge = ((prev < 0) & (nxt <= max_gap_hours)) | (
+        (nxt >= out.size) & (prev >= out.size - 1 - max_gap_hours)
+    )
+    short = ~known & (inner | edge)
     out[short] = filled[short]
     return out
 
 
 def _wls(
-    how: IntArray, f: FloatArray, occupied: BoolArray, y: FloatArray, w: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Weighted least squares of y on hour-of-week dummies and mode-split temperature terms."""
+    how: IntArray, f: FloatArray, mode: IntArray, z: FloatArray, y: FloatArray, w: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
+    """Weighted least squares of y on hour-of-week dummies, mode-split temperature terms and
+    the level-step columns ``z``."""
     k = f.shape[1]
-    occ = occupied[how]
-    x = np.concatenate([f * ~occ[:, None], f * occ[:, None]], axis=1)
-    sw = np.bincount(how, weights=w, minlength=HOURS_PER_WEEK)
+    n_modes = int(mode.max()) + 1
+    md = mode[how]
+    # Columns: the temperature terms of each mode's hours, the level steps, then y.
+    x = np.concatenate([f * (md == j)[:, None] for j in range(n_modes)] + [z, y[:, None]], axis=1)
+    m = x.shape[1]
+    sw = np.bincount(how, weights=w, minlength=SLOTS)
     safe = np.where(sw > 0, sw, 1.0)
-    mx = (
-        np.stack(
-            [np.bincount(how, weights=w * x[:, j], minlength=HOURS_PER_WEEK) for j in range(2 * k)],
-            axis=1,
-        )
-        / safe[:, None]
-    )
-    my = np.bincount(how, weights=w * y, minlength=HOURS_PER_WEEK) / safe
-    xd = x - mx[how]
-    yd = y - my[how]
-    a = (xd * w[:, None]).T @ xd
-    b = (xd * w[:, None]).T @ yd
+    # Every column's weighted sum per slot in one bincount over (slot, column) cells.
+    cells = (how[:, None] * m + np.arange(m)).ravel()
+    sums = np.bincount(cells, weights=(x * w[:, None]).ravel(), minlength=SLOTS * m)
+    means = sums.reshape(SLOTS, m) / safe[:, None]
+    xd = x - means[how]
+    gram = (xd * w[:, None]).T @ xd
+    a, b = gram[:-1, :-1], gram[:-1, -1]
+    mx, my = means[:, :-1], means[:, -1]
     # A tiny ridge keeps empty columns (a mode or bin without hours) at exactly zero slope.
     a[np.diag_indices_from(a)] += 1e-9 * (np.trace(a) / a.shape[0] + 1.0)
     beta = np.linalg.solve(a, b)
     alpha = my - mx @ beta
     seen = sw > 0
-    if not seen.all():  # an hour of week never seen: the mean of the same hour on other days
-        hod = np.arange(HOURS_PER_WEEK) % 24
-        for h in np.flatnonzero(~seen):
-            same = seen & (hod == hod[h])
+    hod = np.arange(SLOTS) % 24
+    sunday = SUNDAY * 24 + hod
+    for h in np.flatnonzero(~seen):
+        # A holiday hour never seen is a Sunday's; another slot, the same hour of other days.
+        same = seen & (hod == hod[h])
+        if h >= HOURS_PER_WEEK and seen[sunday[h]]:
+            alpha[h] = alpha[sunday[h]]
+        else:
             alpha[h] = alpha[same].mean() if same.any() else alpha[seen].mean()
-    return alpha, np.asarray(beta, dtype=np.float64).reshape(2, k)
+    coef = np.asarray(beta, dtype=np.float64)
+    return alpha, coef[: n_modes * k].reshape(n_modes, k), coef[n_modes * k :], seen
 
 
 def _occupancy(
@@ -179,41 +214,63 @@ def _occupancy(
     sq = np.sqrt(w)
     coef = np.linalg.lstsq(x * sq[:, None], y * sq, rcond=None)[0]
     above = (y - x @ coef > 0).astype(np.float64)
-    sw = np.bincount(how, weights=w, minlength=HOURS_PER_WEEK)
-    frac = np.bincount(how, weights=w * above, minlength=HOURS_PER_WEEK) / np.where(sw > 0, sw, 1)
-    return np.asarray(frac >= share)
+    sw = np.bincount(how, weights=w, minlength=SLOTS)
+    frac = np.bincount(how, weights=w * above, minlength=SLOTS) / np.where(sw > 0, sw, 1)
+    occupied = frac >= share
+    holiday = np.arange(HOURS_PER_WEEK, SLOTS)
+    unseen = sw[holiday] == 0
+    occupied[holiday[unseen]] = occupied[SUNDAY * 24 + holiday[unseen] % 24]
+    return np.asarray(occupied)
 
 
 def _fit_model(
-    how: IntArray, t: FloatArray, y: FloatArray, w: FloatArray, p: BaselineParams
+    how: IntArray,
+    t: FloatArray,
+    utc_s: IntArray,
+    y: FloatArray,
+    w: FloatArray,
+    p: BaselineParams,
+    steps_s: IntArray,
+    whole: _Model | None = None,
 ) -> _Model:
     use = w > 0
-    how, t, y, w = how[use], t[use], y[use], w[use]
+    how, t, utc_s, y, w = how[use], t[use], utc_s[use], y[use], w[use]
     knots = merged_knots(t, p.knots_c, p.min_bin_hours)
     f = basis(t, knots)
-    occupied = _occupancy(how, t, y, w, p.occupied_share)
-    alpha, beta = _wls(how, f, occupied, y, w)
+    z = steps(utc_s, steps_s)
+    mode = _occupancy(how, t, y, w, p.occupied_share).astype(np.int64)
+    alpha, beta, gamma, seen = _wls(how, f, mode, z, y, w)
     if p.huber_k is not None:
         for _ in range(p.irls_passes):
-            model = _Model(knots, occupied, alpha, beta)
-            r = y - model.predict(how, t)
+            model = _Model(knots, mode, alpha, seen, beta, steps_s, gamma)
+            r = y - model.predict(how, t, utc_s)
             scale = 1.4826 * float(np.median(np.abs(r - np.median(r))))
             if not scale > 0:
                 break
-            u = np.abs(r) / (p.huber_k * scale)
-            alpha, beta = _wls(how, f, occupied, y, w * np.minimum(1.0, 1.0 / np.maximum(u, 1e-12)))
-    return _Model(knots, occupied, alpha, beta)
+            robust = w * np.minimum(1.0, p.huber_k * scale / np.maximum(np.abs(r), 1e-12))
+            alpha, beta, gamma, seen = _wls(how, f, mode, z, y, robust)
+    if whole is not None:
+        # A segment that saw one side of a step only cannot tell the step from its hour-of-week
+        # levels: it takes the step from the whole window, its levels staying those it saw.
+        for j in np.flatnonzero(z.min(axis=0) == z.max(axis=0)):
+            alpha = alpha - whole.gamma[j] * z[0, j]
+            gamma[j] = whole.gamma[j]
+    return _Model(knots, mode, alpha, seen, beta, steps_s, gamma)
 
 
 @dataclass(frozen=True)
 class Baseline:
-    """A fitted baseline of one meter: predicts kWh per hour from the time and the temperature."""
+    """A fitted baseline of one meter: predicts kWh per hour from the time and the temperature.
+
+    ``level_shifts`` are the changes of use found in the fit window; predictions after the
+    last one hold its level. A baseline whose ``fit_goodness`` does not pass Guideline 14
+    cannot be trusted to judge the meter."""
 
     zone: ZoneInfo
     params: BaselineParams
     fit_goodness: Goodness  # in-sample, Guideline 14 with the model's parameter count
-    holidays: Callable[[date], bool] | None = None
-    level: float = 1.0  # factor on every prediction: the window's recent level against the fit
+    level_shifts: tuple[LevelShift, ...] = ()
+    holidays: Callable[[date], bool] | None = field(default=None, repr=False)
     whole: _Model | None = field(default=None, repr=False)
     months: dict[int, _Model] = field(default_factory=dict, repr=False)
 
@@ -236,41 +293,57 @@ class Baseline:
         )
         if not (hours.shape == y.shape == t.shape) or hours.ndim != 1:
             raise ValueError("hours, kwh and temperature_c must be 1-D arrays of one length")
+        if hours.size > 1 and not bool(np.all(np.diff(hours.astype(np.int64)) > 0)):
+            raise ValueError("hours must be ascending, each hour once")
         known = np.isfinite(y) & np.isfinite(t)
         if not known.any():
             raise BaselineError("no hour with both energy and temperature")
-        end = hours[known][-1]
-        age_d = (end - hours).astype(np.float64) / 86_400
+        utc_s = hours.astype(np.int64)
+        age_d = (int(utc_s[known][-1]) - utc_s).astype(np.float64) / 86_400
         known &= age_d < params.window_days
         if int(known.sum()) < params.min_fit_hours:
             raise BaselineError(
                 f"{int(known.sum())} usable hours, a baseline needs {params.min_fit_hours}"
             )
         cal = week_hours(hours, zone, holidays)
+        how = slots(cal, params)
         w = np.where(known, 1.0, 0.0)
         if params.half_life_days is not None:
             w = w * np.exp2(-age_d / params.half_life_days)
         y0, t0 = np.where(known, y, 0.0), np.where(known, t, 0.0)
-        whole = _fit_model(cal.hour_of_week, t0, y0, w, params)
+        shifts: list[LevelShift] = []
+        steps_s = np.zeros(0, dtype=np.int64)
+        whole = _fit_model(how, t0, utc_s, y0, w, params, steps_s)
+        mean = float(y[known].mean())
+        for _ in range(params.max_level_shifts):
+            r = y0[known] - whole.predict(how[known], t0[known], utc_s[known])
+            found = find_level_shift(
+                utc_s[known],
+                r,
+                mean,
+                min_days=params.shift_min_days,
+                min_days_after=params.shift_min_days_after,
+                min_share=params.shift_min_share,
+                min_t=params.shift_min_t,
+            )
+            if found is None or found.at_s in steps_s:
+                break
+            shifts.append(found)
+            steps_s = np.sort(np.append(steps_s, found.at_s))
+            whole = _fit_model(how, t0, utc_s, y0, w, params, steps_s)
         months: dict[int, _Model] = {}
         if params.segments == "month3":
             for m in range(1, 13):
                 gap = np.abs((cal.month - m + 6) % 12 - 6)  # distance in months, circular
                 wm = w * np.where(gap == 0, 1.0, np.where(gap == 1, 0.5, 0.0))
                 if np.count_nonzero(wm[cal.month == m]) >= params.min_segment_hours:
-                    months[m] = _fit_model(cal.hour_of_week, t0, y0, wm, params)
-        base = cls(zone, params, Goodness(np.nan, np.nan, 0, False), holidays, 1.0, whole, months)
-        pred = base.predict(hours[known], t[known])
-        level = 1.0
-        if params.level_days is not None:
-            recent = age_d[known] < params.level_days
-            got, expected = float(y[known][recent].sum()), float(pred[recent].sum())
-            if got > 0 and expected > 0:
-                level = float(np.clip(got / expected, 0.5, 2.0))
-                pred = pred * level
+                    months[m] = _fit_model(how, t0, utc_s, y0, wm, params, steps_s, whole)
+        shifts.sort(key=lambda s: s.at_s)
+        base = cls(zone, params, Goodness(np.nan, np.nan, 0, False), (), holidays, whole, months)
+        pred = base._predict(how[known], cal.month[known], t[known], utc_s[known])
         n_params = max([whole.n_params] + [m.n_params for m in months.values()])
         fit = goodness(y[known], pred, n_params)
-        return cls(zone, params, fit, holidays, level, whole, months)
+        return cls(zone, params, fit, tuple(shifts), holidays, whole, months)
 
     def predict(self, hours: NDArray[np.datetime64], temperature_c: FloatArray) -> FloatArray:
         """kWh of each UTC hour start given its outdoor temperature (NaN where that is unknown)."""
@@ -280,13 +353,18 @@ class Baseline:
         )
         if hours.shape != t.shape:
             raise ValueError("hours and temperature_c must have one length")
-        assert self.whole is not None
         cal = week_hours(hours, self.zone, self.holidays)
-        out = np.full(hours.size, np.nan)
+        return self._predict(slots(cal, self.params), cal.month, t, hours.astype(np.int64))
+
+    def _predict(
+        self, how: IntArray, month: IntArray, t: FloatArray, utc_s: IntArray
+    ) -> FloatArray:
+        assert self.whole is not None
+        out = np.full(how.size, np.nan)
         known = np.isfinite(t)
-        by_month = np.where(np.isin(cal.month, list(self.months)), cal.month, 0)
+        by_month = np.where(np.isin(month, list(self.months)), month, 0)
         for m in np.unique(by_month[known]).tolist():
             rows = known & (by_month == m)
             model = self.months.get(m, self.whole)
-            out[rows] = model.predict(cal.hour_of_week[rows], t[rows])
-        return out * self.level
+            out[rows] = model.predict(how[rows], t[rows], utc_s[rows])
+        return out

@@ -54,11 +54,34 @@ def utc_offsets_s(utc_s: IntArray, zone: ZoneInfo) -> IntArray:
     return out
 
 
+_CACHE: dict[tuple[object, ...], WeekHours] = {}
+_CACHE_SIZE = 8
+
+
 def week_hours(
     hours: NDArray[np.datetime64], zone: ZoneInfo, holidays: Callable[[date], bool] | None = None
 ) -> WeekHours:
-    """The local hour of week, month and holiday flag of UTC hour starts ``hours``."""
+    """The local hour of week, month and holiday flag of UTC hour starts ``hours``.
+
+    Consecutive hours are cached by (first hour, count, zone, calendar): a fleet of meters on
+    one axis asks for the same calendar once."""
     utc_s = np.asarray(hours, dtype="datetime64[s]").astype(np.int64)
+    key: tuple[object, ...] | None = None
+    if utc_s.size and bool(np.all(np.diff(utc_s) == 3600)):
+        key = (int(utc_s[0]), utc_s.size, zone.key, holidays)
+    if key is not None and key in _CACHE:
+        return _CACHE[key]
+    out = _week_hours(utc_s, zone, holidays)
+    if key is not None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = out
+    return out
+
+
+def _week_hours(
+    utc_s: IntArray, zone: ZoneInfo, holidays: Callable[[date], bool] | None
+) -> WeekHours:
     local_s = utc_s + utc_offsets_s(utc_s, zone)
     day = local_s // 86_400
     hour = (local_s % 86_400) // 3600

@@ -14,12 +14,14 @@ from analytics.energy.baseline import (
     BaselineError,
     BaselineParams,
     basis,
+    fill_temperature,
     merged_knots,
 )
 from analytics.energy.week_hours import week_hours
 
 PARIS = ZoneInfo("Europe/Paris")
-WHOLE = BaselineParams(segments="none")
+# One model for the whole window, uniform weights, no change of use: the plain TOWT regression.
+WHOLE = BaselineParams(segments="none", half_life_days=None, max_level_shifts=0)
 
 
 def _hours(first: str, days: int) -> np.ndarray:
@@ -126,29 +128,52 @@ def test_occupied_and_unoccupied_hours_get_their_own_temperature_slope() -> None
     tt = _temperature(train, 1)
     b = Baseline.fit(train, _office(train, tt), tt, zone=PARIS, params=WHOLE)
     assert b.whole is not None
-    assert b.whole.occupied.sum() == 5 * 10  # weekdays 08-18 local
+    assert (b.whole.mode[:168] == 1).sum() == 5 * 10  # weekdays 08-18 local
     # A single slope for all hours could not reproduce both 3 and 1 kWh/K.
     cold = np.full(test.size, -5.0)
     mild = np.full(test.size, 5.0)
     diff = b.predict(test, mild) - b.predict(test, cold)
     cal = week_hours(test, PARIS)
-    occupied = b.whole.occupied[cal.hour_of_week]
+    occupied = b.whole.mode[cal.hour_of_week] == 1
     np.testing.assert_allclose(diff[occupied], -30.0, atol=0.1)
     np.testing.assert_allclose(diff[~occupied], -10.0, atol=0.1)
 
 
-def test_recent_weight_follows_a_change_of_use_within_the_window() -> None:
+@pytest.mark.parametrize(
+    "params",
+    [
+        BaselineParams(segments="none", half_life_days=15.0, max_level_shifts=0),
+        BaselineParams(segments="none", half_life_days=None, max_level_shifts=1),
+        BaselineParams(),
+    ],
+    ids=["recency-weights", "level-step", "defaults"],
+)
+def test_a_change_of_use_within_the_window_is_followed(params: BaselineParams) -> None:
     train = _hours("2023-01-01T00", 365)
     t = _temperature(train, 1)
     kwh = _office(train, t)
-    kwh[train >= np.datetime64("2023-11-01")] *= 0.8  # lights retrofitted in November
+    kwh[train >= np.datetime64("2023-10-02")] -= 25.0  # a department moved out in October
     last = train >= np.datetime64("2023-12-01")
-    bias = []
-    for half_life in (None, 15.0):
-        params = BaselineParams(segments="none", half_life_days=half_life)
-        b = Baseline.fit(train, kwh, t, zone=PARIS, params=params)
-        bias.append(abs(float(np.mean(b.predict(train[last], t[last]) / kwh[last] - 1))))
-    assert bias[1] < 0.02 < 0.1 < bias[0]
+    plain = Baseline.fit(train, kwh, t, zone=PARIS, params=WHOLE)
+    fitted = Baseline.fit(train, kwh, t, zone=PARIS, params=params)
+    bias = [
+        float(np.mean(b.predict(train[last], t[last]) / kwh[last] - 1)) for b in (plain, fitted)
+    ]
+    assert abs(bias[1]) < 0.03 < 0.1 < bias[0]
+
+
+def test_a_change_of_use_is_reported_with_its_day_and_size() -> None:
+    train = _hours("2023-01-01T00", 365)
+    t = _temperature(train, 1)
+    kwh = _office(train, t, noise=3.0)
+    kwh[train >= np.datetime64("2023-06-05")] += 12.0
+    b = Baseline.fit(train, kwh, t, zone=PARIS, params=BaselineParams(segments="none"))
+    assert len(b.level_shifts) == 1
+    shift = b.level_shifts[0]
+    assert np.datetime64(shift.at_s, "s").astype("datetime64[D]") == np.datetime64("2023-06-05")
+    assert shift.kwh == pytest.approx(12.0, abs=1.5)
+    steady = Baseline.fit(train, _office(train, t, noise=3.0), t, zone=PARIS)
+    assert steady.level_shifts == ()
 
 
 def test_only_the_trailing_window_is_used() -> None:
@@ -156,10 +181,16 @@ def test_only_the_trailing_window_is_used() -> None:
     t = _temperature(hours, 1)
     kwh = _office(hours, t)
     kwh[:8760] += 500.0  # a different building a year ago
-    b = Baseline.fit(
-        hours, kwh, t, zone=PARIS, params=BaselineParams(segments="none", window_days=365)
-    )
+    params = BaselineParams(segments="none", half_life_days=None, window_days=365)
+    b = Baseline.fit(hours, kwh, t, zone=PARIS, params=params)
     assert b.fit_goodness.cv_rmse < 0.01
+
+
+def test_hours_must_be_ascending() -> None:
+    hours = _hours("2023-01-01T00", 30)
+    t = _temperature(hours, 1)
+    with pytest.raises(ValueError, match="ascending"):
+        Baseline.fit(hours[::-1], _office(hours, t), t, zone=PARIS)
 
 
 def test_too_few_hours_raise() -> None:
@@ -167,6 +198,52 @@ def test_too_few_hours_raise() -> None:
     t = _temperature(hours, 1)
     with pytest.raises(BaselineError, match="usable hours"):
         Baseline.fit(hours, _office(hours, t), t, zone=PARIS)
+
+
+def test_holidays_get_their_own_profile_or_a_sundays() -> None:
+    # A school closed through its holidays (frost protection) uses less than on a Sunday.
+    holidays = {date(2023, 2, 20) + np.timedelta64(k, "D").item() for k in range(14)}
+    holidays |= {date(2024, 2, 19) + np.timedelta64(k, "D").item() for k in range(14)}
+    train, test = _hours("2023-01-01T00", 365), _hours("2024-01-01T00", 366)
+    tt, te = _temperature(train, 1), _temperature(test, 2)
+
+    def school(hours: np.ndarray, t: np.ndarray) -> np.ndarray:
+        kwh = _office(hours, t, holidays)
+        cal = week_hours(hours, PARIS, lambda d: d in holidays)
+        return np.where(cal.holiday, 5.0, kwh)
+
+    on_holiday = week_hours(test, PARIS, lambda d: d in holidays).holiday
+    errors = {}
+    for profile in ("own", "sunday"):
+        params = BaselineParams(segments="none", holiday_profile=profile)
+        b = Baseline.fit(
+            train,
+            school(train, tt),
+            tt,
+            zone=PARIS,
+            params=params,
+            holidays=lambda d: d in holidays,
+        )
+        pred = b.predict(test, te)
+        errors[profile] = float(np.abs(pred - school(test, te))[on_holiday].mean())
+    # The holiday hours share the unoccupied hours' temperature slope: near, not exact.
+    assert errors["own"] < 2 < 10 < errors["sunday"]
+
+
+def test_short_temperature_gaps_are_filled_and_long_ones_left() -> None:
+    nan = np.nan
+    t = np.array([nan, 2.0, nan, nan, 8.0, nan, nan, nan, nan, 1.0, nan, nan])
+    out = fill_temperature(t, 3)
+    np.testing.assert_allclose(
+        out, [2.0, 2.0, 4.0, 6.0, 8.0, nan, nan, nan, nan, 1.0, 1.0, 1.0], equal_nan=True
+    )
+    # With one hour allowed: only the leading one-hour gap is filled; a gap is filled whole or
+    # not at all.
+    np.testing.assert_allclose(
+        fill_temperature(t, 1),
+        [2.0, 2.0, nan, nan, 8.0, nan, nan, nan, nan, 1.0, nan, nan],
+        equal_nan=True,
+    )
 
 
 def test_sparse_temperature_bins_are_merged() -> None:

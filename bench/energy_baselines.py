@@ -1,0 +1,353 @@
+"""Energy baselines against Guideline 14: real Cambridge buildings (ours and OpenDSM) and the
+simulated territory's meters.
+
+Usage: python bench/energy_baselines.py [--data DIR] [--no-opendsm] [--sim-seeds N]
+
+- cambridge: the 25 buildings of ``<data>/energy`` (hourly kWh and Bedford temperatures, UTC),
+  fitted on 2018 and scored on 2019 (Guideline 14 hourly, p = 0 on the unseen year), with
+  England's bank holidays as Sundays and Europe/London schedules. Our baseline with its
+  defaults, then OpenDSM's ``opendsm.eemeter.HourlyModel`` on the same buildings, hours and
+  missing readings (°F, a local-time index, zeros as missing), when the ``evaluation`` extra is
+  installed; a building OpenDSM fails on is reported with its error and counts as not passing.
+  The variants table shows what each part of ours adds (one global setting for all buildings;
+  nothing is tuned per building).
+- simulated: every electricity and gas meter of the sample territory (18 buildings, ``sim-seeds``
+  seeded years), simulated for two years with no injected faults, fitted on the first and
+  scored on the second; holidays are the public holidays, and for schools and gyms (whose use
+  follows them) the school holidays of the building's zone. Hourly Guideline 14 per meter, and
+  for information the monthly criterion (CV(RMSE) ≤ 15 %, |NMBE| ≤ 5 %) of the same
+  predictions summed per month.
+
+Prints tables and writes bench/results/energy_baselines.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays as public_holidays
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analytics.energy.baseline import Baseline, BaselineParams  # noqa: E402
+from analytics.energy.goodness import Goodness, goodness  # noqa: E402
+from analytics.energy.hourly_file import (  # noqa: E402
+    HourlyEnergy,
+    read_energy_csv,
+    read_weather_csv,
+    temperature_on,
+)
+from core.calendar import DayKind, FrenchCalendar  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+LONDON = ZoneInfo("Europe/London")
+PARIS = ZoneInfo("Europe/Paris")
+SPLIT = np.datetime64("2019-01-01T00:00:00")
+DEFAULTS = BaselineParams()
+VARIANTS: dict[str, BaselineParams] = {
+    "plain TOWT (one model, uniform)": BaselineParams(
+        segments="none", half_life_days=None, max_level_shifts=0
+    ),
+    "CalTRACK month segments": BaselineParams(half_life_days=None, max_level_shifts=0),
+    "+ recency (half-life 90 d)": BaselineParams(max_level_shifts=0),
+    "+ changes of use (no recency)": BaselineParams(half_life_days=None),
+    "one model + changes of use + recency": BaselineParams(segments="none"),
+    "defaults (segments + changes + recency)": DEFAULTS,
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    building_id: str
+    ours: Goodness
+    opendsm: Goodness | None
+    opendsm_error: str | None
+    opendsm_s: float
+
+
+def _score(g: Goodness | None) -> dict[str, Any] | None:
+    if g is None:
+        return None
+    return {"cv_rmse": g.cv_rmse, "nmbe": g.nmbe, "n": g.n, "passes_g14": g.passes_g14}
+
+
+def ours_on(
+    e: HourlyEnergy, t: np.ndarray, params: BaselineParams, holidays: Any
+) -> dict[str, Goodness]:
+    train, test = e.hours < SPLIT, e.hours >= SPLIT
+    out = {}
+    for i, bid in enumerate(e.building_ids):
+        b = Baseline.fit(
+            e.hours[train], e.kwh[i, train], t[train], zone=LONDON, params=params, holidays=holidays
+        )
+        out[bid] = goodness(e.kwh[i, test], b.predict(e.hours[test], t[test]), 0)
+    return out
+
+
+def opendsm_on(
+    e: HourlyEnergy, t: np.ndarray
+) -> dict[str, tuple[Goodness | None, str | None, float]] | None:
+    try:
+        import pandas as pd
+        from opendsm import eemeter
+    except ImportError:
+        return None
+    warnings.simplefilter("ignore")
+    import logging
+
+    logging.getLogger("eemeter").setLevel(logging.ERROR)
+    index = pd.DatetimeIndex(e.hours.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(LONDON)
+    train, test = e.hours < SPLIT, e.hours >= SPLIT
+    out: dict[str, tuple[Goodness | None, str | None, float]] = {}
+    for i, bid in enumerate(e.building_ids):
+        t0 = time.perf_counter()
+        df = pd.DataFrame({"observed": e.kwh[i], "temperature": t * 1.8 + 32.0}, index=index)
+        try:
+            base = eemeter.HourlyBaselineData(df[train], is_electricity_data=True)
+            model = eemeter.HourlyModel().fit(base)
+            report = eemeter.HourlyReportingData(df[test], is_electricity_data=True)
+            pred = model.predict(report)["predicted"].reindex(index[test]).to_numpy(dtype=float)
+            out[bid] = (goodness(e.kwh[i, test], pred, 0), None, time.perf_counter() - t0)
+        except Exception as exc:  # a failure is a result: report it, do not hide it
+            msg = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+            out[bid] = (None, msg, time.perf_counter() - t0)
+    return out
+
+
+def cambridge(data: Path, run_opendsm: bool) -> dict[str, Any] | None:
+    energy = data / "energy" / "cambridge_electricity_2018_2019.csv"
+    weather = data / "energy" / "bedford_weather_2018_2019.csv"
+    if not energy.exists() or not weather.exists():
+        print(f"cambridge: {energy} or {weather} not found (the real data set is absent); skipped")
+        return None
+    e = read_energy_csv(energy)
+    w_hours, w_temp = read_weather_csv(weather)
+    t = temperature_on(e.hours, w_hours, w_temp)
+    days = public_holidays.country_holidays("GB", subdiv="ENG", years=[2018, 2019])
+
+    def holidays(d: date) -> bool:
+        return d in days
+
+    t0 = time.perf_counter()
+    ours = ours_on(e, t, DEFAULTS, holidays)
+    ours_s = time.perf_counter() - t0
+    odsm = opendsm_on(e, t) if run_opendsm else None
+    rows = [
+        Row(
+            bid,
+            ours[bid],
+            odsm[bid][0] if odsm else None,
+            odsm[bid][1] if odsm else None,
+            odsm[bid][2] if odsm else 0.0,
+        )
+        for bid in e.building_ids
+    ]
+    print("\ncambridge: fit 2018, score 2019 (hourly Guideline 14: CV(RMSE) ≤ 30 %, |NMBE| ≤ 10 %)")
+    print(
+        f"{'building':9s} {'ours CV':>8s} {'NMBE':>7s} {'pass':>5s}   {'OpenDSM CV':>10s} "
+        f"{'NMBE':>7s} {'pass':>5s}"
+    )
+    for r in rows:
+        o = r.opendsm
+        right = (
+            f"{o.cv_rmse:10.3f} {o.nmbe:+7.3f} {'yes' if o.passes_g14 else 'no':>5s}"
+            if o is not None
+            else f"{'failed: ' + (r.opendsm_error or '')[:60]}"
+            if odsm
+            else "   (not run)"
+        )
+        print(
+            f"{r.building_id:9s} {r.ours.cv_rmse:8.3f} {r.ours.nmbe:+7.3f} "
+            f"{'yes' if r.ours.passes_g14 else 'no':>5s}   {right}"
+        )
+    n = len(rows)
+    ours_pass = sum(r.ours.passes_g14 for r in rows)
+    summary: dict[str, Any] = {
+        "buildings": n,
+        "ours_pass": ours_pass,
+        "ours_pass_share": ours_pass / n,
+        "ours_median_cv_rmse": statistics.median(r.ours.cv_rmse for r in rows),
+        "ours_fit_s": ours_s,
+    }
+    print(
+        f"\nours:    {ours_pass}/{n} pass ({ours_pass / n:.0%}), median CV(RMSE) "
+        f"{summary['ours_median_cv_rmse']:.3f}, {ours_s:.1f} s for {n} buildings"
+    )
+    if odsm is None:
+        why = (
+            "not requested (--no-opendsm)"
+            if not run_opendsm
+            else ("not installed (pip install -e '.[evaluation]')")
+        )
+        print(f"OpenDSM: {why}")
+        summary["opendsm"] = why
+    else:
+        ok = [r.opendsm for r in rows if r.opendsm is not None]
+        failed = [r.building_id for r in rows if r.opendsm is None]
+        o_pass = sum(g.passes_g14 for g in ok)
+        summary.update(
+            opendsm_pass=o_pass,
+            opendsm_pass_share=o_pass / n,
+            opendsm_failed=failed,
+            opendsm_median_cv_rmse=statistics.median(g.cv_rmse for g in ok) if ok else None,
+            opendsm_fit_s=sum(r.opendsm_s for r in rows),
+        )
+        print(
+            f"OpenDSM: {o_pass}/{n} pass ({o_pass / n:.0%}), median CV(RMSE) "
+            f"{summary['opendsm_median_cv_rmse']:.3f} over the {len(ok)} it fitted; "
+            f"failed on {len(failed)}: {', '.join(failed) or '-'}; "
+            f"{summary['opendsm_fit_s']:.0f} s"
+        )
+    print("\nvariants (one setting for every building):")
+    variants = {}
+    for name, params in VARIANTS.items():
+        v = ours_on(e, t, params, holidays)
+        passing = sum(g.passes_g14 for g in v.values())
+        med = statistics.median(g.cv_rmse for g in v.values())
+        variants[name] = {"pass": passing, "median_cv_rmse": med}
+        print(f"  {name:42s} {passing:2d}/{n} pass, median CV(RMSE) {med:.3f}")
+    no_holidays = ours_on(e, t, DEFAULTS, None)
+    passing = sum(g.passes_g14 for g in no_holidays.values())
+    variants["defaults without bank holidays"] = {"pass": passing}
+    print(f"  {'defaults without bank holidays':42s} {passing:2d}/{n} pass")
+    return {
+        "summary": summary,
+        "buildings": [
+            {
+                "building_id": r.building_id,
+                "ours": _score(r.ours),
+                "opendsm": _score(r.opendsm),
+                "opendsm_error": r.opendsm_error,
+            }
+            for r in rows
+        ],
+        "variants": variants,
+    }
+
+
+def simulated(seeds: int, params: BaselineParams = DEFAULTS) -> dict[str, Any]:
+    from simulator.buildings import _school_holiday as school_holiday
+    from simulator.buildings import simulate_buildings
+    from simulator.territory_file import load_territory
+    from simulator.weather import simulate_weather
+
+    territory = load_territory()
+    calendar = FrenchCalendar()
+    start, days = datetime(2025, 1, 1, tzinfo=UTC), 730
+    hours = (np.datetime64("2025-01-01T00", "h") + np.arange(days * 24)).astype("datetime64[s]")
+    train = hours < np.datetime64("2026-01-01")
+
+    def calendar_of(b: Any) -> Any:
+        follows_school = b.kind.value in ("school", "gym")
+
+        def holidays(d: date) -> bool:
+            if calendar.day_kind(d) is DayKind.PUBLIC_HOLIDAY:
+                return True
+            return follows_school and school_holiday(calendar, d, b.holiday_zone)
+
+        return holidays
+
+    months = hours[~train].astype("datetime64[M]").astype(np.int64)
+    months -= months[0]
+    results: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    for seed in range(1, seeds + 1):
+        weather = simulate_weather(territory.climate, start, days, seed)
+        runs = simulate_buildings(
+            territory.buildings, weather, start, days, seed, calendar, faults=False
+        )
+        t = weather.temperature_c[: days * 24]
+        for code, run in runs.items():
+            for carrier, kw in (("electricity", run.electricity_kw), ("gas", run.gas_kw)):
+                kwh = kw.reshape(-1, 4).sum(axis=1) * 0.25  # quarter-hour kW → kWh per hour
+                if not kwh.any():
+                    continue
+                b = Baseline.fit(
+                    hours[train],
+                    kwh[train],
+                    t[train],
+                    zone=PARIS,
+                    params=params,
+                    holidays=calendar_of(run.building),
+                )
+                pred = b.predict(hours[~train], t[~train])
+                g = goodness(kwh[~train], pred, 0)
+                gm = goodness(np.bincount(months, kwh[~train]), np.bincount(months, pred), 0)
+                results.append(
+                    {
+                        "seed": seed,
+                        "building": code,
+                        "kind": run.building.kind.value,
+                        "carrier": carrier,
+                        "cv_rmse": g.cv_rmse,
+                        "nmbe": g.nmbe,
+                        "passes_g14": g.passes_g14,
+                        "monthly_cv_rmse": gm.cv_rmse,
+                        "monthly_nmbe": gm.nmbe,
+                        "passes_g14_monthly": gm.cv_rmse <= 0.15 and abs(gm.nmbe) <= 0.05,
+                    }
+                )
+    elapsed = time.perf_counter() - t0
+    n = len(results)
+    passing = sum(r["passes_g14"] for r in results)
+    print(
+        f"\nsimulated: {n} meters ({seeds} seeded territories × 18 buildings, electricity and "
+        f"gas), fit year 1, score year 2, no injected faults"
+    )
+    by: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in results:
+        by.setdefault((r["kind"], r["carrier"]), []).append(r)
+    print(f"  {'kind':14s} {'carrier':12s} {'hourly G14':>10s}  median CV  worst CV  monthly G14")
+    for (kind, carrier), rs in sorted(by.items()):
+        cvs = [r["cv_rmse"] for r in rs]
+        print(
+            f"  {kind:14s} {carrier:12s} {sum(r['passes_g14'] for r in rs):4d}/{len(rs):<5d} "
+            f"{statistics.median(cvs):9.3f} {max(cvs):9.3f}  "
+            f"{sum(r['passes_g14_monthly'] for r in rs):4d}/{len(rs)}"
+        )
+    summary: dict[str, Any] = {"meters": n, "pass": passing, "pass_share": passing / n}
+    for carrier in ("electricity", "gas"):
+        rs = [r for r in results if r["carrier"] == carrier]
+        ok = sum(r["passes_g14"] for r in rs)
+        monthly = sum(r["passes_g14_monthly"] for r in rs)
+        summary[carrier] = {"meters": len(rs), "pass": ok, "pass_monthly": monthly}
+        print(
+            f"  {carrier}: {ok}/{len(rs)} pass hourly ({ok / len(rs):.0%}), "
+            f"{monthly}/{len(rs)} monthly"
+        )
+    print(f"  all meters: {passing}/{n} pass hourly ({passing / n:.0%}); {elapsed:.0f} s")
+    return {"summary": summary, "results": results}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DATA, help="the shared data directory")
+    ap.add_argument("--no-opendsm", action="store_true", help="skip OpenDSM even if installed")
+    ap.add_argument("--sim-seeds", type=int, default=3, help="simulated territories (0: none)")
+    args = ap.parse_args()
+    result: dict[str, Any] = {
+        "params": {k: v for k, v in vars(DEFAULTS).items()},
+        "cambridge": cambridge(args.data, not args.no_opendsm),
+    }
+    if args.sim_seeds > 0:
+        result["simulated"] = simulated(args.sim_seeds)
+    out = ROOT / "bench" / "results" / "energy_baselines.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(f"\n→ {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
