@@ -7,7 +7,8 @@ Estates archive's ``cambridge_electricity_2018_2019.csv`` (25 buildings, hourly 
 ``bedford_weather_2018_2019.csv`` (hourly °C, UTC). Each building is scored causally from the
 start of 2018, as in production (:func:`analytics.energy.deviation.score_meter`, monthly refit
 on the trailing 12 months), by the same code as ``vigie analytics energy-anomalies``; figures
-are over April-November 2019 (local time Europe/London, the buildings' own):
+are over April-November 2019 (local time Europe/London and England's bank holidays, the
+buildings' own):
 
 - the real series as they are: alarm events per building-month (events detected in the
   window, confirmed level shifts included: they alarmed too), share of hours flagged (of all
@@ -36,12 +37,14 @@ import json
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import holidays as holiday_calendars
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,8 +167,19 @@ def summarise(values: list[int]) -> dict[str, float | None]:
     return {"median_h": float(np.median(values)), "p90_h": float(np.percentile(values, 90))}
 
 
+def bank_holiday() -> Callable[[date], bool]:
+    """England's bank holidays: the buildings' own closed days."""
+    england = holiday_calendars.country_holidays("GB", subdiv="ENG", years=range(2017, 2021))
+
+    def closed(day: date) -> bool:
+        return day in england
+
+    return closed
+
+
 def run(data: Path, only: list[str] | None, params: DeviationParams) -> dict[str, Any]:
     hours, kwh, temperature = load(data)
+    closed = bank_holiday()
     wd, hod = local_hours(hours)
     window = in_window(hours)
     buildings = [b for b in kwh if not only or b in only]
@@ -173,7 +187,7 @@ def run(data: Path, only: list[str] | None, params: DeviationParams) -> dict[str
     faults_out: dict[str, list[dict[str, Any]]] = {"baseload_week": [], "weekend_on": []}
     t0 = time.perf_counter()
     for b in buildings:
-        dev = score_meter(hours, kwh[b], temperature, zone=LOCAL, params=params)
+        dev = score_meter(hours, kwh[b], temperature, zone=LOCAL, params=params, holidays=closed)
         events = [e for e in dev.events if WINDOW[0] <= e.detected_at < WINDOW[1]]
         shifts = [e for e in dev.events if WINDOW[0] <= e.detected_at < WINDOW[1] and e.level_shift]
         scored = window & (dev.state == State.SCORED)
@@ -194,7 +208,9 @@ def run(data: Path, only: list[str] | None, params: DeviationParams) -> dict[str
             "baseload_week": inject_baseload(hours, kwh[b], b),
             "weekend_on": inject_weekend(hours, kwh[b], b, wd, hod),
         }.items():
-            dev_f = score_meter(hours, series, temperature, zone=LOCAL, params=params)
+            dev_f = score_meter(
+                hours, series, temperature, zone=LOCAL, params=params, holidays=closed
+            )
             for fault in faults:
                 delay = caught(dev_f, fault)
                 faults_out[kind].append(
