@@ -32,11 +32,9 @@ Prints the tables and writes bench/results/energy_anomalies.json.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -55,6 +53,11 @@ from analytics.energy.deviation import (  # noqa: E402
     MeterDeviation,
     State,
     score_meter,
+)
+from analytics.energy.hourly_file import (  # noqa: E402
+    read_energy_csv,
+    read_weather_csv,
+    temperature_on,
 )
 
 DATA = ROOT.parent / "shared" / "data" / "energy"
@@ -79,25 +82,12 @@ class Fault:
 
 
 def load(data: Path) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
-    """Hourly grid (datetime64[s] UTC), kWh per building (NaN missing), temperature."""
-    series: dict[str, dict[np.datetime64, float]] = defaultdict(dict)
-    with (data / READINGS).open(newline="") as f:
-        for row in csv.DictReader(f):
-            t = np.datetime64(row["timestamp"].rstrip("Z"), "s")
-            series[row["building_id"]][t] = float(row["kwh"]) if row["kwh"] else np.nan
-    temps: dict[np.datetime64, float] = {}
-    with (data / WEATHER).open(newline="") as f:
-        for row in csv.DictReader(f):
-            cell = row["temperature_c"]
-            temps[np.datetime64(row["timestamp"].rstrip("Z"), "s")] = (
-                float(cell) if cell else np.nan
-            )
-    first = min(min(s) for s in series.values())
-    last = max(max(s) for s in series.values())
-    hours = np.arange(first, last + np.timedelta64(1, "h"), np.timedelta64(1, "h"))
-    kwh = {b: np.array([s.get(t, np.nan) for t in hours]) for b, s in sorted(series.items())}
-    temperature = np.array([temps.get(t, np.nan) for t in hours])
-    return hours, kwh, temperature
+    """Hourly grid (datetime64[s] UTC), kWh per building (NaN missing), temperature: read by
+    the CLI's own readers."""
+    energy = read_energy_csv(data / READINGS)
+    w_hours, w_temp = read_weather_csv(data / WEATHER)
+    kwh = {b: energy.row(b) for b in energy.building_ids}
+    return energy.hours, kwh, temperature_on(energy.hours, w_hours, w_temp)
 
 
 def local_index(hours: np.ndarray, day: str) -> int:
