@@ -90,8 +90,9 @@ class DeviationParams:
     price_eur_per_kwh: float = 0.20
 
     def __post_init__(self) -> None:
-        if self.half_life_h <= 0 or self.threshold <= 0 or self.clip_sigmas <= 0:
-            raise ValueError("half_life_h, threshold and clip_sigmas must be > 0")
+        positive = (self.half_life_h, self.slow_half_life_h, self.threshold)
+        if min(*positive, self.slow_threshold, self.clip_sigmas) <= 0:
+            raise ValueError("half-lives, thresholds and clip_sigmas must be > 0")
         if not 0 < self.holdout_days < self.min_train_days <= self.train_days:
             raise ValueError("need 0 < holdout_days < min_train_days <= train_days")
 
