@@ -17,6 +17,7 @@ from analytics.water.sector_csv import sector_leaks_csv
 from core.config import load_settings
 from vigie import logs
 from vigie.baseline_cli import baseline_fit
+from vigie.energy_anomalies_cli import energy_anomalies
 from vigie.wiring import build_runner, build_services
 
 PARIS = "Europe/Paris"
@@ -167,3 +168,4 @@ def detectors(
 
 
 analytics_app.command("baseline-fit")(baseline_fit)
+analytics_app.command("energy-anomalies")(energy_anomalies)
