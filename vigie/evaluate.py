@@ -25,6 +25,7 @@ from core.config import Settings, StateSettings, StoreSettings, load_settings
 from core.state.registry_io import import_registry
 from ingest.pipeline import Pipeline
 from simulator.territory_file import SAMPLE_TERRITORY, load_territory, write_registry
+from vigie.evaluate_energy import energy
 from vigie.replay_file import FileOutcome, arrival_times, ingest_file
 from vigie.wiring import build_pipeline, build_services
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:  # the harness is imported when a command runs, not by every p
 evaluate_app = typer.Typer(
     help="Score detectors against the ground truth of a simulated run.", no_args_is_help=True
 )
+evaluate_app.command("energy")(energy)
 
 
 def _fmt(x: float | int | None, spec: str) -> str:
