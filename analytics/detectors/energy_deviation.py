@@ -7,11 +7,13 @@ and direction, the register whose event is running at the window's end or ended 
 ``ended_within_h``, the largest by kWh; an event worth less than ``min_share`` of what the
 register was expected to use over it is not reported (a sharp score over a sliver of kWh). A
 building is judged when one of its registers was scored in the window's last day; learning,
-unusable or silent registers judge nothing.
+unusable or silent registers judge nothing. A drop whose anomalous hours all fall in a scheduled
+closure longer than ``closure_h`` is the closure: not reported.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +44,7 @@ LOOKBACK = timedelta(days=400)  # min_train_days of learning, then a year of mon
 PRICES = KpiSettings().prices_eur_kwh  # the default prices: evidence, not an invoice
 CALENDAR = FrenchCalendar()
 DAY_H = 24
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,9 @@ class EnergyDeviationParams:
     )
     min_share: float = field(
         default=0.05, metadata={"doc": "|excess| ÷ expected kWh over the event, to be reported"}
+    )
+    closure_h: int = field(
+        default=96, metadata={"doc": "a drop only in closures this long is explained"}
     )
 
 
@@ -78,6 +84,7 @@ UNITS = {
     "deviation.price_eur_per_kwh": "€/kWh",
     "ended_within_h": "h",
     "min_share": "1",
+    "closure_h": "h",
 }
 
 
@@ -95,14 +102,26 @@ def closed_days(b: BuildingHours) -> Callable[[date], bool]:
     return holiday
 
 
-def score_registers(b: BuildingHours, params: DeviationParams) -> list[MeterDeviation]:
-    """Each register of ``b`` scored over its hours."""
+def score_registers(b: BuildingHours, params: DeviationParams) -> list[MeterDeviation | None]:
+    """Each register of ``b`` scored over its hours; None for one the scoring failed on (a
+    register whose hours all read alike has no scale: one meter must not stop the pass)."""
     hours = b.hours_ns.astype("datetime64[ns]").astype("datetime64[s]")
     holidays = closed_days(b)
-    return [
-        score_meter(hours, b.kwh[r], b.outdoor_c, zone=PARIS, params=params, holidays=holidays)
-        for r in range(len(b.registers))
-    ]
+    out: list[MeterDeviation | None] = []
+    for r in range(len(b.registers)):
+        try:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out.append(
+                    score_meter(
+                        hours, b.kwh[r], b.outdoor_c, zone=PARIS, params=params, holidays=holidays
+                    )
+                )
+        except (ArithmeticError, ValueError) as exc:
+            log.warning(
+                "energy_deviation: %s %s not scored: %r", b.code, b.registers[r].device, exc
+            )
+            out.append(None)
+    return out
 
 
 def _expected_kwh(dev: MeterDeviation, e: DeviationEvent) -> float:
@@ -111,6 +130,17 @@ def _expected_kwh(dev: MeterDeviation, e: DeviationEvent) -> float:
     lo = int(np.searchsorted(dev.hours, e.onset))
     hi = len(dev.hours) if e.end is None else int(np.searchsorted(dev.hours, e.end)) + 1
     return float(np.nansum(dev.expected_kwh[lo:hi]))
+
+
+def _in_closure(b: BuildingHours, dev: MeterDeviation, e: DeviationEvent, closure_h: int) -> bool:
+    """Whether every anomalous hour of a drop lies in a scheduled closure of ``closure_h`` or
+    more (school holidays, a bridge): the deviation's week counts a closed day as a Sunday, but
+    a building heated at frost protection for a fortnight uses less than on a Sunday."""
+    lo = int(np.searchsorted(dev.hours, e.onset))
+    hi = len(dev.hours) if e.end is None else int(np.searchsorted(dev.hours, e.end)) + 1
+    flagged = dev.anomalous[lo:hi]
+    closed = (~b.occupied[lo:hi]) & (b.since_open_h[lo:hi] + b.until_open_h[lo:hi] >= closure_h)
+    return bool(flagged.any()) and bool(closed[flagged].all())
 
 
 def _ns(t: np.datetime64) -> int:
@@ -148,7 +178,9 @@ class EnergyDeviation:
 
     def detect(self, run: Pass) -> Detection:
         p: EnergyDeviationParams = run.params
-        out = Detection(counts={"subjects": len(run.subjects), "registers_scored": 0})
+        out = Detection(
+            counts={"subjects": len(run.subjects), "registers_scored": 0, "registers_failed": 0}
+        )
         for b in run.data:
             if b.n == 0 or not b.registers:
                 continue
@@ -158,14 +190,20 @@ class EnergyDeviation:
             events: dict[int, list[tuple[int, DeviationEvent]]] = {1: [], -1: []}
             judged = False
             for r, dev in enumerate(scored):
+                if dev is None:
+                    out.counts["registers_failed"] += 1
+                    continue
                 if not (dev.state[-DAY_H:] == State.SCORED).any():
                     continue  # learning, unusable or silent: no word on this register
                 judged = True
                 out.counts["registers_scored"] += 1
                 for e in dev.events:
                     recent = e.end is None or _ns(e.end) + HOUR_NS > recent_ns
-                    if recent and abs(e.excess_kwh) >= p.min_share * _expected_kwh(dev, e):
-                        events[e.direction].append((r, e))
+                    if not recent or abs(e.excess_kwh) < p.min_share * _expected_kwh(dev, e):
+                        continue
+                    if e.direction < 0 and _in_closure(b, dev, e, p.closure_h):
+                        continue
+                    events[e.direction].append((r, e))
             if not judged:
                 continue
             for direction, t in ((1, EXCESS), (-1, DROP)):

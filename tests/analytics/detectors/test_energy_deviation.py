@@ -75,6 +75,17 @@ def test_an_excess_over_for_days_is_no_longer_reported(clean: BuildingHours) -> 
     assert detection.judged == BOTH
 
 
+def test_a_school_at_frost_protection_through_its_holidays_is_no_drop() -> None:
+    # Spring holidays, zone B: 5 to 22 April 2025; the window ends on the 13th. Gas heats the
+    # school at 8 °C then, far below a Sunday's: the closure explains the drop.
+    b = school(datetime(2024, 1, 1, tzinfo=UTC), 468, seed=4)
+    noisy = b.kwh * np.random.default_rng(9).normal(1.0, 0.03, b.kwh.shape)
+    detection = DETECTOR.detect(one_pass(dataclasses.replace(b, kwh=noisy), PARAMS, days=400))
+    assert detection.findings == []
+    assert detection.judged == BOTH
+    assert detection.counts["registers_scored"] == 2
+
+
 def test_too_little_history_is_not_judged() -> None:
     b = school(START, 120, seed=2)  # under min_train_days: every hour is still learning
     detection = DETECTOR.detect(one_pass(scaled(b, 1.3, WEEK_H, 0), PARAMS, days=400))
