@@ -22,7 +22,8 @@ buildings' own):
     00:00 to Monday 00:00: every weekend hour is raised to at least the weekday occupied
     level, the median kWh of 08:00-18:00 over the Monday-Friday before.
   A fault is caught when an excess event is flagged from its start to 24 h after its end;
-  delay = first flagged hour − fault start. Recall is given for every fault, and for the
+  delay = first flagged hour − fault start; ``est/added`` = the excess kWh of the event that
+  caught a fault over the kWh injected (median). Recall is given for every fault, and for the
   faults adding at least 20 % to the energy of their period (a fault that adds 5 % to a
   building that already runs flat over weekends is not something any meter rule can see).
 
@@ -79,6 +80,7 @@ class Fault:
     start: int  # index of the first hour
     end: int  # index past the last hour
     added_share: float  # injected kWh / the period's kWh
+    added_kwh: float
 
 
 def load(data: Path) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
@@ -117,7 +119,8 @@ def inject_baseload(hours: np.ndarray, kwh: np.ndarray, b: str) -> tuple[np.ndar
         seg = out[i0:i1]
         ok = np.isfinite(seg) & (seg > 0)  # a missing reading stays missing
         seg[ok] += 0.3 * base
-        faults.append(Fault(b, "baseload_week", i0, i1, 0.3 * base * ok.sum() / period))
+        added = 0.3 * base * float(ok.sum())
+        faults.append(Fault(b, "baseload_week", i0, i1, added / period, added))
     return out, faults
 
 
@@ -136,7 +139,8 @@ def inject_weekend(
         added = np.where(ok, np.maximum(seg, level) - seg, 0.0)
         period = float(np.nansum(seg[ok]))
         seg += added
-        faults.append(Fault(b, "weekend_on", i0, i1, float(added.sum()) / period))
+        total = float(added.sum())
+        faults.append(Fault(b, "weekend_on", i0, i1, total / period, total))
     return out, faults
 
 
@@ -149,6 +153,15 @@ def caught(dev: MeterDeviation, fault: Fault) -> int | None:
     end = min(fault.end + TOLERANCE_H, len(dev.hours))
     hits = np.flatnonzero(dev.anomalous[fault.start : end] & (dev.score[fault.start : end] > 0))
     return int(hits[0]) if len(hits) else None
+
+
+def estimated_kwh(dev: MeterDeviation, fault: Fault, delay: int) -> float | None:
+    """Excess kWh of the event that caught the fault, as the detector reports it."""
+    t = dev.hours[fault.start + delay]
+    for e in dev.events:
+        if e.onset <= t and (e.end is None or t <= e.end):
+            return e.excess_kwh
+    return None
 
 
 def summarise(values: list[int]) -> dict[str, float | None]:
@@ -203,11 +216,14 @@ def run(data: Path, only: list[str] | None, params: DeviationParams) -> dict[str
             )
             for fault in faults:
                 delay = caught(dev_f, fault)
+                estimate = None if delay is None else estimated_kwh(dev_f, fault, delay)
                 faults_out[kind].append(
                     {
                         "building": b,
                         "start": str(hours[fault.start]),
                         "added_share": round(fault.added_share, 3),
+                        "added_kwh": round(fault.added_kwh, 1),
+                        "estimated_kwh": None if estimate is None else round(estimate, 1),
                         "delay_h": delay,
                     }
                 )
@@ -248,9 +264,20 @@ def run(data: Path, only: list[str] | None, params: DeviationParams) -> dict[str
             ),
             "median_added_share": float(np.median([r["added_share"] for r in rows])),
             "delay": summarise(found),
+            "median_estimate_over_added": (
+                float(np.median(ratios)) if (ratios := _ratios(rows)) else None
+            ),
             "rows": rows,
         }
     return result
+
+
+def _ratios(rows: list[dict[str, Any]]) -> list[float]:
+    return [
+        r["estimated_kwh"] / r["added_kwh"]
+        for r in rows
+        if r["estimated_kwh"] is not None and r["added_kwh"] > 0
+    ]
 
 
 def print_table(r: dict[str, Any]) -> None:
@@ -262,16 +289,18 @@ def print_table(r: dict[str, Any]) -> None:
     print(f"  building-months unusable       {r['unusable_building_months']:.1f}")
     print(
         f"  {'fault':<14} {'n':>4} {'recall':>7} {'n≥20%':>6} {'recall':>7} {'delay med':>10} "
-        f"{'p90':>6} {'added':>6}"
+        f"{'p90':>6} {'added':>6} {'est/added':>10}"
     )
     for kind, f in r["faults"].items():
         d = f["delay"]
         med = "-" if d["median_h"] is None else f"{d['median_h']:.0f} h"
         p90 = "-" if d["p90_h"] is None else f"{d['p90_h']:.0f} h"
         rm = "-" if f["recall_material"] is None else f"{f['recall_material']:.2f}"
+        ratio = f["median_estimate_over_added"]
+        est = "-" if ratio is None else f"{ratio:.2f}"
         print(
             f"  {kind:<14} {f['injected']:>4} {f['recall']:>7.2f} {f['material']:>6} {rm:>7} "
-            f"{med:>10} {p90:>6} {100 * f['median_added_share']:>5.0f}%"
+            f"{med:>10} {p90:>6} {100 * f['median_added_share']:>5.0f}% {est:>10}"
         )
     print(f"  ({r['seconds']:.0f} s)")
 

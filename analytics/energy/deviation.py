@@ -77,11 +77,11 @@ class DeviationParams:
     level_days: int = 28  # the baseline follows what it got wrong over these trailing days
     half_life_h: float = 12.0  # of the fast weighted mean of residuals (a weekend) …
     slow_half_life_h: float = 72.0  # … and of the slow one (a week)
-    threshold: float = 4.0  # |score| that makes an hour anomalous
-    slow_threshold: float = 3.0  # the slow mean's own, in its scales (the score is rescaled)
+    threshold: float = 4.5  # |score| that makes an hour anomalous
+    slow_threshold: float = 3.5  # the slow mean's own, in its scales (the score is rescaled)
     history_days: int = 91  # the score's scale is re-measured on its own trailing history …
     min_history_days: int = 56  # … once it has this many scored days
-    clip_sigmas: float = 5.0  # hourly residuals clipped at this many hourly scales
+    clip_sigmas: float = 8.0  # hourly residuals clipped at this many hourly scales
     scale_floor: float = 0.25  # an hour's scale is at least this share of the median one
     merge_gap_h: int = 24  # anomalous runs of one sign this close form one event
     shift_confirm_h: int = 14 * DAY_H  # an event this long is a change of use
@@ -90,8 +90,9 @@ class DeviationParams:
     price_eur_per_kwh: float = 0.20
 
     def __post_init__(self) -> None:
-        if self.half_life_h <= 0 or self.threshold <= 0 or self.clip_sigmas <= 0:
-            raise ValueError("half_life_h, threshold and clip_sigmas must be > 0")
+        positive = (self.half_life_h, self.slow_half_life_h, self.threshold)
+        if min(*positive, self.slow_threshold, self.clip_sigmas) <= 0:
+            raise ValueError("half-lives, thresholds and clip_sigmas must be > 0")
         if not 0 < self.holdout_days < self.min_train_days <= self.train_days:
             raise ValueError("need 0 < holdout_days < min_train_days <= train_days")
 

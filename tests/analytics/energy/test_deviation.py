@@ -141,7 +141,14 @@ def test_recent_offset_is_the_median_residual_of_each_hour_of_day() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [{"half_life_h": 0.0}, {"threshold": -1.0}, {"holdout_days": 200}, {"min_train_days": 400}],
+    [
+        {"half_life_h": 0.0},
+        {"slow_half_life_h": -2.0},
+        {"threshold": -1.0},
+        {"slow_threshold": 0.0},
+        {"holdout_days": 200},
+        {"min_train_days": 400},
+    ],
 )
 def test_parameters_are_checked(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):
