@@ -19,7 +19,7 @@ import time
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
@@ -27,15 +27,6 @@ import typer
 from analytics.detectors.energy_feeds import building_subject
 from analytics.detectors.registry import DETECTORS
 from analytics.energy.building_hours import HOUR_NS, BuildingHours, Register, build, hour_grid
-from analytics.evaluation.energy import (
-    METER_FAULT_KINDS,
-    InjectedFault,
-    explains,
-    inject_meter_fault,
-    render,
-    run_passes,
-    score,
-)
 from analytics.kpi.degree_days import OutdoorProbe
 from analytics.kpi.inventory import BuildingInfo, Meter
 from core.calendar import FrenchCalendar
@@ -46,6 +37,9 @@ from simulator.buildings import STEP, BuildingRun, simulate_buildings
 from simulator.territory import Building, SimDevice
 from simulator.territory_file import SAMPLE_TERRITORY, load_territory
 from simulator.weather import simulate_weather
+
+if TYPE_CHECKING:  # the harness is imported when the command runs, never by `vigie` at start
+    from analytics.evaluation.energy import InjectedFault
 
 DETECTOR_NAMES = ("energy_meter_faults", "energy_unoccupied", "comfort_setpoints")
 WARMUP = timedelta(days=35)
@@ -127,6 +121,8 @@ def simulate(
     seed: int, start: datetime, days: int, copies: int
 ) -> tuple[list[BuildingInfo], list[BuildingHours], list[InjectedFault], datetime]:
     """The buildings' hours and the faults to score; returns the first scored pass too."""
+    from analytics.evaluation.energy import METER_FAULT_KINDS, InjectedFault, inject_meter_fault
+
     territory = load_territory(SAMPLE_TERRITORY)
     buildings = _copies(territory.buildings, copies)
     calendar = FrenchCalendar()
@@ -179,6 +175,8 @@ def simulate(
 def _judged(
     f: Any, b: Building, bh: BuildingHours, first: datetime, run_end: datetime
 ) -> InjectedFault:
+    from analytics.evaluation.energy import InjectedFault
+
     end = f.end or f.start
     fault = InjectedFault(f.kind, f.subject, f.start, end)
     if f.start < first:
@@ -230,6 +228,8 @@ def energy(
 ) -> None:
     """Score the energy and comfort detectors against a simulated year's injected faults:
     recall and precision per fault type (targets: recall ≥ 0.85, precision ≥ 0.8)."""
+    from analytics.evaluation.energy import explains, render, run_passes, score
+
     if days < 90:
         raise typer.BadParameter("at least 90 days: 35 of warm-up, then faults to score")
     begin = datetime.fromisoformat(start).replace(tzinfo=UTC)
