@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from analytics.detectors.base import Window
 from analytics.detectors.registry import DETECTORS
 from analytics.water.household_csv import household_leaks_csv
 from analytics.water.sector_csv import sector_leaks_csv
@@ -146,7 +147,7 @@ def detectors(
             ],
             "watches": d.spec.subjects.name,
             "reads": d.spec.reads.name,
-            "window": d.spec.window.kind.value,
+            "window": _window(d.spec.window),
             "parameters": [
                 {"name": p.name, "default": p.default, "unit": p.unit} for p in d.spec.parameters()
             ],
@@ -165,6 +166,13 @@ def detectors(
         typer.echo(f"  evidence:   {', '.join(d['evidence'])}")
         for p in d["parameters"]:
             typer.echo(f"  {p['name']:<34} {p['default']!s:>10}  {p['unit']}")
+
+
+def _window(window: Window) -> str:
+    """``lookback``, ``since_last``, or ``lookback 400 d`` for a detector's own lookback."""
+    if window.lookback is None:
+        return window.kind.value
+    return f"{window.kind.value} {window.lookback.total_seconds() / 86_400:g} d"
 
 
 analytics_app.command("baseline-fit")(baseline_fit)

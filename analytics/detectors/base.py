@@ -76,6 +76,7 @@ class Window:
     kind: WindowKind
     first: timedelta = timedelta(days=2)  # SINCE_LAST: how far the first pass reads back
     overlap: timedelta = timedelta(hours=1)  # SINCE_LAST: re-read for late frames
+    lookback: timedelta | None = None  # LOOKBACK: its own length (None: the watch's)
 
 
 @dataclass(frozen=True, slots=True)

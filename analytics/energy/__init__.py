@@ -1,1 +1,1 @@
-"""Energy baselines of building meters: reading hourly files, fitting, and their goodness."""
+"""Energy and comfort analytics of public buildings: baselines, their goodness, and anomalies."""

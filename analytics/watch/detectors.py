@@ -76,7 +76,7 @@ class DetectorWatch:
             saved: dict[str, Any] = document.get(name) or {}
             last = datetime.fromisoformat(saved["watermark"]) if "watermark" in saved else None
             if spec.window.kind is WindowKind.LOOKBACK:
-                start, end = hour - self._lookback, hour
+                start, end = hour - (spec.window.lookback or self._lookback), hour
             else:
                 start = (last - spec.window.overlap) if last else now - spec.window.first
                 end = now

@@ -3,6 +3,7 @@ repaired; a pool that never stops is not a leak; parameters, failures and state 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -367,3 +368,18 @@ def test_shared_reads_once_isolated_failures_and_clearances_of_judged_subjects(
     again = DetectorWatch(store, state, detectors=detectors).run(later, None, result.document)
     assert [(c.type, c.subject) for c in again.clearances] == [("household_leak", "m-b")]
     assert again.document["first"]["state"] == {"passes": 2}
+
+
+def test_a_detector_with_its_own_lookback_reads_that_far_back(
+    stores: tuple[StateStore, SqliteStore, list[str]],
+) -> None:
+    state, store, _ = stores
+    a = Subject("caudry", SubjectKind.DEVICE, "m-a", ("m-a",))
+    loads: list[tuple[datetime, datetime]] = []
+    fake = _Fake("first", _Subjects("one", (a,)), _CountingFeed("f", loads), set(), fail=False)
+    fake.spec = dataclasses.replace(
+        fake.spec, window=Window(WindowKind.LOOKBACK, lookback=timedelta(days=400))
+    )
+    DetectorWatch(store, state, detectors={"first": fake}).run(T0 + 5 * H / 60, None, {})
+    hour = T0.replace(minute=0, second=0, microsecond=0)
+    assert loads == [(hour - timedelta(days=400), hour)]

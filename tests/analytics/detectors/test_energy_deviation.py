@@ -1,0 +1,105 @@
+"""An energy register's sustained deviation from its own baseline, raised per building."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from analytics.detectors.base import WindowKind
+from analytics.detectors.energy_deviation import DETECTOR, EnergyDeviationParams
+from analytics.energy.building_hours import BuildingHours
+from tests.analytics.detectors.energy_cases import ELEC, one_pass, school
+
+PARAMS = EnergyDeviationParams()
+START = datetime(2024, 8, 5, tzinfo=UTC)  # 240 days end on 2 April 2025, in term (zone B)
+DAYS = 240
+WEEK_H = 7 * 24
+BOTH = {("energy_excess", "ecole-test"), ("energy_drop", "ecole-test")}
+
+
+@pytest.fixture(scope="module")
+def clean() -> BuildingHours:
+    return school(START, DAYS, seed=1)
+
+
+def scaled(b: BuildingHours, factor: float, lo: int, hi: int) -> BuildingHours:
+    """``b`` with its electricity register's hours ``[lo, hi)`` (from the end) times ``factor``."""
+    kwh = b.kwh.copy()
+    kwh[0, b.n - lo : b.n - hi if hi else None] *= factor
+    return dataclasses.replace(b, kwh=kwh)
+
+
+def test_a_clean_building_is_judged_without_a_finding(clean: BuildingHours) -> None:
+    detection = DETECTOR.detect(one_pass(clean, PARAMS, days=400))
+    assert detection.findings == []
+    assert detection.judged == BOTH
+    assert detection.counts["registers_scored"] == 2
+
+
+def test_a_week_at_130_percent_is_one_excess_with_its_kwh_and_cost(clean: BuildingHours) -> None:
+    b = scaled(clean, 1.3, WEEK_H, 0)
+    [finding] = DETECTOR.detect(one_pass(b, PARAMS, days=400)).findings
+    e = finding.evidence
+    assert finding.type == "energy_excess" and finding.severity is None
+    assert set(e) == set(DETECTOR.spec.evidence)
+    assert (e["device"], e["carrier"], e["end"], e["level_shift"]) == (
+        ELEC,
+        "electricity",
+        None,
+        False,
+    )
+    injected = 0.3 * float(np.nansum(clean.kwh[0, -WEEK_H:]))
+    assert 0.7 * injected <= e["excess_kwh"] <= 1.2 * injected
+    assert e["excess_eur"] == round(e["excess_kwh"] * 0.20)
+    fault = datetime.fromtimestamp(int(clean.hours_ns[-WEEK_H]) // 10**9, UTC)
+    assert fault <= finding.start <= datetime.fromisoformat(e["detected_at"])
+    assert (datetime.fromisoformat(e["detected_at"]) - fault).total_seconds() <= 2 * 86_400
+    assert e["peak_score"] >= PARAMS.deviation.threshold
+
+
+def test_a_drop_is_an_unexplained_drop_not_an_excess(clean: BuildingHours) -> None:
+    detection = DETECTOR.detect(one_pass(scaled(clean, 0.6, WEEK_H, 0), PARAMS, days=400))
+    [finding] = detection.findings
+    assert finding.type == "energy_drop"
+    assert finding.evidence["excess_kwh"] < 0 and finding.evidence["peak_score"] < 0
+    assert detection.judged == BOTH  # the excess alert, if one was open, clears
+
+
+def test_an_excess_over_for_days_is_no_longer_reported(clean: BuildingHours) -> None:
+    b = scaled(clean, 1.3, 2 * WEEK_H, WEEK_H)  # a week at 130 %, back to normal a week ago
+    detection = DETECTOR.detect(one_pass(b, PARAMS, days=400))
+    assert detection.findings == []
+    assert detection.judged == BOTH
+
+
+def test_a_school_at_frost_protection_through_its_holidays_is_no_drop() -> None:
+    # Spring holidays, zone B: 5 to 22 April 2025; the window ends on the 13th. Gas heats the
+    # school at 8 °C then, far below a Sunday's: the closure explains the drop.
+    b = school(datetime(2024, 1, 1, tzinfo=UTC), 468, seed=4)
+    noisy = b.kwh * np.random.default_rng(9).normal(1.0, 0.03, b.kwh.shape)
+    detection = DETECTOR.detect(one_pass(dataclasses.replace(b, kwh=noisy), PARAMS, days=400))
+    assert detection.findings == []
+    assert detection.judged == BOTH
+    assert detection.counts["registers_scored"] == 2
+
+
+def test_too_little_history_is_not_judged() -> None:
+    b = school(START, 120, seed=2)  # under min_train_days: every hour is still learning
+    detection = DETECTOR.detect(one_pass(scaled(b, 1.3, WEEK_H, 0), PARAMS, days=400))
+    assert detection.findings == []
+    assert detection.judged == set()
+
+
+def test_it_reads_its_own_lookback_and_takes_nested_overrides() -> None:
+    spec = DETECTOR.spec
+    assert spec.window.kind is WindowKind.LOOKBACK
+    assert spec.window.lookback is not None
+    assert spec.window.lookback.days >= PARAMS.deviation.min_train_days + 90
+    resolved = spec.resolve({"deviation.threshold": 5, "ended_within_h": 48})
+    assert resolved.deviation.threshold == 5.0 and resolved.ended_within_h == 48
+    assert resolved.deviation.train_days == PARAMS.deviation.train_days
+    with pytest.raises(ValueError, match=r"deviation\.treshold"):
+        spec.resolve({"deviation.treshold": 5})
