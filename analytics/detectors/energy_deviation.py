@@ -77,6 +77,7 @@ UNITS = {
     "deviation.min_history_days": "days",
     "deviation.clip_sigmas": "σ",
     "deviation.scale_floor": "1",
+    "deviation.level_floor": "1",
     "deviation.merge_gap_h": "h",
     "deviation.shift_confirm_h": "h",
     "deviation.max_holdout_cv_rmse": "1",

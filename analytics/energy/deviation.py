@@ -57,6 +57,9 @@ HOUR = np.timedelta64(3600, "s")
 DAY_H = 24
 
 
+SCORE_SCALE_FLOOR = 0.05  # in hourly scales: binds only on a register without noise
+
+
 class State(IntEnum):
     """What the detector could say about an hour."""
 
@@ -83,6 +86,7 @@ class DeviationParams:
     min_history_days: int = 56  # … once it has this many scored days
     clip_sigmas: float = 8.0  # hourly residuals clipped at this many hourly scales
     scale_floor: float = 0.25  # an hour's scale is at least this share of the median one
+    level_floor: float = 0.01  # … and this share of the meter's mean hourly kWh
     merge_gap_h: int = 24  # anomalous runs of one sign this close form one event
     shift_confirm_h: int = 14 * DAY_H  # an event this long is a change of use
     max_holdout_cv_rmse: float = 0.6  # beyond: the baseline is not usable that month
@@ -146,9 +150,13 @@ class _Fit:
     usable: bool
 
 
-def hour_scales(residual: FloatArray, how: IntArray, floor_share: float) -> FloatArray:
+def hour_scales(
+    residual: FloatArray, how: IntArray, floor_share: float, minimum: float = 0.0
+) -> FloatArray:
     """Robust scale (1.4826 MAD) of the residuals of each local hour of week, floored at
-    ``floor_share`` of their median so that a quiet hour does not turn noise into alarms."""
+    ``floor_share`` of their median so that a quiet hour does not turn noise into alarms, and
+    at ``minimum`` (kWh) so that a register the baseline predicts exactly (all hours alike)
+    still has a scale to divide by."""
     ok = np.isfinite(residual)
     scale = np.full(HOURS_PER_WEEK, np.nan)
     for h in range(HOURS_PER_WEEK):
@@ -156,14 +164,18 @@ def hour_scales(residual: FloatArray, how: IntArray, floor_share: float) -> Floa
         if len(r) >= 4:
             scale[h] = 1.4826 * float(np.median(np.abs(r - np.median(r))))
     typical = float(np.nanmedian(scale)) if np.isfinite(scale).any() else math.nan
-    return np.where(np.isfinite(scale), np.maximum(scale, floor_share * typical), typical)
+    scale = np.where(np.isfinite(scale), np.maximum(scale, floor_share * typical), typical)
+    floor = minimum if minimum > 1e-9 else 1e-9  # False for NaN
+    return np.asarray(np.fmax(scale, floor), dtype=np.float64)
 
 
 def _robust_scale(x: FloatArray) -> float:
+    """Robust scale of a weighted mean of hourly z-scores, floored: on a register the baseline
+    predicts exactly, the mean never moves and any rounding would score as an alarm."""
     x = x[np.isfinite(x)]
     if len(x) < 24:
         return math.nan
-    return float(1.4826 * np.median(np.abs(x)))
+    return max(float(1.4826 * np.median(np.abs(x))), SCORE_SCALE_FLOOR)
 
 
 def _ewma(residual: FloatArray, half_life_h: float) -> FloatArray:
@@ -201,8 +213,9 @@ def _fit(
     baseline = fit_on(lo, hi)
     if baseline is None:
         return None
+    minimum = p.level_floor * float(np.nanmean(np.abs(kwh[lo:hi])))
     scale = hour_scales(
-        kwh[lo:hi] - baseline.predict(hours[lo:hi], temp[lo:hi]), how[lo:hi], p.scale_floor
+        kwh[lo:hi] - baseline.predict(hours[lo:hi], temp[lo:hi]), how[lo:hi], p.scale_floor, minimum
     )
     if not holdout:
         return _Fit(baseline, scale, (math.nan, math.nan), True)
@@ -213,7 +226,9 @@ def _fit(
     w = p.level_days * DAY_H
     e0 = max(lo, cut - w)
     early_kwh = early.predict(hours[lo:hi], temp[lo:hi])
-    early_scale = hour_scales(kwh[lo:cut] - early_kwh[: cut - lo], how[lo:cut], p.scale_floor)
+    early_scale = hour_scales(
+        kwh[lo:cut] - early_kwh[: cut - lo], how[lo:cut], p.scale_floor, minimum
+    )
     r = _offset_residuals(kwh[e0:hi], early_kwh[e0 - lo :], group[e0:hi], cut - e0, w)
     z = np.clip(r / early_scale[how[cut:hi]], -p.clip_sigmas, p.clip_sigmas)
     sigma_score = (

@@ -153,3 +153,17 @@ def test_recent_offset_is_the_median_residual_of_each_hour_of_day() -> None:
 def test_parameters_are_checked(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         DeviationParams(**bad)  # type: ignore[arg-type]
+
+
+def test_a_register_the_baseline_predicts_exactly_still_scores_and_finds_a_step() -> None:
+    """A noiseless register (every hour of a kind alike) has no spread to divide by: the scale
+    falls back on a share of its level instead of dividing by zero."""
+    hours, _, temp = building(1)
+    i = np.arange(len(hours))
+    occupied = ((i // 24) % 7 < 5) & (i % 24 >= 8) & (i % 24 < 18)
+    kwh = np.where(occupied, 50.0, 20.0)
+    kwh[WEEK_AT : WEEK_AT + 168] *= 1.3
+    m = score_meter(hours, kwh, temp, zone=UTC)
+    assert (m.state[: WEEK_AT - 24] != State.SCORED).sum() < WEEK_AT  # it scored before the step
+    assert not m.anomalous[150 * 24 : WEEK_AT].any()
+    assert [e.direction for e in m.events if e.onset >= hours[WEEK_AT - 24]] == [1]
