@@ -3,7 +3,7 @@
 Rule (issue 11, design brief §5 Water)
 --------------------------------------
 1. Grid: samples are averaged into fixed cells (15 to 60 minutes, see
-   :func:`analytics.water.night_flow.cell_seconds`).
+   :func:`analytics.water.flow_grid.cell_seconds`).
 2. A water day runs from ``day_start_hour`` (04:00) local on its date to the same wall-clock
    hour the next date, so the night window ``[02:00, 04:00)`` that closes it is read at the same
    time as its mean: both are known at 04:00, when the day is scored.  DST days last 23 or 25
@@ -30,7 +30,8 @@ import holidays
 import numpy as np
 from numpy.typing import NDArray
 
-from analytics.water.night_flow import PARIS, cell_seconds, local_windows, window_stats
+from analytics.water.flow_grid import flow_grid
+from analytics.water.night_flow import PARIS, local_windows, window_stats
 from core.series import NS, FloatArray, Int64Array
 
 SKIP = -1  # a day the detector does not score
@@ -89,25 +90,9 @@ def sector_days(
 ) -> SectorDays:
     """Water days from the first sample's to the last sample's (incomplete days are NaN)."""
     p = params or SectorDayParams()
-    t = np.asarray(times_ns, dtype=np.int64)
-    v = np.asarray(flow_m3h, dtype=np.float64)
-    if t.shape != v.shape or t.ndim != 1:
-        raise ValueError("times_ns and flow_m3h must be 1-D arrays of one length")
-    keep = np.isfinite(v)
-    t, v = t[keep], v[keep]
-    if t.size == 0:
-        raise ValueError("no finite flow sample")
-    order = np.argsort(t, kind="stable")
-    t, v = t[order], v[order]
-    cell = cell_seconds(t)
-    step = cell * NS
-    t0 = int(t[0]) - int(t[0]) % step
-    idx = (t - t0) // step
-    n_cells = int(idx[-1]) + 1
-    counts = np.bincount(idx, minlength=n_cells)
-    sums = np.bincount(idx, weights=v, minlength=n_cells)
-    has = counts > 0
-    means = np.where(has, sums / np.maximum(counts, 1), np.nan)
+    g = flow_grid(times_ns, flow_m3h)
+    t, t0, step, means, has = g.times_ns, g.t0_ns, g.step_ns, g.means, g.has
+    cell = g.cell_s
 
     zone = ZoneInfo(tz)
     shift = np.timedelta64(p.day_start_hour, "h").astype("timedelta64[ns]")
