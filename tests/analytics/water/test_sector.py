@@ -282,3 +282,30 @@ def test_a_longer_settling_changes_the_flow_never_the_onset_or_detection() -> No
     [settled] = s.leaks()
     assert (short.start, short.detected_at) == (settled.start, settled.detected_at)
     assert abs(settled.flow_m3h_estimate - 0.6) <= abs(short.flow_m3h_estimate - 0.6) + 0.02
+
+
+FAST = replace(SectorLeakParams(), fast_hours=12)
+
+
+def test_the_fast_test_finds_a_large_step_within_its_day_dated_to_the_hour() -> None:
+    s = Sector(40, seed=1)
+    s.step(22.3, 0.8)  # a Tuesday, 08:12 local, ~30 % of the inflow
+    [slow] = s.leaks()
+    [fast] = s.leaks(FAST)
+    onset = s.when(22.3)
+    assert onset - timedelta(hours=1) <= fast.start <= onset + timedelta(hours=1)
+    # Once the evening's quiet hours have risen too, before the water day ends.
+    assert fast.detected_at - onset <= timedelta(hours=18) < slow.detected_at - onset
+    assert fast.flow_m3h_estimate == pytest.approx(0.8, abs=0.12)
+    keep = s.t <= to_ns(fast.detected_at)  # the day still running: only its hours so far
+    [cut] = detect_sector_leaks(sector_days(s.t[keep], s.flow[keep]), FAST)
+    assert (cut.start, cut.detected_at) == (fast.start, fast.detected_at)
+    before = s.t < to_ns(fast.detected_at)
+    assert detect_sector_leaks(sector_days(s.t[before], s.flow[before]), FAST) == []
+
+
+def test_the_fast_test_ignores_a_day_of_more_use_that_leaves_the_quiet_hours() -> None:
+    s = Sector(40, seed=3)
+    busy = (s.day == 25) & (s.hour >= 8) & (s.hour < 20)
+    s.flow[busy] += 1.0  # a day of events: more use by day, the night as usual
+    assert [e for e in s.leaks(FAST) if 24 <= (e.start - START).days <= 26] == []
