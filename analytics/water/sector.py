@@ -89,8 +89,8 @@ class SectorLeakParams:
     repair_ratio: float = 2.0
     settle_days: int = 3
     min_ratio: float = 0.5
-    fast_hours: int = 0  # 0: no fast test (measured: 12 with the values below, decision 009)
-    fast_sigmas: float = 5.0
+    fast_hours: int = 12  # 0: no fast test
+    fast_sigmas: float = 6.0
     fast_share: float = 0.05
     fast_low_ratio: float = 0.7
 
@@ -182,6 +182,9 @@ class _Signal:
         self.kind = days.kind
         self.p = p
         self.shifted_m = np.zeros(len(days))  # the day means' confirmed level changes
+        # A change of use moves some hours, not all: the hours before it are no reference
+        # for the fast test's hours after it.
+        self.hours_since = 0
 
     def shift(self, first: int, dm: float, dn: float) -> None:
         self.m[first:] -= dm
@@ -221,10 +224,21 @@ class _Signal:
 
     def hours(self, days: SectorDays, scan: _Scan, which: list[int]) -> FloatArray:
         """The hourly flows of days ``which``, net of confirmed level changes and of their
-        kind of day's offset (known before the day ends: neither depends on its data)."""
-        ctl = np.asarray(scan.control[-self.p.kind_days :])
-        off = self.offsets(self.m, ctl)[np.clip(self.kind[which], 0, 2)]
-        return np.asarray(days.hourly_m3h[which] - (self.shifted_m[which] + off)[:, None])
+        kind of day's usual offset, hour by hour (Sundays draw later in the morning): known
+        before the day ends, neither depends on its data."""
+        ctl = scan.control[-self.p.kind_days :]
+        net = days.hourly_m3h[ctl] - self.shifted_m[ctl][:, None]
+        kind = self.kind[ctl]
+        offsets = np.zeros((3, 24))
+        work = net[kind == 0]
+        if work.shape[0] >= 2:
+            usual = np.nanmedian(work, axis=0)
+            for k in (1, 2):
+                same = net[kind == k]
+                if same.shape[0] >= 2:
+                    offsets[k] = np.nanmedian(same, axis=0) - usual
+        off = offsets[np.clip(self.kind[which], 0, 2)]
+        return np.asarray(days.hourly_m3h[which] - self.shifted_m[which][:, None] - off)
 
 
 def detect_sector_leaks(
@@ -291,7 +305,7 @@ def _fast(
 ) -> bool:
     """Run the fast test over day ``i``'s hours; on a rise, record it as a leak (or more of
     the latest one, within ``settle_days`` of its onset) and re-anchor on it like a step."""
-    reference = scan.control[-p.reference_days :]
+    reference = [d for d in scan.control[-p.reference_days :] if d >= sig.hours_since]
     if not p.fast_hours or len(reference) < 7:
         return False
     prev = [i - 1] if scan.seen[-2:-1] == [i - 1] or scan.seen[-1:] == [i - 1] else []
@@ -363,6 +377,8 @@ def _confirm(
             events.append(step.event)
         elif size < 0:
             _repair(run[0], -size, events, p)
+    else:
+        sig.hours_since = run[0]
     sig.shift(run[0], dm, dn)
     return step
 

@@ -63,15 +63,17 @@ def fast_rise(
         return None
     before = previous - usual if previous is not None else np.full(24, np.nan)
     excess = np.concatenate([before, today - usual]) - center
-    usual2 = np.concatenate([usual, usual])
-    medians = _window_medians(excess, hours)[24 - hours + 1 :]  # windows ending today
+    # The day's quietest quarter of hours (by their usual flow), on both days.
+    quiet = np.tile(usual <= np.quantile(usual, 0.25), 2)
+    medians = _window_medians(excess, hours)[24:]  # the windows ending today
     for h in np.flatnonzero(np.isfinite(today)).tolist():
         m = medians[h]
         if np.isfinite(m) and m >= floor_m3h and m >= sigmas * sigma:
             if low_ratio > 0:
                 w = slice(24 + h + 1 - hours, 24 + h + 1)
-                low = np.argsort(usual2[w])[: max(2, hours // 4)]
-                if not np.nanmedian(excess[w][low]) >= low_ratio * m:
+                low = excess[w][quiet[w]]
+                low = low[np.isfinite(low)]
+                if low.size < 2 or not np.median(low) >= low_ratio * m:
                     continue  # a leak adds to the quiet hours too; more use mostly not
             onset = _onset(excess[: 24 + h + 1])
             size = float(np.median(excess[onset : 24 + h + 1]))
