@@ -48,6 +48,13 @@ Rule (issues 5 and 11, design brief §5 Water)
    flow (ratio within ``repair_ratio``), or the sum of the latest open ones, is their repair
    (``end`` = start of the fall's first day).
 7. Volume lost = flow × hours from onset to ``end`` (or to the series' last sample).
+8. Fast test (:mod:`analytics.water.sector_fast`), hour by hour before each day is scored,
+   and on the day still running: the median excess of the last ``fast_hours`` hours over
+   each hour's usual level (reference days net of level changes and of the kind of day,
+   hour by hour) beyond ``fast_sigmas`` spreads and ``fast_share`` of the inflow, the day's
+   quiet hours risen by ``fast_low_ratio`` of it too, is a leak dated to the hour and
+   detected at that hour's last sample; it is re-anchored and re-estimated like a step (its
+   day is not scored).  After a change of use its reference restarts.
 """
 
 from __future__ import annotations
