@@ -57,6 +57,7 @@ class SectorLeakDetector:
             "steps.fast_sigmas": "σ",
             "steps.fast_share": "1",
             "steps.fast_low_ratio": "1",
+            "steps.fast_max_share": "1",
         },
         subjects=SECTOR_INFLOWS,
         reads=INFLOW_SERIES,

@@ -100,6 +100,7 @@ class SectorLeakParams:
     fast_sigmas: float = 6.0
     fast_share: float = 0.05
     fast_low_ratio: float = 0.7
+    fast_max_share: float = 0.5  # above: a burst, not a leak
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,7 @@ def _fast(
         p.fast_sigmas,
         max(_min_step(days, reference, p), p.fast_share * _scale(days, reference)),
         p.fast_low_ratio,
+        p.fast_max_share * _scale(days, reference),
     )
     if rise is None:
         return False

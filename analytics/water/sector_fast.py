@@ -43,11 +43,13 @@ def fast_rise(
     sigmas: float,
     floor_m3h: float,
     low_ratio: float = 0.0,
+    ceiling_m3h: float = math.inf,
 ) -> FastRise | None:
     """The first hour of ``today`` (24 hourly flows, NaN not seen yet) whose last ``hours``
     hours stand ``sigmas`` above the usual and by ``floor_m3h`` at least.  ``previous`` is the
     day before (None when it cannot be compared), ``reference`` the reference days (k × 24),
-    all net of level changes and kind-of-day offsets."""
+    all net of level changes and kind-of-day offsets; a rise above ``ceiling_m3h`` is not
+    one (a burst)."""
     if reference.shape[0] < 7:
         return None
     usual = np.nanmedian(reference, axis=0)
@@ -69,6 +71,8 @@ def fast_rise(
     for h in np.flatnonzero(np.isfinite(today)).tolist():
         m = medians[h]
         if np.isfinite(m) and m >= floor_m3h and m >= sigmas * sigma:
+            if m > ceiling_m3h:
+                continue  # a burst: another detector's, and no level to re-anchor on
             if low_ratio > 0:
                 w = slice(24 + h + 1 - hours, 24 + h + 1)
                 low = excess[w][quiet[w]]

@@ -47,3 +47,13 @@ def test_hours_not_seen_yet_decide_nothing_and_a_small_rise_stays_below_the_floo
     early[1:] = np.nan  # the series ends at 05:00: one quiet hour seen
     assert fast_rise(prev, early, ref, hours=12, sigmas=6.0, floor_m3h=0.2, low_ratio=0.7) is None
     assert fast_rise(prev, today, ref, hours=12, sigmas=6.0, floor_m3h=1.5) is None
+
+
+def test_a_rise_above_the_ceiling_is_a_burst_not_a_leak() -> None:
+    ref = _days(21, seed=7)
+    prev, today = _days(2, seed=8)
+    prev[9:] += 10.0  # a main bursting: several times the inflow
+    today += 10.0
+    burst = fast_rise(prev, today, ref, 12, 6.0, 0.2, 0.7, ceiling_m3h=1.5)
+    assert burst is None
+    assert fast_rise(prev, today, ref, 12, 6.0, 0.2, 0.7) is not None
