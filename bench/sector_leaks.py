@@ -46,7 +46,7 @@ from analytics.water.district_evaluation import (  # noqa: E402
     read_leak_labels,
     score_district,
 )
-from analytics.water.sector import detect_sector_leaks  # noqa: E402
+from analytics.water.sector import SectorLeakParams, detect_sector_leaks  # noqa: E402
 from analytics.water.sector_csv import read_inflow_csv, sector_leaks_csv  # noqa: E402
 from analytics.water.sector_days import sector_days  # noqa: E402
 from analytics.water.sector_evaluation import (  # noqa: E402
@@ -66,6 +66,8 @@ LTOWN = ROOT.parent / "shared" / "data" / "water_network"
 INFLOW, LABELS = "ltown_inflow_2019_h1.csv", "ltown_leaks_2018_2019h1.csv"
 SIM_START = datetime(2025, 1, 1, tzinfo=UTC)
 Detector = Callable[[SectorInflow], Sequence[Event]]
+# The rule without its fast test within the day (the day-and-night rule alone, decision 009).
+DAILY = SectorLeakParams(fast_hours=0)
 
 
 def reference(inflow: SectorInflow) -> Sequence[Event]:
@@ -98,13 +100,15 @@ def ltown(folder: Path) -> list[LtownResult]:
     labels = read_leak_labels(folder / LABELS)
     with tempfile.TemporaryDirectory() as tmp:
         vigie = sector_leaks_csv(folder / INFLOW, Path(tmp) / "events.csv")
+        daily = sector_leaks_csv(folder / INFLOW, Path(tmp) / "daily.csv", params=DAILY)
     times, flow = read_inflow_csv(folder / INFLOW)
     plain = daily_mean_rule(times, flow)
     first = datetime(2019, 1, 1, tzinfo=UTC)
     cut = datetime(2019, 5, 1, tzinfo=UTC)
     last = from_ns(int(times.max()))
     out = []
-    for name, events in (("vigie sector rule", vigie), ("daily-mean reference", plain)):
+    runs = (("vigie sector rule", vigie), ("without fast test", daily))
+    for name, events in (*runs, ("daily-mean reference", plain)):
         for part, since, until in (
             ("2019 H1", first, last),
             ("Jan-Apr", first, cut - timedelta(microseconds=1)),
@@ -216,6 +220,7 @@ def main() -> int:
         print(f"L-Town data not found in {a.ltown}: skipped")
     detectors: dict[str, Detector] = {
         "vigie sector rule": sector_detector(),
+        "without fast test": sector_detector(DAILY),
         "daily-mean reference": reference,
     }
     print("\nsimulator (sample territory, 2 sectors a seed, a year each)")

@@ -27,10 +27,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numpy.typing import NDArray
 
+from analytics.water.flow_grid import flow_grid
 from core.series import NS, FloatArray, Int64Array, to_ns
 
 PARIS = "Europe/Paris"
-CELL_CHOICES_S: tuple[int, ...] = (900, 1200, 1800, 3600)
 
 
 @dataclass(frozen=True)
@@ -57,21 +57,6 @@ class NightFlows:
 
     def __len__(self) -> int:
         return len(self.dates)
-
-
-def cell_seconds(times_ns: Int64Array) -> int:
-    """Grid cell length for a series: the shortest choice not finer than its sampling."""
-    t = np.unique(np.asarray(times_ns, dtype=np.int64))
-    if t.size < 2:
-        return CELL_CHOICES_S[0]
-    interval_s = float(np.median(np.diff(t))) / NS
-    for cell in CELL_CHOICES_S:
-        if interval_s <= cell:
-            return cell
-    raise ValueError(
-        f"sampling every {interval_s / 3600:.1f} h is too coarse for a night minimum; "
-        "hourly or finer is needed"
-    )
 
 
 def local_windows(
@@ -106,25 +91,9 @@ def night_flows(
 ) -> NightFlows:
     """MNF of every local night from the first to the last sample's local date."""
     p = params or NightFlowParams()
-    t = np.asarray(times_ns, dtype=np.int64)
-    v = np.asarray(flow_m3h, dtype=np.float64)
-    if t.shape != v.shape or t.ndim != 1:
-        raise ValueError("times_ns and flow_m3h must be 1-D arrays of one length")
-    keep = np.isfinite(v)
-    t, v = t[keep], v[keep]
-    if t.size == 0:
-        raise ValueError("no finite flow sample")
-    order = np.argsort(t, kind="stable")
-    t, v = t[order], v[order]
-    cell = cell_seconds(t)
-    step = cell * NS
-    t0 = int(t[0]) - int(t[0]) % step
-    idx = (t - t0) // step
-    n_cells = int(idx[-1]) + 1
-    counts = np.bincount(idx, minlength=n_cells)
-    sums = np.bincount(idx, weights=v, minlength=n_cells)
-    has = counts > 0
-    means = np.where(has, sums / np.maximum(counts, 1), np.nan)
+    g = flow_grid(times_ns, flow_m3h)
+    t, t0, step, means, has = g.times_ns, g.t0_ns, g.step_ns, g.means, g.has
+    cell = g.cell_s
 
     zone = ZoneInfo(tz)
     first = datetime.fromtimestamp(int(t[0]) / NS, zone).date()

@@ -48,6 +48,13 @@ Rule (issues 5 and 11, design brief §5 Water)
    flow (ratio within ``repair_ratio``), or the sum of the latest open ones, is their repair
    (``end`` = start of the fall's first day).
 7. Volume lost = flow × hours from onset to ``end`` (or to the series' last sample).
+8. Fast test (:mod:`analytics.water.sector_fast`), hour by hour before each day is scored,
+   and on the day still running: the median excess of the last ``fast_hours`` hours over
+   each hour's usual level (reference days net of level changes and of the kind of day,
+   hour by hour) beyond ``fast_sigmas`` spreads and ``fast_share`` of the inflow, the day's
+   quiet hours risen by ``fast_low_ratio`` of it too, is a leak dated to the hour and
+   detected at that hour's last sample; it is re-anchored and re-estimated like a step (its
+   day is not scored).  After a change of use its reference restarts.
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 
 from analytics.water.sector_days import SKIP, SectorDays
+from analytics.water.sector_fast import fast_rise
 from core.series import NS, FloatArray
 
 # The 80th percentile of |difference of two normal days| is 1.2816 × √2 σ: more stable than
@@ -88,6 +96,11 @@ class SectorLeakParams:
     repair_ratio: float = 2.0
     settle_days: int = 3
     min_ratio: float = 0.5
+    fast_hours: int = 12  # 0: no fast test
+    fast_sigmas: float = 6.0
+    fast_share: float = 0.05
+    fast_low_ratio: float = 0.7
+    fast_max_share: float = 0.5  # above: a burst, not a leak
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,8 @@ class _Open:
     flow: float
     days: list[int]
     last: int | None = None  # first day of the repair
+    onset_ns: int | None = None  # the fast test's onset (to the hour)
+    detected_ns: int | None = None  # the fast test's hour
 
 
 @dataclass
@@ -174,10 +189,15 @@ class _Signal:
         self.n = days.night_m3h.copy()
         self.kind = days.kind
         self.p = p
+        self.shifted_m = np.zeros(len(days))  # the day means' confirmed level changes
+        # A change of use moves some hours, not all: the hours before it are no reference
+        # for the fast test's hours after it.
+        self.hours_since = 0
 
     def shift(self, first: int, dm: float, dn: float) -> None:
         self.m[first:] -= dm
         self.n[first:] -= dn
+        self.shifted_m[first:] += dm
 
     def mix(self, scan: _Scan) -> _Mix:
         p = self.p
@@ -194,17 +214,39 @@ class _Signal:
 
     def _net(self, x: FloatArray, ctl: np.ndarray) -> FloatArray:
         """``x`` less the usual offset of each kind of day from workdays."""
+        return np.asarray(x - self.offsets(x, ctl)[np.clip(self.kind, 0, 2)])
+
+    def offsets(self, x: FloatArray, ctl: np.ndarray) -> FloatArray:
+        """The usual offset of workdays, Saturdays and Sundays from workdays."""
         kind = self.kind[ctl]
         work = x[ctl][kind == 0]
-        if work.size < 2:
-            return x
-        base = float(np.median(work))
         offsets = np.zeros(3)
+        if work.size < 2:
+            return offsets
+        base = float(np.median(work))
         for k in (1, 2):
             same = x[ctl][kind == k]
             if same.size >= 2:
                 offsets[k] = float(np.median(same)) - base
-        return np.asarray(x - offsets[np.clip(self.kind, 0, 2)])
+        return offsets
+
+    def hours(self, days: SectorDays, scan: _Scan, which: list[int]) -> FloatArray:
+        """The hourly flows of days ``which``, net of confirmed level changes and of their
+        kind of day's usual offset, hour by hour (Sundays draw later in the morning): known
+        before the day ends, neither depends on its data."""
+        ctl = scan.control[-self.p.kind_days :]
+        net = days.hourly_m3h[ctl] - self.shifted_m[ctl][:, None]
+        kind = self.kind[ctl]
+        offsets = np.zeros((3, 24))
+        work = net[kind == 0]
+        if work.shape[0] >= 2:
+            usual = np.nanmedian(work, axis=0)
+            for k in (1, 2):
+                same = net[kind == k]
+                if same.shape[0] >= 2:
+                    offsets[k] = np.nanmedian(same, axis=0) - usual
+        off = offsets[np.clip(self.kind[which], 0, 2)]
+        return np.asarray(days.hourly_m3h[which] - self.shifted_m[which][:, None] - off)
 
 
 def detect_sector_leaks(
@@ -216,15 +258,25 @@ def detect_sector_leaks(
     valid = np.isfinite(days.mean_m3h) & np.isfinite(days.night_m3h) & (days.kind != SKIP)
     scan = _Scan()
     events: list[_Open] = []
-    for i in np.flatnonzero(valid).tolist():
+    todo = np.flatnonzero(valid).tolist()
+    last = len(days) - 1
+    if len(days) and not valid[last] and days.kind[last] != SKIP:
+        todo.append(last)  # the day still running: only its hours so far, for the fast test
+    for i in todo:
         if scan.seen and i - scan.seen[-1] > p.max_gap_days:
             scan = _Scan()
+        if not valid[i]:
+            if len(scan.seen) > p.warmup_days:
+                _fast(days, sig, scan, i, events, p)
+            break
         scan.seen.append(i)
         if len(scan.seen) <= p.warmup_days:
             scan.control.append(i)
             continue
         if scan.step is not None:
             _resettle(scan, sig, i, p)
+        if _fast(days, sig, scan, i, events, p):
+            continue  # the day of a fast rise is partly before it: not scored
         mx = sig.mix(scan)
         reference = scan.control[-p.reference_days :]
         base = float(np.median(mx.c[reference]))
@@ -254,6 +306,51 @@ def detect_sector_leaks(
             for k in keep:
                 scan.score(float((mx.c[k] - base) / (mx.sigma * widen)), k, p)
     return [_freeze(e, days) for e in events]
+
+
+def _fast(
+    days: SectorDays, sig: _Signal, scan: _Scan, i: int, events: list[_Open], p: SectorLeakParams
+) -> bool:
+    """Run the fast test over day ``i``'s hours; on a rise, record it as a leak (or more of
+    the latest one, within ``settle_days`` of its onset) and re-anchor on it like a step."""
+    reference = [d for d in scan.control[-p.reference_days :] if d >= sig.hours_since]
+    if not p.fast_hours or len(reference) < 7:
+        return False
+    prev = [i - 1] if scan.seen[-2:-1] == [i - 1] or scan.seen[-1:] == [i - 1] else []
+    rise = fast_rise(
+        sig.hours(days, scan, prev)[0] if prev else None,
+        sig.hours(days, scan, [i])[0],
+        sig.hours(days, scan, reference),
+        p.fast_hours,
+        p.fast_sigmas,
+        max(_min_step(days, reference, p), p.fast_share * _scale(days, reference)),
+        p.fast_low_ratio,
+        p.fast_max_share * _scale(days, reference),
+    )
+    if rise is None:
+        return False
+    first = i - 1 if rise.onset < 24 else i
+    size = rise.size_m3h
+    latest = scan.step
+    if latest is not None and latest.event is not None and i - latest.first <= p.settle_days:
+        event = latest.event
+        event.flow += size
+    else:
+        event = _Open(
+            first,
+            i,
+            float(np.median(sig.m[reference])) + float(sig.shifted_m[first]),
+            size,
+            [first],
+            onset_ns=int(days.start_ns[first]) + (rise.onset % 24) * 3600 * NS,
+            detected_ns=int(days.hour_last_ns[i, rise.hour]),
+        )
+        events.append(event)
+    sig.shift(first, size, size)
+    scan.control = [d for d in scan.control if d < first]
+    scan.settle([d for d in scan.pending if d < first])
+    scan.step = _Step(first, size, size, [d for d in reference if d < first], event)
+    return True
 
 
 def _confirm(
@@ -289,6 +386,8 @@ def _confirm(
             events.append(step.event)
         elif size < 0:
             _repair(run[0], -size, events, p)
+    else:
+        sig.hours_since = run[0]
     sig.shift(run[0], dm, dn)
     return step
 
@@ -345,8 +444,11 @@ def _spread(values: FloatArray) -> float:
 
 
 def _min_step(days: SectorDays, reference: list[int], p: SectorLeakParams) -> float:
-    scale = float(np.median(days.mean_m3h[reference])) if reference else 0.0
-    return max(p.min_step_m3h, p.min_step_share * scale)
+    return max(p.min_step_m3h, p.min_step_share * _scale(days, reference))
+
+
+def _scale(days: SectorDays, reference: list[int]) -> float:
+    return float(np.median(days.mean_m3h[reference])) if reference else 0.0
 
 
 def _step(
@@ -407,13 +509,15 @@ def _utc(ns: int) -> datetime:
 
 
 def _freeze(e: _Open, days: SectorDays) -> SectorLeak:
-    start_ns = int(days.start_ns[e.first])
+    start_ns = int(days.start_ns[e.first]) if e.onset_ns is None else e.onset_ns
     end_ns = None if e.last is None else int(days.start_ns[e.last])
     stop_ns = days.last_ns if end_ns is None else end_ns
     hours = max(0, stop_ns - start_ns) / (3600 * NS)
     return SectorLeak(
         start=_utc(start_ns),
-        detected_at=_utc(int(days.last_ns_of_day[e.detected])),
+        detected_at=_utc(
+            int(days.last_ns_of_day[e.detected]) if e.detected_ns is None else e.detected_ns
+        ),
         end=None if end_ns is None else _utc(end_ns),
         flow_m3h_estimate=e.flow,
         volume_m3=e.flow * hours,

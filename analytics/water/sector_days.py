@@ -3,7 +3,7 @@
 Rule (issue 11, design brief §5 Water)
 --------------------------------------
 1. Grid: samples are averaged into fixed cells (15 to 60 minutes, see
-   :func:`analytics.water.night_flow.cell_seconds`).
+   :func:`analytics.water.flow_grid.cell_seconds`).
 2. A water day runs from ``day_start_hour`` (04:00) local on its date to the same wall-clock
    hour the next date, so the night window ``[02:00, 04:00)`` that closes it is read at the same
    time as its mean: both are known at 04:00, when the day is scored.  DST days last 23 or 25
@@ -13,6 +13,9 @@ Rule (issue 11, design brief §5 Water)
    when the series' last sample is before the window's last cell (a day still running is not
    scored: what the detector decides never depends on a day it has only partly seen).
    ``last_ns_of_day``: the time of the day's last sample, what a decision on the day knew.
+   ``hourly_m3h``: the mean of each of the day's 24 hours from its start (same coverage rule,
+   NaN until the hour is over), with ``hour_last_ns`` the time of its last sample, for the
+   detector's fast test within the day.
 4. ``kind``: 0 workday, 1 Saturday, 2 Sunday, by the local date the day starts on; ``SKIP``
    (-1) for a public holiday of ``holidays_country`` (use on such days is unlike any other
    day's and too rare in a few weeks to learn) and for the days the clocks change (23 or 25
@@ -30,7 +33,8 @@ import holidays
 import numpy as np
 from numpy.typing import NDArray
 
-from analytics.water.night_flow import PARIS, cell_seconds, local_windows, window_stats
+from analytics.water.flow_grid import flow_grid
+from analytics.water.night_flow import PARIS, local_windows, window_stats
 from core.series import NS, FloatArray, Int64Array
 
 SKIP = -1  # a day the detector does not score
@@ -58,6 +62,8 @@ class SectorDays:
     night_m3h: FloatArray
     kind: NDArray[np.int64]
     last_ns_of_day: Int64Array  # time of the day's last sample (what a decision on it knew)
+    hourly_m3h: FloatArray  # (days, 24): mean of each hour from the day's start, NaN if unseen
+    hour_last_ns: Int64Array  # (days, 24): time of each hour's last sample (-1: none)
     cell_s: int
     last_ns: int  # time of the series' last sample
 
@@ -89,25 +95,9 @@ def sector_days(
 ) -> SectorDays:
     """Water days from the first sample's to the last sample's (incomplete days are NaN)."""
     p = params or SectorDayParams()
-    t = np.asarray(times_ns, dtype=np.int64)
-    v = np.asarray(flow_m3h, dtype=np.float64)
-    if t.shape != v.shape or t.ndim != 1:
-        raise ValueError("times_ns and flow_m3h must be 1-D arrays of one length")
-    keep = np.isfinite(v)
-    t, v = t[keep], v[keep]
-    if t.size == 0:
-        raise ValueError("no finite flow sample")
-    order = np.argsort(t, kind="stable")
-    t, v = t[order], v[order]
-    cell = cell_seconds(t)
-    step = cell * NS
-    t0 = int(t[0]) - int(t[0]) % step
-    idx = (t - t0) // step
-    n_cells = int(idx[-1]) + 1
-    counts = np.bincount(idx, minlength=n_cells)
-    sums = np.bincount(idx, weights=v, minlength=n_cells)
-    has = counts > 0
-    means = np.where(has, sums / np.maximum(counts, 1), np.nan)
+    g = flow_grid(times_ns, flow_m3h)
+    t, t0, step, means, has = g.times_ns, g.t0_ns, g.step_ns, g.means, g.has
+    cell = g.cell_s
 
     zone = ZoneInfo(tz)
     shift = np.timedelta64(p.day_start_hour, "h").astype("timedelta64[ns]")
@@ -127,8 +117,12 @@ def sector_days(
     day_mean, _ = window_stats(means, has, t0, step, ds, de, np.add, p.min_coverage, mean=True)
     night, _ = window_stats(means, has, t0, step, ns, ne, np.fmin, p.min_coverage)
     seen = de <= int(t[-1]) + step  # the window's last cell holds the last sample or before
-    k = np.searchsorted(t, de, side="left") - 1
-    last_of_day = np.where(k >= 0, t[np.clip(k, 0, None)], -1)
+    last_of_day = _last_sample(t, de)
+    # Each day's 24 hours from its start (real hours: a DST day's are not scored anyway).
+    lo = (ds[:, None] + np.arange(24, dtype=np.int64) * 3600 * NS).ravel()
+    hi = lo + 3600 * NS
+    hour_mean, _ = window_stats(means, has, t0, step, lo, hi, np.add, p.min_coverage, mean=True)
+    hour_seen = hi <= int(t[-1]) + step
     return SectorDays(
         dates=dates,
         start_ns=ds,
@@ -137,7 +131,15 @@ def sector_days(
         mean_m3h=np.where(seen, day_mean, np.nan),
         night_m3h=np.where(seen, night, np.nan),
         kind=np.where(de - ds == 24 * 3600 * NS, day_kinds(dates, p.holidays_country), SKIP),
-        last_ns_of_day=last_of_day.astype(np.int64),
+        last_ns_of_day=last_of_day,
+        hourly_m3h=np.where(hour_seen, hour_mean, np.nan).reshape(-1, 24),
+        hour_last_ns=_last_sample(t, hi).reshape(-1, 24),
         cell_s=cell,
         last_ns=int(t[-1]),
     )
+
+
+def _last_sample(t: Int64Array, ends: Int64Array) -> Int64Array:
+    """Time of the last sample before each of ``ends`` (-1: none)."""
+    k = np.searchsorted(t, ends, side="left") - 1
+    return np.where(k >= 0, t[np.clip(k, 0, None)], -1).astype(np.int64)

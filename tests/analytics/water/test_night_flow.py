@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pytest
 
-from analytics.water.night_flow import NightFlows, cell_seconds, flow_from_index, night_flows
+from analytics.water.flow_grid import cell_seconds
+from analytics.water.night_flow import NightFlows, flow_from_index, night_flows
 from core.series import NS, to_ns
 
 START = datetime(2025, 3, 27, tzinfo=UTC)  # covers the spring change (30 March 2025)
