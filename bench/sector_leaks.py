@@ -6,14 +6,14 @@ Usage: python bench/sector_leaks.py [--ltown DIR] [--tune 1-20] [--hold 21-40] [
   ``ltown_leaks_2018_2019h1.csv``; default ``../shared/data/water_network`` beside the
   repository, skipped when absent): the inflow goes through ``vigie analytics sector-leaks``'s
   own code (:func:`analytics.water.sector_csv.sector_leaks_csv`, events read back from its
-  CSV) and is scored by :mod:`analytics.water.district_evaluation`: leaks found of those
+  CSV) and is scored by :mod:`analytics.evaluation.district`: leaks found of those
   starting in 2019 (onset from 24 h before to 7 days after the start, ``detected_at`` within 7
   days), false alarms, late events (after 7 days, or while an incipient leak grows), median
   delay from ``detected_at``; whole half-year, then January-April (to tune) and May-June.
 - Simulator: a year of the sample territory's two sectors per seed (households, public
   buildings and network, :func:`simulator.physics.simulate_physics`, straight from the physics:
   no radio, no ingest; ``vigie evaluate water`` adds those), scored by
-  :mod:`analytics.water.sector_evaluation`: recall within 7 days of the leaks a week can show
+  :mod:`analytics.evaluation.sector`: recall within 7 days of the leaks a week can show
   and of every leak >= 2 % of the inflow, false alarms per sector-month, median delay; seeds
   to tune and seeds held out.
 - Speed: the detector on ``--sectors`` sectors x 35 days of 15-minute inflow (the watch's
@@ -40,16 +40,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analytics.water.district_evaluation import (  # noqa: E402
+from analytics.evaluation.district import (  # noqa: E402
     DistrictScore,
     daily_mean_rule,
     read_leak_labels,
     score_district,
 )
-from analytics.water.sector import SectorLeakParams, detect_sector_leaks  # noqa: E402
-from analytics.water.sector_csv import read_inflow_csv, sector_leaks_csv  # noqa: E402
-from analytics.water.sector_days import sector_days  # noqa: E402
-from analytics.water.sector_evaluation import (  # noqa: E402
+from analytics.evaluation.sector import (  # noqa: E402
     Event,
     InjectedLeak,
     SectorEvaluation,
@@ -57,6 +54,9 @@ from analytics.water.sector_evaluation import (  # noqa: E402
     evaluate_sector_detector,
     sector_detector,
 )
+from analytics.water.sector import SectorLeakParams, detect_sector_leaks  # noqa: E402
+from analytics.water.sector_csv import read_inflow_csv, sector_leaks_csv  # noqa: E402
+from analytics.water.sector_days import sector_days  # noqa: E402
 from core.calendar import FrenchCalendar  # noqa: E402
 from core.series import NS, from_ns, to_ns  # noqa: E402
 from simulator.physics import simulate_physics  # noqa: E402

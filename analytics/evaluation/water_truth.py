@@ -15,7 +15,7 @@ of its kind:
   first ``min_reference_nights``, before it can tell whether the building is always on: see
   :mod:`analytics.water.building`).
 - *sector leak steps* (day and night) on each sector's net inflow as measured (interval flows)
-  against ``sector_leak``, scored by :mod:`analytics.water.sector_evaluation` (warm-up,
+  against ``sector_leak``, scored by :mod:`analytics.evaluation.sector` (warm-up,
   eligibility ≥ 2 % of mean inflow, found within 7 days, false alarms per sector-month): recall
   ≥ 0.8 and ≤ 1 false alarm a sector-month, judged on the leaks that reach 2 % of the inflow
   within the week (an incipient leak growing over months cannot be seen in a week by any rule;
@@ -47,6 +47,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from analytics.evaluation.scoring import Detected, Injected, Score, score
+from analytics.evaluation.sector import (
+    InjectedLeak,
+    SectorEvaluation,
+    SectorInflow,
+    evaluate_sector_detector,
+)
 from analytics.water.axis import HourlyAxis
 from analytics.water.building import (
     AlwaysOnParams,
@@ -64,12 +70,6 @@ from analytics.water.loading import (
     sector_matrix,
 )
 from analytics.water.meter_hours import MeterHours
-from analytics.water.sector_evaluation import (
-    InjectedLeak,
-    SectorEvaluation,
-    SectorInflow,
-    evaluate_sector_detector,
-)
 from core.series import Int64Array, from_ns, to_ns
 from core.timeseries import TimeSeriesStore
 

@@ -31,8 +31,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from analytics.evaluation.sector import Event
 from analytics.water.night_flow import PARIS
-from analytics.water.sector_evaluation import Event
 from core.series import NS, FloatArray, Int64Array, from_ns
 
 WITHIN = timedelta(days=7)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from analytics.water.district_evaluation import (
+from analytics.evaluation.district import (
     LabelledLeak,
     RuleEvent,
     daily_mean_rule,

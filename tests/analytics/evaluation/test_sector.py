@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from analytics.water.sector_evaluation import (
+from analytics.evaluation.sector import (
     Event,
     InjectedLeak,
     SectorInflow,
