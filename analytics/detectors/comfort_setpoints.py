@@ -46,6 +46,7 @@ UNITS = {
     "drift.min_baseline_days": "days",
     "drift.baseline_quantile": "1",
     "drift.max_outdoor_c": "°C",
+    "drift.min_heating_share": "1",
     "drift.min_days": "days",
     "unoccupied.start_hours": "h",
     "unoccupied.limit_c": "°C",

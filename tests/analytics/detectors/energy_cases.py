@@ -73,6 +73,9 @@ class Knobs:
     extra_from: datetime | None = None
     heat_absences: bool = False  # the comfort setpoint held through absences from ``extra_from``
     drift_to_c: float | None = None  # occupied setpoint from ``extra_from``
+    occupied_gain_c: float = (
+        0.0  # sun and people warm the rooms by this much an hour, from ``extra_from``
+    )
     outdoor_c: Callable[[np.ndarray], np.ndarray] | None = None  # hour index → °C
     co2_peak_ppm: float = 700.0
     faults: list[Callable[[np.ndarray, np.ndarray], np.ndarray]] = field(default_factory=list)
@@ -107,6 +110,7 @@ def school(start: datetime, days: int, seed: int, knobs: Knobs | None = None) ->
     t = float(sp[0])
     for i in range(n):
         free = outdoor[i] + (t - outdoor[i]) * np.exp(-1 / 60)
+        free += k.occupied_gain_c * (occupied[i] & after[i])
         if free < sp[i]:
             heat[i] = ua_kw * (sp[i] - outdoor[i]) + 3.0 * (sp[i] - free)
             t = float(sp[i])

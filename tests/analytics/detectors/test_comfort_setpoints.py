@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import pytest
 
 from analytics.detectors.comfort_setpoints import DETECTOR, ComfortParams
 from analytics.energy.building_hours import BuildingHours
@@ -48,6 +50,24 @@ def test_an_occupied_setpoint_raised_to_22_c_is_a_drift() -> None:
     assert e["share_hours_above_limit"] == 1.0
     assert e["days"][0] >= "2025-02-03"
     assert e["heating_kwh_per_day"] > 0
+
+
+@pytest.mark.parametrize(("heating_share", "drift"), [(0.25, False), (0.0, True)])
+def test_rooms_warmed_by_the_sun_with_the_heating_off_are_not_a_drift(
+    heating_share: float, drift: bool
+) -> None:
+    """Free gains push the rooms past 20 °C every afternoon while the heating is off: only the
+    hours the heating runs say what its setpoint is (counting every hour would call it a drift)."""
+    b = school(
+        datetime(2025, 1, 6, tzinfo=UTC),
+        35,
+        seed=2,
+        knobs=Knobs(occupied_gain_c=1.0, extra_from=datetime(2025, 2, 3, tzinfo=UTC)),
+    )
+    assert np.nanmax(b.indoor_c) > 21.0
+    params = replace(PARAMS, drift=replace(PARAMS.drift, min_heating_share=heating_share))
+    found = DETECTOR.detect(one_pass(b, params)).findings
+    assert ("comfort_setpoint_drift" in {f.type for f in found}) is drift
 
 
 def test_a_drift_over_the_summer_time_change_is_still_found() -> None:
