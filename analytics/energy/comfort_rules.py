@@ -10,9 +10,9 @@ All three rules read one building's hours (:mod:`analytics.energy.building_hours
   building whose temperature climbs is told here). Days warmer outside than ``max_outdoor_c``
   do not count (free gains, not heating). ``min_days`` such days in a row, up to the latest day
   that counts, make an event; a building with fewer than ``min_baseline_days`` days of history
-  is not judged. Only hours whose heating runs (at least ``min_heating_share`` of its usual
-  occupied draw above its floor) count: with the heating off, free gains say nothing of the
-  setpoint.
+  is not judged. Only hours whose heating runs (at least ``min_heating_share`` of a busy
+  occupied hour's draw above its floor) count: with the heating off, free gains say nothing of
+  the setpoint.
 - **Heated while unoccupied** (heating season): in an absence, from ``start_hours`` (24 h) to
   48 h the limit is 16 °C; beyond 48 h it is 8 °C, except the last ``recovery_hours`` before the
   next opening (the recovery allowed before people return, when 16 °C applies again); the last
@@ -52,7 +52,7 @@ class SetpointParams:
     baseline_quantile: float = field(default=0.25, metadata={"doc": "usual level"})
     max_outdoor_c: float = field(default=15.0, metadata={"doc": "warmer days do not count"})
     min_heating_share: float = field(
-        default=0.25, metadata={"doc": "of the usual occupied heating, for an hour to count"}
+        default=0.25, metadata={"doc": "of a busy occupied heating hour, for an hour to count"}
     )
     min_days: int = field(default=2, metadata={"doc": "days above in a row"})
 
@@ -152,17 +152,20 @@ def setpoint_drift(b: BuildingHours, p: SetpointParams) -> tuple[list[Event], bo
 
 
 def _heated_hours(b: BuildingHours, counted: np.ndarray, share: float) -> np.ndarray:
-    """Hours whose heating drew at least ``share`` of the building's usual occupied heating
-    above its floor: with the heating off, the sun and the occupants warm the rooms past 19 °C
+    """Hours whose heating drew at least ``share`` of a busy occupied heating hour above its
+    floor: with the heating off, the sun and the occupants warm the rooms past 19 °C
     on a mild day, which says nothing of the setpoint. Every hour when the building has no
-    heating meter."""
+    heating meter, or ``share`` is 0 (the rule is off)."""
     heat = b.heating_kwh()
     known = counted & np.isfinite(heat)
-    if not known.any():
+    if share <= 0 or not known.any():
         return np.ones(b.n, dtype=bool)
     floor = float(np.quantile(heat[np.isfinite(heat)], 0.1))  # hot water, pilot flames
-    usual = float(np.median(heat[known])) - floor
-    return np.asarray(~np.isfinite(heat) | (heat - floor >= share * max(usual, 0.0)))
+    # A busy occupied hour (90th percentile), not the median: in a mild month the median
+    # occupied hour draws nothing, and a share of nothing would let every hour count.
+    busy = float(np.quantile(heat[known], 0.9)) - floor
+    above = heat - floor
+    return np.asarray(~np.isfinite(heat) | ((above > 0) & (above >= share * max(busy, 0.0))))
 
 
 def _per_day(heat: np.ndarray, hours: np.ndarray, n_days: int) -> float | None:
