@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -103,3 +103,25 @@ def test_it_reads_its_own_lookback_and_takes_nested_overrides() -> None:
     assert resolved.deviation.train_days == PARAMS.deviation.train_days
     with pytest.raises(ValueError, match=r"deviation\.treshold"):
         spec.resolve({"deviation.treshold": 5})
+
+
+def test_it_scores_at_most_every_few_hours_and_judges_nothing_in_between(
+    clean: BuildingHours,
+) -> None:
+    """A pass soon after a scoring judges nothing (open alerts stay open, none is cleared);
+    the first pass ``every_h`` hours later scores again."""
+    b = scaled(clean, 1.3, WEEK_H, 0)
+    first = DETECTOR.detect(one_pass(b, PARAMS, days=400))
+    assert [f.type for f in first.findings] == ["energy_excess"]
+    later = one_pass(b, PARAMS, days=400)
+    soon = dataclasses.replace(
+        later, end=later.end + timedelta(hours=PARAMS.every_h - 1), state=first.state
+    )
+    skipped = DETECTOR.detect(soon)
+    assert skipped.findings == [] and skipped.judged == set()
+    assert skipped.state == first.state
+    due = dataclasses.replace(
+        later, end=later.end + timedelta(hours=PARAMS.every_h), state=first.state
+    )
+    again = DETECTOR.detect(due)
+    assert [f.type for f in again.findings] == ["energy_excess"] and again.judged == BOTH
