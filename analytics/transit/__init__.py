@@ -1,0 +1,1 @@
+"""Bus departures for the hub screens: GTFS timetables and GTFS-Realtime news."""
