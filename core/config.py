@@ -125,6 +125,31 @@ class ApiSettings(BaseModel):
     port: int = Field(8000, ge=1, le=65535, description="Listen port")
 
 
+class HubSettings(BaseModel):
+    """The hub screens: what counts as live, and the bus network's feeds."""
+
+    gtfs: str | None = Field(
+        None,
+        description="The bus network's GTFS zip: a file path or an http(s) URL, as published on "
+        "transport.data.gouv.fr",
+    )
+    gtfs_realtime: str | None = Field(
+        None, description="Its GTFS-Realtime feed (trip updates and alerts): a URL or a file path"
+    )
+    gtfs_reload_h: float = Field(24, gt=0, description="Reload the GTFS zip this often, hours")
+    realtime_poll_s: float = Field(
+        20, gt=0, description="Fetch the GTFS-Realtime feed at most this often, seconds"
+    )
+    realtime_max_age_s: float = Field(
+        300, gt=0, description="Older real-time news is not applied: the timetable is shown as such"
+    )
+    parking_max_age_s: float = Field(
+        900, gt=0, description="An area updated longer ago shows 'données indisponibles'"
+    )
+    departures: int = Field(8, ge=1, le=30, description="Departures listed per screen")
+    refresh_s: float = Field(15, ge=2, description="How often the screens ask for new data")
+
+
 class QuietHoursSettings(BaseModel):
     """Quiet hours: non-critical notices wait until they end; critical ones go out at once."""
 
@@ -348,6 +373,7 @@ class Settings(BaseSettings):
     alerts: AlertsSettings = AlertsSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
     kpi: KpiSettings = KpiSettings()
+    hub: HubSettings = HubSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -256,6 +256,11 @@ class Hub(Timestamped, Base):
     code: Mapped[str] = mapped_column(String(CODE_LENGTH), unique=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="RESTRICT"), index=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    # GTFS stop or station ids of the bus network whose departures the screen shows.
+    stops: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    # SHA-256 of the token in the screens' URL: a display reads, it does not log in. Written by
+    # ``vigie hub token``, never by registry imports.
+    display_token_sha256: Mapped[str | None] = mapped_column(String(64))
 
     tenant: Mapped[Tenant] = relationship()
     area_links: Mapped[list[HubArea]] = relationship(
@@ -286,4 +291,4 @@ class HubArea(Base):
 
 
 # Every table lives on Base.metadata once this module is imported (migrations compare it).
-import core.state.dead_letters  # noqa: E402, F401
+from core.state import dead_letters, hub_messages  # noqa: E402, F401

@@ -162,6 +162,11 @@ Address = Annotated[
 Carriers = Annotated[list[EnergyCarrier], BeforeValidator(_word_list)]
 DevEuiList = Annotated[list[DevEui], BeforeValidator(_word_list)]
 IdLieuList = Annotated[list[IdLieu], BeforeValidator(_word_list)]
+# GTFS ids are free text in the reference; these are the ones a registry cell can list.
+GtfsStopId = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9:._-]*$", max_length=CODE_LENGTH)
+]
+GtfsStopList = Annotated[list[GtfsStopId], BeforeValidator(_word_list)]
 OutdoorProbe = Annotated[bool | str, BeforeValidator(_outdoor_probe)]
 Zone = Annotated[HolidayZone, _case_insensitive(HolidayZone)]
 PlaceType = Annotated[CarpoolPlaceType, _case_insensitive(CarpoolPlaceType)]

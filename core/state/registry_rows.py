@@ -16,6 +16,7 @@ from core.state.registry_fields import (
     DevEui,
     DevEuiList,
     Flag,
+    GtfsStopList,
     IdLieu,
     IdLieuList,
     Insee,
@@ -295,6 +296,7 @@ class HubRow(RegistryRow):
     tenant: Code
     name: Name
     areas: IdLieuList = []
+    stops: GtfsStopList = []  # GTFS stop or station ids whose departures the screen shows
 
     @field_validator("areas")
     @classmethod
