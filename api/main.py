@@ -7,7 +7,17 @@ from fastapi import FastAPI
 from api import errors, telemetry
 from api.json_bodies import JsonBodiesOnly
 from api.part_metrics import PartsCollector
-from api.routes import alerts, devices, health, hubs, kpis, metrics, readings, water
+from api.routes import (
+    alerts,
+    devices,
+    health,
+    hub_screen,
+    hubs,
+    kpis,
+    metrics,
+    readings,
+    water,
+)
 from api.services import Services
 
 
@@ -33,4 +43,5 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(water.router)
     app.include_router(kpis.router)
     app.include_router(hubs.router)
+    app.include_router(hub_screen.router)
     return app

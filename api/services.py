@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry
 
+from analytics.transit.feeds import TransitFeeds
+from api.parking_board import ParkingBoard
 from core.clock import Clock, SystemClock
-from core.config import KpiSettings
+from core.config import HubSettings, KpiSettings
 from core.health import Part
 from core.state.store import StateStore
 from core.timeseries import TimeSeriesStore
@@ -23,3 +25,10 @@ class Services:
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     parts: list[Part] = field(default_factory=list)  # the process's workers, for /health
     kpi: KpiSettings = field(default_factory=KpiSettings)  # emission factors, prices, normals
+    hub: HubSettings = field(default_factory=HubSettings)  # hub screens: freshness, feeds
+    transit: TransitFeeds | None = None  # the bus network's feeds, when configured
+    parking: ParkingBoard | None = None  # built on the stores when not given
+
+    def __post_init__(self) -> None:
+        if self.parking is None:
+            self.parking = ParkingBoard(self.state, self.store, self.clock)

@@ -144,9 +144,22 @@ class HubSettings(BaseModel):
         300, gt=0, description="Older real-time news is not applied: the timetable is shown as such"
     )
     parking_max_age_s: float = Field(
-        900, gt=0, description="An area updated longer ago shows 'données indisponibles'"
+        120,
+        gt=0,
+        description="Counts computed longer ago (store unreachable) show 'données indisponibles'",
     )
     departures: int = Field(8, ge=1, le=30, description="Departures listed per screen")
+    zone: str = Field("Europe/Paris", description="Zone of the times the screens show")
+
+    @field_validator("zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
     refresh_s: float = Field(15, ge=2, description="How often the screens ask for new data")
 
 

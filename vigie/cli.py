@@ -15,6 +15,7 @@ import prometheus_client
 import typer
 import uvicorn
 
+from api.display_tokens import issue_display_token
 from api.main import create_app
 from api.part_metrics import PartsCollector
 from api.services import Services
@@ -33,8 +34,16 @@ from vigie import logs
 from vigie.alerts_cli import alerts_app
 from vigie.analytics_cli import analytics_app
 from vigie.broker import demo_broker
-from vigie.demo import SAMPLE_TERRITORY, demo_settings, free_port, load_registry, run_simulator
+from vigie.demo import (
+    SAMPLE_TERRITORY,
+    demo_hubs,
+    demo_settings,
+    free_port,
+    load_registry,
+    run_simulator,
+)
 from vigie.evaluate import evaluate_app
+from vigie.hub_cli import hub_app, screen_url
 from vigie.readings_cli import readings_app
 from vigie.replay import replay, replay_spool_path
 from vigie.report_cli import report_app
@@ -72,6 +81,7 @@ app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(readings_app, name="readings")
 app.add_typer(report_app, name="report")
+app.add_typer(hub_app, name="hub")
 app.command()(simulate)
 
 ConfigOption = Annotated[
@@ -129,6 +139,9 @@ def demo(
     typer.echo(f"  health:    {base}/health")
     typer.echo(f"  devices:   {base}/api/v1/devices")
     typer.echo(f"  metrics:   {base}/metrics")
+    for code in demo_hubs(services):
+        token = issue_display_token(services.state, code)
+        typer.echo(f"  hub screen: {screen_url(base, code, token)}")
     typer.echo("Press Ctrl+C to stop.")
     try:
         _serve(services, host, port, supervisor, log_level="warning")

@@ -15,6 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from api.services import Services
 from core.clock import Clock
 from core.config import (
@@ -25,6 +27,7 @@ from core.config import (
     StateSettings,
     StoreSettings,
 )
+from core.state.models import Hub
 from core.state.registry_io import ImportReport, import_registry
 from simulator.engine import Emission, Engine, EngineConfig, run_physics
 from simulator.output import publish
@@ -111,3 +114,9 @@ def run_simulator(
     except RuntimeError:
         if not stop.is_set():
             raise  # a broker lost while the demo runs is an error; at shutdown it is expected
+
+
+def demo_hubs(services: Services) -> list[str]:
+    """The codes of the registry's hubs, whose screens the demo opens."""
+    with services.state.session() as session:
+        return list(session.scalars(select(Hub.code).order_by(Hub.code)))

@@ -14,11 +14,12 @@ from analytics.alerts.notifiers.mqtt import MqttNotifier, MqttNotifierConfig
 from analytics.alerts.notifiers.smtp import SmtpConfig, SmtpNotifier
 from analytics.alerts.notifiers.webhook import WebhookNotifier
 from analytics.runner import AnalyticsRunner
+from analytics.transit.feeds import TransitFeeds
 from analytics.watch.base import Watch
 from analytics.watch.detectors import DetectorWatch
 from api.services import Services
 from core.clock import Clock, SystemClock
-from core.config import Settings, StoreSettings
+from core.config import HubSettings, Settings, StoreSettings
 from core.state.checkpoints import Checkpoints
 from core.state.store import StateStore
 from core.stores.influx import InfluxStore
@@ -55,11 +56,28 @@ def build_state(settings: Settings) -> StateStore:
 
 
 def build_services(settings: Settings) -> Services:
+    clock = SystemClock()
     return Services(
         store=build_store(settings.store),
         state=build_state(settings),
-        clock=SystemClock(),
+        clock=clock,
         kpi=settings.kpi,
+        hub=settings.hub,
+        transit=build_transit(settings.hub, clock),
+    )
+
+
+def build_transit(hub: HubSettings, clock: Clock) -> TransitFeeds | None:
+    """The bus network's feeds for the hub screens, when a GTFS feed is configured."""
+    if hub.gtfs is None:
+        return None
+    return TransitFeeds(
+        hub.gtfs,
+        hub.gtfs_realtime,
+        clock,
+        reload_every=timedelta(hours=hub.gtfs_reload_h),
+        poll_every=timedelta(seconds=hub.realtime_poll_s),
+        realtime_max_age=timedelta(seconds=hub.realtime_max_age_s),
     )
 
 

@@ -36,9 +36,7 @@ SUPPRESSING = ("false_alarm", "snoozed")
 NOT_RESOLVED = text("status <> 'resolved'")
 # A dismissal still in force: at most one per subject and type (a new alert for the key can
 # only open once the previous dismissal is lifted).
-SUPPRESSION_LIVE = text(
-    "resolution IN ('false_alarm', 'snoozed') AND suppression_ended_at IS NULL"
-)
+SUPPRESSION_LIVE = text("resolution IN ('false_alarm', 'snoozed') AND suppression_ended_at IS NULL")
 
 
 class EventKind(StrEnum):

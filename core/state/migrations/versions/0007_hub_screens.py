@@ -61,9 +61,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_hub_message")),
     )
     op.create_index(op.f("ix_hub_message_hub_id"), "hub_message", ["hub_id"])
-    op.create_index(
-        "ix_hub_message_tenant_period", "hub_message", ["tenant_id", "starts_at"]
-    )
+    op.create_index("ix_hub_message_tenant_period", "hub_message", ["tenant_id", "starts_at"])
 
 
 def downgrade() -> None:

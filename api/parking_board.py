@@ -1,0 +1,222 @@
+"""Every carpool area's availability, computed once every few seconds and shared by all requests.
+
+Screens, feeds and the JSON API ask many times a second for the same counts; they change when a
+sensor speaks, at most every few seconds per area. So one snapshot is computed at most every
+``ttl`` from the registry and the ``occupied`` readings of the sensors' heartbeat window, and the
+requests read it: a request never waits on the store unless there is no snapshot yet.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from analytics.parking.availability import AreaAvailability, area_availability, by_device
+from analytics.parking.history import occupancy_history
+from analytics.parking.settings import ParkingSettings
+from core.clock import Clock
+from core.reading import Reading
+from core.state.models import Device, ParkingArea, ParkingSpace
+from core.state.store import StateStore
+from core.timeseries import Selection, StoreUnavailable, TimeSeriesStore
+
+__all__ = ["AreaInfo", "AreaView", "ParkingBoard", "Sensor", "Space"]
+
+log = logging.getLogger(__name__)
+
+OCCUPIED = "occupied"
+# How far back the trend looks: long enough that one car is not a trend, short enough that the
+# arrow says what is happening now.
+TREND_WINDOW = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class Sensor:
+    dev_eui: str
+    codec_id: str
+    parameters: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Space:
+    code: str
+    pmr: bool
+    device: Sensor | None
+
+
+@dataclass(frozen=True, slots=True)
+class AreaInfo:
+    """An area's static description, as the national base (BNLC) has it."""
+
+    id_lieu: str
+    tenant: str
+    nom_lieu: str
+    insee: str
+    type: str
+    xlong: float
+    ylat: float
+    nbre_pl: int
+    nbre_pmr: int
+    ouvert: bool
+    spaces: tuple[Space, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AreaView:
+    """One area on the board: its description, its availability and where it is heading."""
+
+    info: AreaInfo
+    availability: AreaAvailability
+    trend: int  # free spaces gained (> 0) or lost (< 0) over the last 15 minutes
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    at: datetime
+    areas: dict[str, AreaView] = field(default_factory=dict)
+
+
+class ParkingBoard:
+    """The snapshot of every area's availability, refreshed at most every ``ttl``."""
+
+    def __init__(
+        self,
+        state: StateStore,
+        store: TimeSeriesStore,
+        clock: Clock,
+        settings: ParkingSettings | None = None,
+        *,
+        ttl: timedelta = timedelta(seconds=5),
+    ) -> None:
+        self._state, self._store, self._clock = state, store, clock
+        self._settings = settings or ParkingSettings()
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._snapshot: _Snapshot | None = None
+
+    def areas(self) -> list[AreaView]:
+        """Every area, by id_lieu."""
+        snapshot = self._current()
+        return [snapshot.areas[k] for k in sorted(snapshot.areas)]
+
+    def area(self, id_lieu: str) -> AreaView | None:
+        return self._current().areas.get(id_lieu)
+
+    def computed_at(self) -> datetime:
+        return self._current().at
+
+    def _current(self) -> _Snapshot:
+        now = self._clock.now()
+        seen = self._snapshot
+        if seen is not None and timedelta(0) <= now - seen.at < self._ttl:
+            return seen
+        # One request recomputes; the others keep reading the previous snapshot meanwhile.
+        if not self._lock.acquire(blocking=seen is None):
+            assert seen is not None
+            return seen
+        try:
+            if self._snapshot is not seen and self._snapshot is not None:
+                return self._snapshot  # another request refreshed it while this one waited
+            try:
+                self._snapshot = self._compute(now)
+            except StoreUnavailable:
+                if seen is None:
+                    raise
+                # The counts age on the screens (their last update says so) rather than vanish.
+                log.warning("parking board not refreshed: the time-series store is unavailable")
+                return seen
+            return self._snapshot
+        finally:
+            self._lock.release()
+
+    def _compute(self, now: datetime) -> _Snapshot:
+        infos = self._registry()
+        devices = {s.device.dev_eui: s.device for a in infos for s in a.spaces if s.device}
+        if not devices:
+            views = [self._view(a, {}, now, {}) for a in infos]
+            return _Snapshot(now, {v.info.id_lieu: v for v in views})
+        reach = max(self._settings.silent_after(d.codec_id, d.parameters) for d in devices.values())
+        # A space's state at the start of the trend window needs its heartbeat window before it.
+        start = now - reach - TREND_WINDOW
+        series = self._store.read(Selection.of(OCCUPIED, devices), start, now + timedelta(0, 1))
+        grouped = by_device(series.readings())
+        # Sensors silent for the whole window: their last word is still worth telling ("last
+        # update at …") on a screen that says the data is unavailable.
+        silent = [d for d in devices if d not in grouped]
+        last_heard = (
+            {r.device: r.time for r in self._store.latest(silent, [OCCUPIED])} if silent else {}
+        )
+        views = [self._view(a, grouped, now, last_heard) for a in infos]
+        return _Snapshot(now, {v.info.id_lieu: v for v in views})
+
+    def _view(
+        self,
+        info: AreaInfo,
+        grouped: Mapping[str, Sequence[Reading]],
+        now: datetime,
+        last_heard: Mapping[str, datetime],
+    ) -> AreaView:
+        own = [r for s in info.spaces if s.device for r in grouped.get(s.device.dev_eui, ())]
+        availability = area_availability(info, info.spaces, own, now, self._settings)
+        if availability.last_update is None:
+            heard = [
+                last_heard[s.device.dev_eui]
+                for s in info.spaces
+                if s.device and s.device.dev_eui in last_heard
+            ]
+            if heard:
+                availability = replace(availability, last_update=max(heard))
+        trend = 0
+        if own:
+            window = (now - 2 * TREND_WINDOW, now - TREND_WINDOW, TREND_WINDOW)
+            (before,) = occupancy_history(info, info.spaces, own, *window, self._settings)
+            if before.unknown <= availability.unknown:
+                trend = availability.free - before.free
+        return AreaView(info, availability, trend)
+
+    def _registry(self) -> list[AreaInfo]:
+        with self._state.session() as session:
+            areas = session.scalars(
+                select(ParkingArea)
+                .options(
+                    selectinload(ParkingArea.tenant),
+                    selectinload(ParkingArea.spaces).selectinload(ParkingSpace.device),
+                )
+                .order_by(ParkingArea.id_lieu)
+            ).all()
+            return [_info(a) for a in areas]
+
+
+def _info(area: ParkingArea) -> AreaInfo:
+    return AreaInfo(
+        id_lieu=area.id_lieu,
+        tenant=area.tenant.code,
+        nom_lieu=area.nom_lieu,
+        insee=area.insee,
+        type=area.type,
+        xlong=area.xlong,
+        ylat=area.ylat,
+        nbre_pl=area.nbre_pl,
+        nbre_pmr=area.nbre_pmr,
+        ouvert=area.ouvert,
+        spaces=tuple(
+            Space(s.code, s.pmr, _sensor(s.device)) for s in sorted(area.spaces, key=_code)
+        ),
+    )
+
+
+def _code(space: ParkingSpace) -> str:
+    return space.code
+
+
+def _sensor(device: Device | None) -> Sensor | None:
+    if device is None:
+        return None
+    return Sensor(device.dev_eui, device.codec_id, dict(device.parameters or {}))
