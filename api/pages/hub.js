@@ -28,33 +28,31 @@
     box.replaceChildren();
     for (const a of areas) {
       const shown = live && a.live;
-      const card = el("article", "area " + (shown ? a.status : (a.status === "closed" ? "closed" : "unknown")));
+      const closed = a.status === "closed";
+      const card = el("article", "area " + (shown ? a.status : (closed ? "closed" : "unknown")));
       card.dataset.area = a.id_lieu;
-      card.append(el("h3", "", a.name));
+      const head = el("div", "head");
+      head.append(el("h3", "", a.name));
       const numbers = el("div", "numbers");
-      const count = el("span", "count", shown ? String(a.free) : "—");
-      numbers.append(count, el("span", "unit", shown ? (a.free === 1 ? "place libre" : "places libres") : ""));
+      numbers.append(el("span", "count", shown ? String(a.free) : "—"));
       if (shown) {
+        numbers.append(el("span", "unit", a.free === 1 ? "place libre" : "places libres"));
         const arrow = { up: "↑", down: "↓", steady: "→" }[a.trend];
-        const label = { up: "places qui se libèrent", down: "places qui se remplissent", steady: "stable" }[a.trend];
+        const label = {
+          up: "des places se libèrent", down: "des places se remplissent", steady: "stable",
+        }[a.trend];
         const trend = el("span", "trend", arrow);
         trend.setAttribute("aria-label", label);
         trend.title = label;
         numbers.append(trend);
-      }
-      card.append(numbers);
-      if (shown) {
-        card.append(el("p", "pmr", `♿ PMR : ${a.pmr_free} / ${a.pmr_total}`));
-        card.append(el("p", "updated", ago(a.last_update)));
-        card.append(el("p", "status", a.status_fr));
-      } else if (a.status === "closed") {
-        card.append(el("p", "status", "Fermé"));
-      } else {
-        card.append(el("p", "unavailable", "Données indisponibles"));
-        card.append(el("p", "updated", a.last_update
+        head.append(el("p", "pmr", `♿ PMR : ${a.pmr_free} / ${a.pmr_total}`));
+        head.append(el("p", "updated", ago(a.last_update)));
+      } else if (!closed) {
+        head.append(el("p", "updated", a.last_update
           ? `Dernière mise à jour : ${time(a.last_update)}` : "Aucune donnée reçue"));
-        card.append(el("p", "status", "Données indisponibles"));
       }
+      const status = shown ? a.status_fr : (closed ? "Fermé" : "Données indisponibles");
+      card.append(head, numbers, el("p", "status", status));
       box.append(card);
     }
   }
