@@ -15,6 +15,7 @@ from api.routes import (
     hubs,
     kpis,
     metrics,
+    parking,
     readings,
     water,
 )
@@ -44,4 +45,5 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(kpis.router)
     app.include_router(hubs.router)
     app.include_router(hub_screen.router)
+    app.include_router(parking.router)
     return app

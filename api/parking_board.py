@@ -18,7 +18,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from analytics.parking.availability import AreaAvailability, area_availability, by_device
+from analytics.parking.availability import (
+    AreaAvailability,
+    AreaStatus,
+    area_availability,
+    by_device,
+)
 from analytics.parking.history import occupancy_history
 from analytics.parking.settings import ParkingSettings
 from core.clock import Clock
@@ -65,6 +70,7 @@ class AreaInfo:
     nbre_pl: int
     nbre_pmr: int
     ouvert: bool
+    updated_at: datetime  # when the registry last changed the description
     spaces: tuple[Space, ...] = ()
 
 
@@ -101,6 +107,10 @@ class ParkingBoard:
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
 
+    @property
+    def settings(self) -> ParkingSettings:
+        return self._settings
+
     def areas(self) -> list[AreaView]:
         """Every area, by id_lieu."""
         snapshot = self._current()
@@ -111,6 +121,16 @@ class ParkingBoard:
 
     def computed_at(self) -> datetime:
         return self._current().at
+
+    def live_views(self, max_age: timedelta) -> list[tuple[AreaView, bool]]:
+        """Every area with whether its counts are live: computed within ``max_age`` (the store
+        answered) and not unknown (most sensors heard within their heartbeat)."""
+        snapshot = self._current()
+        fresh = self._clock.now() - snapshot.at <= max_age
+        return [
+            (v, fresh and v.availability.status is not AreaStatus.UNKNOWN)
+            for v in (snapshot.areas[k] for k in sorted(snapshot.areas))
+        ]
 
     def _current(self) -> _Snapshot:
         now = self._clock.now()
@@ -206,6 +226,7 @@ def _info(area: ParkingArea) -> AreaInfo:
         nbre_pl=area.nbre_pl,
         nbre_pmr=area.nbre_pmr,
         ouvert=area.ouvert,
+        updated_at=area.updated_at,
         spaces=tuple(
             Space(s.code, s.pmr, _sensor(s.device)) for s in sorted(area.spaces, key=_code)
         ),

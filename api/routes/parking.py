@@ -1,0 +1,210 @@
+"""``/api/v1/parking``: carpool-area availability as JSON, DATEX II, NGSI-LD, and the areas'
+static description as the national base's CSV (BNLC)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Response
+from pydantic import BaseModel
+
+from analytics.parking.history import occupancy_history
+from api.deps import ServicesDep
+from api.errors import NOT_FOUND, STORE_DOWN, invalid
+from api.feeds import bnlc, datex, ngsi_ld
+from api.params import Instant
+from api.parking_board import OCCUPIED, AreaView, ParkingBoard
+from api.routes import API_V1
+from api.services import Services
+from core.timeseries import Selection
+
+router = APIRouter(prefix=f"{API_V1}/parking", tags=["parking"])
+
+IdLieu = Annotated[
+    str, Path(pattern=r"^([013-9]\d|2[AB1-9])\d{3}-C-\d{3}$", description="BNLC id_lieu")
+]
+MAX_HISTORY_POINTS = 5_000
+
+
+class LocationOut(BaseModel):
+    lon: float
+    lat: float
+
+
+class AreaOut(BaseModel):
+    id_lieu: str
+    name: str
+    tenant: str
+    type: str
+    location: LocationOut
+    total: int
+    free: int | None  # None when not live
+    occupied: int | None
+    unknown: int
+    pmr_total: int
+    pmr_free: int | None
+    status: str  # spacesAvailable, almostFull, full, closed, unknown
+    live: bool
+    trend_15min: int | None
+    last_update: datetime | None
+
+
+class SpaceOut(BaseModel):
+    code: str
+    pmr: bool
+    state: Literal["free", "occupied", "unknown"]
+    reason: str | None
+    last_change: datetime | None
+    last_seen: datetime | None
+
+
+class AreaDetailOut(AreaOut):
+    spaces: list[SpaceOut]
+
+
+class HistoryPointOut(BaseModel):
+    time: datetime
+    free: int
+    occupied: int
+    unknown: int
+
+
+def _board(services: Services) -> ParkingBoard:
+    assert services.parking is not None
+    return services.parking
+
+
+def _views(services: Services) -> list[tuple[AreaView, bool]]:
+    return _board(services).live_views(timedelta(seconds=services.hub.parking_max_age_s))
+
+
+def _area(view: AreaView, live: bool) -> AreaOut:
+    a, info = view.availability, view.info
+    return AreaOut(
+        id_lieu=info.id_lieu,
+        name=info.nom_lieu,
+        tenant=info.tenant,
+        type=info.type,
+        location=LocationOut(lon=info.xlong, lat=info.ylat),
+        total=a.total,
+        free=a.free if live else None,
+        occupied=a.occupied if live else None,
+        unknown=a.unknown,
+        pmr_total=info.nbre_pmr,
+        pmr_free=a.pmr_free if live else None,
+        status=a.status.value if live or a.status.value == "closed" else "unknown",
+        live=live,
+        trend_15min=view.trend if live else None,
+        last_update=a.last_update,
+    )
+
+
+def _one(services: Services, id_lieu: str) -> tuple[AreaView, bool]:
+    for view, live in _views(services):
+        if view.info.id_lieu == id_lieu:
+            return view, live
+    raise HTTPException(404, f"no carpool area {id_lieu!r}")
+
+
+@router.get("/areas", responses={**STORE_DOWN})
+def list_areas(services: ServicesDep) -> list[AreaOut]:
+    """Every area's availability (counts only when live)."""
+    return [_area(view, live) for view, live in _views(services)]
+
+
+@router.get("/areas/{id_lieu}", responses={**NOT_FOUND, **STORE_DOWN})
+def get_area(id_lieu: IdLieu, services: ServicesDep) -> AreaDetailOut:
+    """One area with each space's state, last change and why it is unknown."""
+    view, live = _one(services, id_lieu)
+    spaces = []
+    for space in view.info.spaces:
+        status = view.availability.spaces.get(space.code)
+        spaces.append(
+            SpaceOut(
+                code=space.code,
+                pmr=space.pmr,
+                state=status.state.value if status else "unknown",
+                reason=status.reason.value if status and status.reason else None,
+                last_change=status.last_change if status else None,
+                last_seen=status.last_seen if status else None,
+            )
+        )
+    return AreaDetailOut(**_area(view, live).model_dump(), spaces=spaces)
+
+
+@router.get("/areas/{id_lieu}/history", responses={**NOT_FOUND, **STORE_DOWN})
+def area_history(
+    id_lieu: IdLieu,
+    services: ServicesDep,
+    start: Annotated[Instant, Query(description="From (ISO 8601 with an offset)")],
+    end: Annotated[Instant, Query(description="To, excluded")],
+    step_min: Annotated[int, Query(ge=1, le=1440, description="Minutes between points")] = 15,
+) -> list[HistoryPointOut]:
+    """Free, occupied and unknown spaces at each step, as a screen would have shown them."""
+    if end <= start:
+        raise invalid(("query", "end"), "end must be after start")
+    step = timedelta(minutes=step_min)
+    if (end - start) / step > MAX_HISTORY_POINTS:
+        raise invalid(("query", "step_min"), "too many points", max_points=MAX_HISTORY_POINTS)
+    view, _ = _one(services, id_lieu)
+    settings = _board(services).settings
+    devices = [s.device for s in view.info.spaces if s.device]
+    if not devices:
+        return []
+    reach = max(settings.silent_after(d.codec_id, d.parameters) for d in devices)
+    selection = Selection.of(OCCUPIED, [d.dev_eui for d in devices])
+    readings = list(services.store.read(selection, start - reach, end).readings())
+    points = occupancy_history(view.info, view.info.spaces, readings, start, end, step, settings)
+    return [
+        HistoryPointOut(time=p.time, free=p.free, occupied=p.occupied, unknown=p.unknown)
+        for p in points
+    ]
+
+
+@router.get(
+    "/datex",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}}, **STORE_DOWN},
+    summary="DATEX II v3 ParkingStatusPublication",
+)
+def datex_status(services: ServicesDep) -> Response:
+    body = datex.parking_status_publication(_views(services), services.clock.now())
+    return Response(body, media_type="application/xml")
+
+
+@router.get(
+    "/ngsi-ld/areas",
+    response_class=Response,
+    responses={200: {"content": {ngsi_ld.MEDIA_TYPE: {}}}, **STORE_DOWN},
+    summary="NGSI-LD OffStreetParking entities (Smart Data Models)",
+)
+def ngsi_areas(services: ServicesDep) -> Response:
+    return Response(json.dumps(ngsi_ld.entities(_views(services))), media_type=ngsi_ld.MEDIA_TYPE)
+
+
+@router.get(
+    "/ngsi-ld/areas/{id_lieu}/spots",
+    response_class=Response,
+    responses={200: {"content": {ngsi_ld.MEDIA_TYPE: {}}}, **NOT_FOUND, **STORE_DOWN},
+    summary="NGSI-LD ParkingSpot entities of one area (Smart Data Models)",
+)
+def ngsi_spots(id_lieu: IdLieu, services: ServicesDep) -> Response:
+    view, _ = _one(services, id_lieu)
+    return Response(json.dumps(ngsi_ld.parking_spots(view)), media_type=ngsi_ld.MEDIA_TYPE)
+
+
+@router.get(
+    "/bnlc.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, **STORE_DOWN},
+    summary="The areas in the national carpool places base's CSV format",
+)
+def bnlc_export(services: ServicesDep) -> Response:
+    body = bnlc.bnlc_csv([view.info for view, _ in _views(services)])
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="lieux-covoiturage.csv"'},
+    )
