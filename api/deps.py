@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.hub_screen import HubScreens
 from api.services import Services
 from core.clock import Clock
 from core.config import KpiSettings
@@ -38,7 +39,13 @@ def get_kpi_settings(services: ServicesDep) -> KpiSettings:
     return services.kpi
 
 
+def get_screens(request: Request) -> HubScreens:
+    screens: HubScreens = request.app.state.screens
+    return screens
+
+
 StoreDep = Annotated[TimeSeriesStore, Depends(get_store)]
+ScreensDep = Annotated[HubScreens, Depends(get_screens)]
 StateDep = Annotated[StateStore, Depends(get_state)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 KpiSettingsDep = Annotated[KpiSettings, Depends(get_kpi_settings)]

@@ -36,8 +36,8 @@ def issue_display_token(state: StateStore, code: str) -> str:
     return token
 
 
-def token_opens(hub: Hub, token: str | None) -> bool:
-    """Whether ``token`` opens this hub's screens (a hub without a token opens to none)."""
-    if not token or hub.display_token_sha256 is None:
+def token_opens(token_sha256: str | None, token: str | None) -> bool:
+    """Whether ``token`` matches a hub's stored hash (a hub without a token opens to none)."""
+    if not token or token_sha256 is None:
         return False
-    return hmac.compare_digest(_digest(token), hub.display_token_sha256)
+    return hmac.compare_digest(_digest(token), token_sha256)

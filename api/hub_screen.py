@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from analytics.alerts.model import AlertStatus
 from analytics.alerts.queries import AlertFilter, list_alerts
@@ -18,8 +19,9 @@ from analytics.parking.availability import AreaStatus
 from analytics.transit.feeds import TransitUnavailable
 from api.parking_board import AreaView
 from api.services import Services
+from api.ttl_cache import TtlCache
 from core.state.hub_messages import live_messages
-from core.state.models import Device, Hub
+from core.state.models import Device, Hub, HubArea
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,7 @@ class HubRef:
     tenant: str
     areas: tuple[str, ...]  # id_lieu, in screen order
     stops: tuple[str, ...]
+    token_sha256: str | None
 
     @classmethod
     def of(cls, hub: Hub) -> HubRef:
@@ -117,7 +120,58 @@ class HubRef:
             tenant=hub.tenant.code,
             areas=tuple(a.id_lieu for a in hub.areas),
             stops=tuple(hub.stops or ()),
+            token_sha256=hub.display_token_sha256,
         )
+
+
+class HubNotFound(LookupError):
+    """No hub has this code."""
+
+
+class HubScreens:
+    """The hubs' documents for their screens, from short-lived caches.
+
+    Every screen of a hub asks every few seconds: the hub's registry row (with its token's hash)
+    is read at most every ``ref_ttl`` — a new display token takes effect within it — and its
+    document is built at most every ``doc_ttl``.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        ref_ttl: timedelta = timedelta(seconds=30),
+        doc_ttl: timedelta = timedelta(seconds=2),
+    ) -> None:
+        self._services = services
+        self._refs: TtlCache[HubRef | None] = TtlCache(ref_ttl)
+        self._documents: TtlCache[bytes] = TtlCache(doc_ttl)
+
+    def ref(self, code: str) -> HubRef:
+        """The hub's registry row; raises HubNotFound."""
+        found = self._refs.get(code, self._services.clock.now(), lambda: self._read(code))
+        if found is None:
+            raise HubNotFound(code)
+        return found
+
+    def document(self, hub: HubRef) -> bytes:
+        """The hub's screen document as JSON."""
+        now = self._services.clock.now()
+        return self._documents.get(
+            hub.id, now, lambda: hub_screen(self._services, hub).model_dump_json().encode()
+        )
+
+    def _read(self, code: str) -> HubRef | None:
+        with self._services.state.session() as session:
+            hub = session.scalar(
+                select(Hub)
+                .where(Hub.code == code)
+                .options(
+                    selectinload(Hub.tenant),
+                    selectinload(Hub.area_links).selectinload(HubArea.area),
+                )
+            )
+            return None if hub is None else HubRef.of(hub)
 
 
 class HubScreenOut(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors, telemetry
+from api.hub_screen import HubScreens
 from api.json_bodies import JsonBodiesOnly
 from api.part_metrics import PartsCollector
 from api.routes import (
@@ -31,6 +32,7 @@ def create_app(services: Services) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.services = services
+    app.state.screens = HubScreens(services)
     errors.install(app)
     # Inside the telemetry middleware (added later, so outer): refusals are counted too.
     app.add_middleware(JsonBodiesOnly)

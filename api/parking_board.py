@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -26,6 +26,7 @@ from analytics.parking.availability import (
 )
 from analytics.parking.history import occupancy_history
 from analytics.parking.settings import ParkingSettings
+from api.ttl_cache import TtlCache
 from core.clock import Clock
 from core.reading import Reading
 from core.state.models import Device, ParkingArea, ParkingSpace
@@ -35,6 +36,8 @@ from core.timeseries import Selection, StoreUnavailable, TimeSeriesStore
 __all__ = ["AreaInfo", "AreaView", "ParkingBoard", "Sensor", "Space"]
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 OCCUPIED = "occupied"
 # How far back the trend looks: long enough that one car is not a trend, short enough that the
@@ -87,6 +90,8 @@ class AreaView:
 class _Snapshot:
     at: datetime
     areas: dict[str, AreaView] = field(default_factory=dict)
+    # What requests derive from the snapshot (a serialized feed), computed once per snapshot.
+    derived: dict[tuple[str, bool], Any] = field(default_factory=dict)
 
 
 class ParkingBoard:
@@ -99,13 +104,16 @@ class ParkingBoard:
         clock: Clock,
         settings: ParkingSettings | None = None,
         *,
-        ttl: timedelta = timedelta(seconds=5),
+        ttl: timedelta = timedelta(seconds=10),
+        registry_ttl: timedelta = timedelta(seconds=60),
     ) -> None:
         self._state, self._store, self._clock = state, store, clock
         self._settings = settings or ParkingSettings()
         self._ttl = ttl
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
+        # The registry changes by imports, rarely: read it once a minute, not every snapshot.
+        self._registry_cache: TtlCache[list[AreaInfo]] = TtlCache(registry_ttl)
 
     @property
     def settings(self) -> ParkingSettings:
@@ -126,7 +134,23 @@ class ParkingBoard:
         """Every area with whether its counts are live: computed within ``max_age`` (the store
         answered) and not unknown (most sensors heard within their heartbeat)."""
         snapshot = self._current()
+        return self._live(snapshot, self._clock.now() - snapshot.at <= max_age)
+
+    def derived(
+        self, name: str, max_age: timedelta, build: Callable[[list[tuple[AreaView, bool]]], _T]
+    ) -> _T:
+        """``build(live_views)``, computed once per snapshot and freshness: a feed requested
+        hundreds of times a second is serialized once."""
+        snapshot = self._current()
         fresh = self._clock.now() - snapshot.at <= max_age
+        key = (name, fresh)
+        if key not in snapshot.derived:
+            snapshot.derived[key] = build(self._live(snapshot, fresh))
+        value: _T = snapshot.derived[key]
+        return value
+
+    @staticmethod
+    def _live(snapshot: _Snapshot, fresh: bool) -> list[tuple[AreaView, bool]]:
         return [
             (v, fresh and v.availability.status is not AreaStatus.UNKNOWN)
             for v in (snapshot.areas[k] for k in sorted(snapshot.areas))
@@ -157,7 +181,7 @@ class ParkingBoard:
             self._lock.release()
 
     def _compute(self, now: datetime) -> _Snapshot:
-        infos = self._registry()
+        infos = self._registry_cache.get("areas", now, self._registry)
         devices = {s.device.dev_eui: s.device for a in infos for s in a.spaces if s.device}
         if not devices:
             views = [self._view(a, {}, now, {}) for a in infos]

@@ -15,14 +15,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
 
-from api.deps import ServicesDep
+from api.deps import ScreensDep, ServicesDep
 from api.display_tokens import token_opens
 from api.errors import FORBIDDEN, NOT_FOUND
-from api.hub_screen import HubRef, HubScreenOut, hub_screen
-from core.state.models import Hub, HubArea
+from api.hub_screen import HubNotFound, HubRef, HubScreenOut, HubScreens
 
 router = APIRouter(prefix="/hub", tags=["hub screens"])
 
@@ -44,15 +41,12 @@ def _asset(name: str) -> str:
     return files("api.pages").joinpath(name).read_text(encoding="utf-8")
 
 
-def _hub(session: Session, code: str, token: str | None) -> Hub:
-    hub = session.scalar(
-        select(Hub)
-        .where(Hub.code == code)
-        .options(selectinload(Hub.tenant), selectinload(Hub.area_links).selectinload(HubArea.area))
-    )
-    if hub is None:
-        raise HTTPException(404, f"no hub {code!r}")
-    if not token_opens(hub, token):
+def _open(screens: HubScreens, code: str, token: str | None) -> HubRef:
+    try:
+        hub = screens.ref(code)
+    except HubNotFound:
+        raise HTTPException(404, f"no hub {code!r}") from None
+    if not token_opens(hub.token_sha256, token):
         raise HTTPException(403, "this screen's token is missing or no longer valid")
     return hub
 
@@ -63,10 +57,10 @@ def _hub(session: Session, code: str, token: str | None) -> Hub:
     responses={**NOT_FOUND, **FORBIDDEN},
     summary="The hub's screen page (French)",
 )
-def hub_page(code: HubCode, services: ServicesDep, token: Token = None) -> HTMLResponse:
-    with services.state.session() as session:
-        hub = _hub(session, code, token)
-        name = hub.name
+def hub_page(
+    code: HubCode, services: ServicesDep, screens: ScreensDep, token: Token = None
+) -> HTMLResponse:
+    hub = _open(screens, code, token)
     settings = services.hub
     config = {
         "data_url": f"/hub/{quote(code)}/data?token={quote(token or '')}",
@@ -80,7 +74,7 @@ def hub_page(code: HubCode, services: ServicesDep, token: Token = None) -> HTMLR
         _asset("hub.html")
         .replace("{{css}}", _asset("hub.css"))
         .replace("{{js}}", _asset("hub.js"))
-        .replace("{{title}}", html.escape(name))
+        .replace("{{title}}", html.escape(hub.name))
         .replace("{{config}}", config_json)
     )
     return HTMLResponse(page, headers={**NO_STORE, "Content-Security-Policy": CSP})
@@ -88,13 +82,11 @@ def hub_page(code: HubCode, services: ServicesDep, token: Token = None) -> HTMLR
 
 @router.get(
     "/{code}/data",
-    responses={**NOT_FOUND, **FORBIDDEN},
+    response_model=HubScreenOut,
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}, **NOT_FOUND, **FORBIDDEN},
     summary="What the hub's screens show, with the freshness of each block",
 )
-def hub_data(
-    code: HubCode, services: ServicesDep, response: Response, token: Token = None
-) -> HubScreenOut:
-    response.headers.update(NO_STORE)
-    with services.state.session() as session:
-        hub = HubRef.of(_hub(session, code, token))
-    return hub_screen(services, hub)
+def hub_data(code: HubCode, screens: ScreensDep, token: Token = None) -> Response:
+    hub = _open(screens, code, token)
+    return Response(screens.document(hub), media_type="application/json", headers=NO_STORE)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from analytics.parking.history import occupancy_history
 from api.deps import ServicesDep
@@ -71,13 +71,16 @@ class HistoryPointOut(BaseModel):
     unknown: int
 
 
+AREA_LIST = TypeAdapter(list[AreaOut])
+
+
 def _board(services: Services) -> ParkingBoard:
     assert services.parking is not None
     return services.parking
 
 
 def _views(services: Services) -> list[tuple[AreaView, bool]]:
-    return _board(services).live_views(timedelta(seconds=services.hub.parking_max_age_s))
+    return _board(services).live_views(_max_age(services))
 
 
 def _area(view: AreaView, live: bool) -> AreaOut:
@@ -108,10 +111,24 @@ def _one(services: Services, id_lieu: str) -> tuple[AreaView, bool]:
     raise HTTPException(404, f"no carpool area {id_lieu!r}")
 
 
-@router.get("/areas", responses={**STORE_DOWN})
-def list_areas(services: ServicesDep) -> list[AreaOut]:
+def _max_age(services: Services) -> timedelta:
+    return timedelta(seconds=services.hub.parking_max_age_s)
+
+
+@router.get(
+    "/areas",
+    response_model=list[AreaOut],
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}, **STORE_DOWN},
+)
+def list_areas(services: ServicesDep) -> Response:
     """Every area's availability (counts only when live)."""
-    return [_area(view, live) for view, live in _views(services)]
+
+    def build(views: list[tuple[AreaView, bool]]) -> bytes:
+        return AREA_LIST.dump_json([_area(view, live) for view, live in views])
+
+    body = _board(services).derived("areas.json", _max_age(services), build)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/areas/{id_lieu}", responses={**NOT_FOUND, **STORE_DOWN})
