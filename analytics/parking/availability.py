@@ -16,7 +16,8 @@
 
 A ``SpaceLimits`` (``frozen``, learned from the area's past changes) turns a space heard but
 unchanged implausibly long — a stuck sensor, an abandoned car — into unknown;
-a ``ForecastModel`` (``forecast``) adds the expected free spaces at its horizons.
+a ``ForecastModel`` (``forecast``) adds the expected free spaces at its horizons, among the
+known spaces (as ``free`` counts them).
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ def area_availability(
     status = area_status(area.ouvert, total, free, unknown, settings)
     ahead: tuple[ForecastPoint, ...] = ()
     if forecast is not None and status not in (AreaStatus.CLOSED, AreaStatus.UNKNOWN):
-        ahead = forecast.predict(now, float(free), total)
+        # Over the known spaces, as ``free`` counts them: an unknown space is no forecast.
+        ahead = forecast.predict(now, float(free), free + occupied)
     return AreaAvailability(
         area.id_lieu,
         total,

@@ -6,7 +6,7 @@ Public holidays behave like Sundays at carpool areas and car parks (no commuters
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,11 +20,6 @@ DAY_MIN = 24 * 60
 SUNDAY = 6
 
 Holidays = Callable[[date], bool]
-
-
-def epoch_s(times: Iterable[datetime]) -> FloatArray:
-    """Aware datetimes as Unix seconds."""
-    return np.asarray([t.timestamp() for t in times], dtype=np.float64)
 
 
 def week_minutes(
