@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analytics.parking.forecast import HORIZONS_MIN, ForecastModel, value_at  # noqa: E402
+from analytics.parking.week import country_holidays  # noqa: E402
 from core.calendar import FrenchCalendar  # noqa: E402
 from core.series import FloatArray  # noqa: E402
 from simulator.parking import STEP, simulate_area  # noqa: E402
@@ -58,6 +59,7 @@ class Series:
     t: FloatArray  # Unix seconds, sorted, unique
     free: FloatArray  # free spaces
     zone: str
+    holidays: str  # the country whose public holidays count as Sundays
 
 
 def read_birmingham(path: Path) -> tuple[list[Series], dict[str, int]]:
@@ -78,7 +80,8 @@ def read_birmingham(path: Path) -> tuple[list[Series], dict[str, int]]:
         ts = np.array(sorted(by_t))
         cap = max(c for c, _ in by_t.values())
         occupied = [min(max(by_t[t][1], 0), cap) for t in ts.tolist()]
-        out.append(Series(name, cap, ts, cap - np.array(occupied, dtype=np.float64), "UTC"))
+        free = cap - np.array(occupied, dtype=np.float64)
+        out.append(Series(name, cap, ts, free, "UTC", "GB"))
     return out, faults
 
 
@@ -99,7 +102,7 @@ def simulated(seed: int) -> list[Series]:
         area = Area(code, "t", code, "59139", "aire", 3.4, 50.1, 1, share, spaces)
         occ = np.stack(list(simulate_area(area, SIM_START, SIM_DAYS, seed, calendar).values()))
         t = SIM_START.timestamp() + STEP.total_seconds() * np.arange(occ.shape[1], dtype=np.float64)
-        out.append(Series(f"{code}/s{seed}", n, t, n - occ.sum(axis=0), "Europe/Paris"))
+        out.append(Series(f"{code}/s{seed}", n, t, n - occ.sum(axis=0), "Europe/Paris", "FR"))
     return out
 
 
@@ -111,7 +114,13 @@ def evaluate(series: list[Series], test_weeks: int, every_s: float | None) -> di
         split = s.t[-1] - test_weeks * 7 * 86_400
         train = s.t < split
         share = s.free / s.capacity
-        model = ForecastModel.fit(s.t[train], share[train], s.zone, max_gap_s=MAX_GAP_S)
+        model = ForecastModel.fit(
+            s.t[train],
+            share[train],
+            s.zone,
+            max_gap_s=MAX_GAP_S,
+            holidays=country_holidays(s.holidays),
+        )
         phis[s.name] = dict(model.phi)
         origins = np.flatnonzero(~train)
         if every_s is not None:

@@ -13,6 +13,7 @@ import typer
 
 from analytics.detectors.base import Window
 from analytics.detectors.registry import DETECTORS
+from analytics.parking.stale_csv import parking_stale_csv
 from analytics.water.household_csv import household_leaks_csv
 from analytics.water.sector_csv import sector_leaks_csv
 from core.config import load_settings
@@ -92,6 +93,32 @@ def household_leaks(
     except (OSError, ValueError) as exc:
         raise _fail(f"household-leaks: {exc}") from None
     typer.echo(f"{len(events)} leak(s) → {out}", err=True)
+
+
+@analytics_app.command("parking-stale")
+def parking_stale(
+    occupancy: Annotated[
+        Path,
+        typer.Option(
+            help="CSV `area_id,timestamp,free_spaces,total_spaces` (ISO 8601, any order)",
+            dir_okay=False,
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="CSV to write: `area_id,stale`, one row per area")],
+    tz: TzOption = PARIS,
+    holidays: Annotated[
+        str, typer.Option(help="Country whose public holidays count as Sundays ('' for none)")
+    ] = "FR",
+) -> None:
+    """Carpool-area feeds frozen or stale at the end of the file: `stale` 1 when an area's free
+    count has not changed, or not come, for longer than its own past makes plausible at that
+    hour of the week (nights and closed weekends are learned, not flagged)."""
+    try:
+        verdicts = parking_stale_csv(occupancy, out, tz, holidays=holidays or None)
+    except (OSError, ValueError) as exc:
+        raise _fail(f"parking-stale: {exc}") from None
+    flagged = sum(v.judgement.suspect for v in verdicts)
+    typer.echo(f"{flagged} of {len(verdicts)} area(s) stale → {out}", err=True)
 
 
 @analytics_app.command("run")

@@ -5,7 +5,9 @@ forecast=None) -> AreaAvailability`` (``analytics.parking.availability``): ``are
 ``ParkingArea`` (or anything with ``id_lieu``, ``nbre_pl``, ``nbre_pmr``, ``ouvert``), ``spaces``
 its ``ParkingSpace`` rows (``code``, ``pmr``, ``device`` with ``dev_eui``, ``codec_id``,
 ``parameters``), ``readings`` the sensors' ``occupied`` readings over at least the longest
-heartbeat × grace before ``now``, in any order. Beside it: ``occupancy_history`` (dashboards),
-``ForecastModel`` (free spaces at 15/30/60 min), ``DurationLimits``/``judge_feed`` (frozen and
-stale feeds) and ``stale_csv`` (the ``vigie analytics parking-stale`` command).
+heartbeat × grace before ``now``, in any order. ``frozen`` (``learn_space_limits`` over weeks of
+the area's readings) shows stuck spaces as unknown; ``forecast`` (``ForecastModel.fit`` on the
+area's free share, e.g. from ``occupancy_history``) adds free spaces at 15/30/60 min. Beside it:
+``judge_feed`` (frozen and stale count feeds) and ``stale_csv`` (``vigie analytics
+parking-stale``).
 """

@@ -14,8 +14,10 @@
 - ``last_update`` is the newest reading's measured time over the area's sensors;
 - ``spaces`` holds each space's ``SpaceStatus`` by space code.
 
-A ``FreezeLimits`` (``frozen``) turns spaces heard but unchanged implausibly long into unknown;
-a ``ForecastModel`` (``forecast``) adds the expected free spaces at its horizons.
+A ``SpaceLimits`` (``frozen``, learned from the area's past changes) turns a space heard but
+unchanged implausibly long — a stuck sensor, an abandoned car — into unknown;
+a ``ForecastModel`` (``forecast``) adds the expected free spaces at its horizons, among the
+known spaces (as ``free`` counts them).
 """
 
 from __future__ import annotations
@@ -28,10 +30,18 @@ from datetime import datetime
 from enum import StrEnum
 
 from analytics.parking.forecast import ForecastModel, ForecastPoint
-from analytics.parking.frozen import FreezeLimits
+from analytics.parking.frozen import SpaceLimits
 from analytics.parking.registry import AreaLike, SpaceLike
 from analytics.parking.settings import ParkingSettings
-from analytics.parking.space import SpaceState, SpaceStatus, UnknownReason, space_status
+from analytics.parking.space import (
+    SpaceState,
+    SpaceStatus,
+    UnknownReason,
+    changes,
+    samples,
+    space_status,
+)
+from analytics.parking.week import PARIS, Holidays
 from core.reading import Reading
 
 
@@ -69,7 +79,7 @@ def space_statuses(
     readings: Iterable[Reading],
     now: datetime,
     settings: ParkingSettings,
-    frozen: FreezeLimits | None = None,
+    frozen: SpaceLimits | None = None,
 ) -> dict[str, SpaceStatus]:
     """Each space's status by code; ``frozen`` limits mark spaces stuck in one state unknown."""
     mine = by_device(readings)
@@ -87,7 +97,7 @@ def space_statuses(
             frozen is not None
             and status.state is not SpaceState.UNKNOWN
             and status.last_change is not None
-            and frozen.exceeded(status.last_change, now)
+            and frozen.exceeded(status.state is SpaceState.OCCUPIED, status.last_change, now)
         ):
             status = replace(status, state=SpaceState.UNKNOWN, reason=UnknownReason.FROZEN)
         out[sp.code] = status
@@ -114,7 +124,7 @@ def area_availability(
     readings: Iterable[Reading],
     now: datetime,
     settings: ParkingSettings | None = None,
-    frozen: FreezeLimits | None = None,
+    frozen: SpaceLimits | None = None,
     forecast: ForecastModel | None = None,
 ) -> AreaAvailability:
     """The area's availability at ``now`` from its spaces' ``occupied`` readings."""
@@ -130,7 +140,8 @@ def area_availability(
     status = area_status(area.ouvert, total, free, unknown, settings)
     ahead: tuple[ForecastPoint, ...] = ()
     if forecast is not None and status not in (AreaStatus.CLOSED, AreaStatus.UNKNOWN):
-        ahead = forecast.predict(now, float(free), total)
+        # Over the known spaces, as ``free`` counts them: an unknown space is no forecast.
+        ahead = forecast.predict(now, float(free), free + occupied)
     return AreaAvailability(
         area.id_lieu,
         total,
@@ -143,3 +154,23 @@ def area_availability(
         statuses,
         ahead,
     )
+
+
+def learn_space_limits(
+    spaces: Sequence[SpaceLike],
+    readings: Iterable[Reading],
+    until: datetime,
+    settings: ParkingSettings | None = None,
+    zone: str = PARIS,
+    holidays: Holidays | None = None,
+) -> SpaceLimits:
+    """How long the area's spaces plausibly keep a state, from their readings up to ``until``
+    (weeks of them: the limits are per hour of the week)."""
+    settings = settings or ParkingSettings()
+    mine = by_device(readings)
+    histories = [
+        changes(samples(mine.get(sp.device.dev_eui, ()), until), settings.hold, until)
+        for sp in spaces
+        if sp.device is not None
+    ]
+    return SpaceLimits.learn(histories, zone, holidays=holidays)

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from analytics.parking.week import PARIS, WEEK_MIN, week_minutes
+from analytics.parking.week import PARIS, WEEK_MIN, Holidays, week_minutes
 from core.series import FloatArray
 
 HORIZONS_MIN: tuple[int, ...] = (15, 30, 60)
@@ -39,24 +39,30 @@ class Profile:
     slot_min: int
     means: FloatArray
     zone: str = PARIS
+    holidays: Holidays | None = None  # days taken as Sundays
 
     @classmethod
     def learn(
-        cls, t: FloatArray, share: FloatArray, zone: str = PARIS, slot_min: int = 30
+        cls,
+        t: FloatArray,
+        share: FloatArray,
+        zone: str = PARIS,
+        slot_min: int = 30,
+        holidays: Holidays | None = None,
     ) -> Profile:
         n = WEEK_MIN // slot_min
-        slot = (week_minutes(t, zone) // slot_min).astype(np.int64)
+        slot = (week_minutes(t, zone, holidays) // slot_min).astype(np.int64)
         ok = np.isfinite(share)
         sums = np.bincount(slot[ok], weights=share[ok], minlength=n)
         counts = np.bincount(slot[ok], minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-        return cls(slot_min, means, zone)
+        return cls(slot_min, means, zone, holidays)
 
     def at(self, t: FloatArray) -> FloatArray:
         """The profile at each instant, linear between slot centres (NaN where it has no data)."""
         n = len(self.means)
-        u = week_minutes(t, self.zone) / self.slot_min - 0.5
+        u = week_minutes(t, self.zone, self.holidays) / self.slot_min - 0.5
         k0 = np.floor(u).astype(np.int64)
         w = u - k0
         a, b = self.means[k0 % n], self.means[(k0 + 1) % n]
@@ -94,9 +100,10 @@ class ForecastModel:
         horizons: Sequence[int] = HORIZONS_MIN,
         slot_min: int = 30,
         max_gap_s: float = 3600.0,
+        holidays: Holidays | None = None,
     ) -> ForecastModel:
         """Learn from a training series (Unix seconds, sorted; free share 0-1)."""
-        profile = Profile.learn(t, share, zone, slot_min)
+        profile = Profile.learn(t, share, zone, slot_min, holidays)
         base = profile.at(t)
         phi: dict[int, float] = {}
         for h in horizons:

@@ -6,10 +6,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from analytics.parking.availability import by_device
+from analytics.parking.forecast import ForecastModel
 from analytics.parking.registry import AreaLike, SpaceLike
 from analytics.parking.settings import ParkingSettings
 from analytics.parking.space import SpaceState, Timeline
+from analytics.parking.week import PARIS, Holidays
 from core.reading import Reading
 
 
@@ -53,3 +57,14 @@ def occupancy_history(
         out.append(HistoryPoint(at, free, occupied, total - free - occupied))
         at += step
     return out
+
+
+def forecast_model(
+    history: Sequence[HistoryPoint], zone: str = PARIS, holidays: Holidays | None = None
+) -> ForecastModel:
+    """A forecast of the area fitted on its history (weeks of it: the profile is per slot of
+    the week), over the known spaces of each point; points with none known are left out."""
+    known = [p for p in history if p.free + p.occupied > 0]
+    t = np.array([p.time.timestamp() for p in known], dtype=np.float64)
+    share = np.array([p.free / (p.free + p.occupied) for p in known], dtype=np.float64)
+    return ForecastModel.fit(t, share, zone, holidays=holidays)

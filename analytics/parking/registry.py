@@ -6,7 +6,7 @@ as they are, and tests or exports may pass plain records with the same attribute
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 
@@ -46,6 +46,3 @@ class AreaLike(Protocol):
 
     @property
     def ouvert(self) -> bool: ...
-
-
-SpacesLike = Sequence[SpaceLike]
