@@ -40,7 +40,9 @@ from vigie.demo import (
     demo_settings,
     free_port,
     load_registry,
+    run_realtime_feed,
     run_simulator,
+    write_bus_network,
 )
 from vigie.evaluate import evaluate_app
 from vigie.hub_cli import hub_app, screen_url
@@ -115,9 +117,13 @@ def demo(
     settings = demo_settings(directory, broker.port, broker.protocol)
     services = build_services(settings)
     report = load_registry(services, directory, SAMPLE_TERRITORY)
+    gtfs, realtime = write_bus_network(directory, SAMPLE_TERRITORY, services.clock)
     broker.start()
     supervisor = Supervisor()
     _start_workers(supervisor, settings, services)
+    supervisor.start(
+        "bus feed", lambda stop: run_realtime_feed(gtfs, realtime, services.clock, stop)
+    )
     supervisor.start(
         "simulator",
         lambda stop: run_simulator(

@@ -21,6 +21,7 @@ from api.services import Services
 from core.clock import Clock
 from core.config import (
     AnalyticsSettings,
+    HubSettings,
     IngestSettings,
     MqttSettings,
     Settings,
@@ -32,6 +33,7 @@ from core.state.registry_io import ImportReport, import_registry
 from simulator.engine import Emission, Engine, EngineConfig, run_physics
 from simulator.output import publish
 from simulator.territory_file import load_territory, write_registry
+from simulator.transit import bus_network, realtime_feed
 
 SAMPLE_TERRITORY = Path(__file__).parents[1] / "simulator" / "data" / "caudresis.yaml"
 PARIS = ZoneInfo("Europe/Paris")
@@ -63,6 +65,10 @@ def demo_settings(directory: Path, broker_port: int, protocol: str) -> Settings:
         ),
         # A pass a minute: the demo's alerts appear while someone is watching.
         analytics=AnalyticsSettings(every_s=60.0),
+        # The simulated bus network of the hubs (simulator/transit.py), as files.
+        hub=HubSettings(
+            gtfs=str(directory / "gtfs.zip"), gtfs_realtime=str(directory / "gtfs-rt.pb")
+        ),
     )
 
 
@@ -114,6 +120,27 @@ def run_simulator(
     except RuntimeError:
         if not stop.is_set():
             raise  # a broker lost while the demo runs is an error; at shutdown it is expected
+
+
+def write_bus_network(directory: Path, territory_file: Path, clock: Clock) -> tuple[Path, Path]:
+    """The simulated network's GTFS zip and the path its real-time feed is written to."""
+    gtfs, realtime = directory / "gtfs.zip", directory / "gtfs-rt.pb"
+    start = clock.now().astimezone(PARIS).date() - timedelta(days=7)
+    gtfs.write_bytes(bus_network(load_territory(territory_file), start))
+    return gtfs, realtime
+
+
+def run_realtime_feed(
+    gtfs: Path, realtime: Path, clock: Clock, stop: threading.Event, every_s: float = 20
+) -> None:
+    """Rewrite the GTFS-Realtime feed every ``every_s``, as a network's server would publish it."""
+    data = gtfs.read_bytes()
+    while True:
+        partial = realtime.with_suffix(".partial")
+        partial.write_bytes(realtime_feed(data, clock.now()))
+        partial.replace(realtime)  # readers never see half a feed
+        if stop.wait(every_s):
+            return
 
 
 def demo_hubs(services: Services) -> list[str]:
