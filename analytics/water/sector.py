@@ -101,6 +101,9 @@ class SectorLeakParams:
     fast_share: float = 0.05
     fast_low_ratio: float = 0.7
     fast_max_share: float = 0.5  # above: a burst, not a leak
+    joint_slack: bool = False
+    settle_guard: bool = False
+    merge_days: int = 3
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,7 @@ class _Step:
     dn: float  # signed change of the night
     before: list[int]  # reference days before it
     event: _Open | None = None
+    run: list[int] = field(default_factory=list)  # the days it was confirmed on
 
 
 @dataclass
@@ -332,7 +336,7 @@ def _fast(
     first = i - 1 if rise.onset < 24 else i
     size = rise.size_m3h
     latest = scan.step
-    if latest is not None and latest.event is not None and i - latest.first <= p.settle_days:
+    if latest is not None and latest.event is not None and i - latest.first <= p.merge_days:
         event = latest.event
         event.flow += size
     else:
@@ -371,9 +375,13 @@ def _confirm(
     dm = float(np.median(mx.m[run]) - np.median(mx.m[reference]))
     dn = float(np.median(mx.n[run]) - np.median(mx.n[reference]))
     size = mx.a * dn + (1 - mx.a) * dm
-    step = _Step(run[0], dm, dn, [d for d in reference if d < run[0]])
+    step = _Step(run[0], dm, dn, [d for d in reference if d < run[0]], run=list(run))
     if _leak_like(mx, run, reference, p):
-        recent = last.event if last is not None and size > 0 else None
+        recent = (
+            last.event
+            if last is not None and size > 0 and run[0] - last.first <= p.merge_days
+            else None
+        )
         if recent is not None:
             recent.flow += size
             recent.days.extend(run)
@@ -405,10 +413,16 @@ def _leak_like(mx: _Mix, run: list[int], reference: list[int], p: SectorLeakPara
     k = MEDIAN_EFFICIENCY * math.sqrt(1 / len(full) + 1 / len(reference))
     sign = 1.0 if mx.a * dn + (1 - mx.a) * dm > 0 else -1.0
     dm, dn = sign * dm, sign * dn
-    slack_n = (1 if len(run) == 1 else 2) * k * mx.sigma_n
     if len(run) == 1 and dm <= 0:
         return False
-    return dn >= p.min_ratio * dm - slack_n and dm >= p.min_ratio * dn - 2 * k * mx.sigma_m
+    r = p.min_ratio
+    if p.joint_slack:
+        slack_n = (1 if len(run) == 1 else 2) * k * math.hypot(mx.sigma_n, r * mx.sigma_m)
+        slack_m = 2 * k * math.hypot(mx.sigma_m, r * mx.sigma_n)
+    else:
+        slack_n = (1 if len(run) == 1 else 2) * k * mx.sigma_n
+        slack_m = 2 * k * mx.sigma_m
+    return dn >= r * dm - slack_n and dm >= r * dn - slack_m
 
 
 def _resettle(scan: _Scan, sig: _Signal, i: int, p: SectorLeakParams) -> None:
@@ -423,6 +437,14 @@ def _resettle(scan: _Scan, sig: _Signal, i: int, p: SectorLeakParams) -> None:
     if not after:
         return
     mx = sig.mix(scan)
+    seen = step.run[1:]
+    later = [d for d in after if d not in step.run]
+    if p.settle_guard and seen and later:
+        grow = float(np.median(mx.c[later]) - np.median(mx.c[seen]))
+        noise = MEDIAN_EFFICIENCY * mx.sigma * math.sqrt(1 / len(later) + 1 / len(seen))
+        if abs(grow) > max(p.min_step_m3h, 2.0 * noise):
+            scan.step = None  # a new change since the step was confirmed: the CUSUM's
+            return
     dm = float(np.median(mx.m[after]) + step.dm - np.median(mx.m[step.before]))
     dn = float(np.median(mx.n[after]) + step.dn - np.median(mx.n[step.before]))
     sig.shift(step.first, dm - step.dm, dn - step.dn)
