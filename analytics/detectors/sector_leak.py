@@ -27,9 +27,7 @@ class SectorLeakDetector:
     spec = Spec(
         name=TYPE,
         description="Leaks on a sector's network: steps of its daily and night inflow",
-        alert_types=(
-            AlertType(TYPE, "Fuite probable sur le réseau du secteur", Severity.WARNING),
-        ),
+        alert_types=(AlertType(TYPE, "Fuite probable sur le réseau du secteur", Severity.WARNING),),
         params=SectorLeakDetectorParams(),
         units={
             "days.day_start_hour": "h (local)",
@@ -58,6 +56,7 @@ class SectorLeakDetector:
             "steps.fast_share": "1",
             "steps.fast_low_ratio": "1",
             "steps.fast_max_share": "1",
+            "steps.merge_days": "days",
         },
         subjects=SECTOR_INFLOWS,
         reads=INFLOW_SERIES,
@@ -76,9 +75,7 @@ class SectorLeakDetector:
                 out.judged.add((TYPE, subject.code))
             days = sector_days(times, flow, params=run.params.days)
             running = [
-                leak
-                for leak in detect_sector_leaks(days, run.params.steps)
-                if leak.end is None
+                leak for leak in detect_sector_leaks(days, run.params.steps) if leak.end is None
             ]
             if running:
                 out.findings.append(_finding(subject, running, run))

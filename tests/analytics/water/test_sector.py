@@ -30,6 +30,7 @@ class Sector:
         night: float = 1.2,
         use: float = 3.0,
         dips: float = 0.0,
+        swing: float = 0.02,
     ) -> None:
         self.start = start
         self.t = to_ns(start) + np.arange(days * 96, dtype=np.int64) * QUARTER
@@ -38,7 +39,7 @@ class Sector:
         self.weekend = np.array([x.weekday() >= 5 for x in local])
         self.day = (self.t - self.t[0]) // (96 * QUARTER)
         rng = np.random.default_rng(seed)
-        swing = 1 + rng.normal(0, 0.02, days)[self.day]  # the sector's use, day to day
+        swing = 1 + rng.normal(0, swing, days)[self.day]  # the sector's use, day to day
         shape = np.clip(np.sin((hour - 5) / 19 * np.pi), 0, None) * np.where(self.weekend, 1.1, 1)
         self.flow = night + use * shape * swing + rng.normal(0, 0.06, self.t.size)
         if dips:
@@ -232,6 +233,32 @@ def test_a_fall_of_day_use_is_not_a_repair() -> None:
     assert all(e.flow_m3h_estimate < 0.3 for e in leaks[1:])
 
 
+def test_a_leak_on_a_day_of_much_more_use_is_a_leak_where_day_use_swings() -> None:
+    # Day use swinging 8 % day to day (a school, a pool), quiet nights: the leak's first whole
+    # day also draws 1.2 m³/h more in its busy hours.  The day moved far more than the night,
+    # but within the day's own noise: no change of use, a leak (read as a change of use, it
+    # was re-anchored on and never reported).
+    s = Sector(50, seed=6, swing=0.08)
+    s.step(25.8, 0.25)  # 19:12 UTC, ~5 % of the inflow
+    s.flow[(s.day == 26) & (s.hour >= 8) & (s.hour < 20)] += 1.2
+    leaks = [e for e in s.leaks() if s.when(24.8) <= e.start <= s.when(27)]
+    assert leaks and leaks[0].detected_at - s.when(25.8) <= timedelta(days=2)
+    assert leaks[0].flow_m3h_estimate == pytest.approx(0.25, abs=0.1)
+
+
+def test_a_leak_two_days_after_another_is_its_own_event() -> None:
+    s = Sector(50, seed=1)
+    s.step(20.55, 0.5)
+    s.step(22.75, 0.5)  # a second leak, while the first one's size is still being settled
+    leaks = s.leaks()
+    assert len(leaks) == 2
+    first, second = leaks
+    assert s.when(19.55) <= first.start <= s.when(20.6)
+    assert s.when(21.75) <= second.start <= s.when(22.8)
+    assert second.detected_at - s.when(22.75) <= timedelta(days=2)
+    assert first.flow_m3h_estimate + second.flow_m3h_estimate == pytest.approx(1.0, abs=0.15)
+
+
 @pytest.fixture(scope="module")
 def simulated() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """60 days of the sample territory's sectors, without network leaks or bursts."""
@@ -252,11 +279,12 @@ def test_simulated_sectors_without_leaks_raise_no_leak_sized_step(
 ) -> None:
     assert len(simulated) == 2
     for t, flow in simulated.values():
-        # Drift may pass for a small step (measured: ~0.6 false alarms a sector-month on
-        # simulated years), never for a leak of the size the simulator injects at most.
+        # Drift and September's nights of watering may pass for small steps (measured: ~0.75
+        # false alarms a sector-month on simulated years, most where day use swings most),
+        # never for a leak of the size the simulator injects at most.
         leaks = detect_sector_leaks(sector_days(t, flow))
-        assert len(leaks) <= 2
-        assert all(e.flow_m3h_estimate < 0.25 for e in leaks)
+        assert len(leaks) <= 4
+        assert all(e.flow_m3h_estimate < 0.2 for e in leaks)
 
 
 @pytest.mark.parametrize(
@@ -321,5 +349,5 @@ def test_the_fast_test_raises_no_leak_sized_step_on_simulated_sectors_without_le
         # Weekends draw at other hours than workdays: each hour is read net of its kind of
         # day's usual offset (measured: two false fast rises of 15-20 % without it).
         leaks = detect_sector_leaks(sector_days(t, flow), FAST)
-        assert len(leaks) <= 2
-        assert all(e.flow_m3h_estimate < 0.25 for e in leaks)
+        assert len(leaks) <= 4  # small steps of the daily rule, as above
+        assert all(e.flow_m3h_estimate < 0.2 for e in leaks)
