@@ -88,4 +88,4 @@ def test_forgetting_drops_the_last_nights_but_keeps_their_spread() -> None:
 )
 def test_parameters_are_checked(bad: dict[str, int]) -> None:
     with pytest.raises(ValueError):
-        NightParams(**bad)  # type: ignore[arg-type]
+        NightParams(**bad)
