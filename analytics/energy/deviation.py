@@ -415,11 +415,11 @@ def score_meter(
             s_night = s_night if s_night > 0 else 0.0  # False for NaN: no night known
             score = s_fast if abs(s_fast) >= abs(s_slow) else s_slow
             score = s_night if s_night > abs(score) else score
-            # the slow mean lags: it flags only while the fast one still leans its way
+            # the slow mean and the nights lag: they flag only while the fast mean leans their way
             flag = (
                 abs(s_fast) >= p.threshold
                 or (abs(s_slow) >= p.threshold and s_fast * math.copysign(1.0, s_slow) >= 0)
-                or s_night >= p.threshold
+                or (s_night >= p.threshold and s_fast >= 0)
             )
             s = score
             out.score[i] = s
