@@ -77,7 +77,8 @@ class State(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class DeviationParams:
-    """Defaults calibrated on 25 real buildings (docs/decisions/014-energy-anomalies.md)."""
+    """Defaults tuned on half of 25 real buildings, measured on the other half
+    (docs/decisions/014-energy-anomalies.md)."""
 
     train_days: int = 365  # trailing training window of each monthly refit
     min_train_days: int = 150  # valid days needed before the first score
