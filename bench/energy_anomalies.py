@@ -22,7 +22,9 @@ buildings' own):
     00:00 to Monday 00:00: every weekend hour is raised to at least the weekday occupied
     level, the median kWh of 08:00-18:00 over the Monday-Friday before.
   A fault is caught when an excess event is flagged from its start to 24 h after its end;
-  delay = first flagged hour − fault start; ``est/added`` = the excess kWh of the event that
+  delay = first flagged hour − fault start (``running``: how many of the caught faults met an
+  excess already flagged the hour before they began, so owe nothing to the fault);
+  ``est/added`` = the excess kWh of the event that
   caught a fault over the kWh injected (median). Recall is given for every fault, and for the
   faults adding at least 20 % to the energy of their period (a fault that adds 5 % to a
   building that already runs flat over weekends is not something any meter rule can see).
@@ -155,6 +157,12 @@ def caught(dev: MeterDeviation, fault: Fault) -> int | None:
     return int(hits[0]) if len(hits) else None
 
 
+def already_running(dev: MeterDeviation, fault: Fault) -> bool:
+    """An excess was flagged the hour before the fault began."""
+    i = fault.start - 1
+    return bool(i >= 0 and dev.anomalous[i] and dev.score[i] > 0)
+
+
 def estimated_kwh(dev: MeterDeviation, fault: Fault, delay: int) -> float | None:
     """Excess kWh of the event that caught the fault, as the detector reports it."""
     t = dev.hours[fault.start + delay]
@@ -225,6 +233,7 @@ def run(data: Path, only: list[str] | None, params: DeviationParams) -> dict[str
                         "added_kwh": round(fault.added_kwh, 1),
                         "estimated_kwh": None if estimate is None else round(estimate, 1),
                         "delay_h": delay,
+                        "running": delay is not None and already_running(dev_f, fault),
                     }
                 )
         print(
@@ -262,6 +271,8 @@ def run(data: Path, only: list[str] | None, params: DeviationParams) -> dict[str
                 if material
                 else None
             ),
+            "running": sum(bool(r.get("running")) for r in rows),
+            "missed_by_building": _missed(rows),
             "median_added_share": float(np.median([r["added_share"] for r in rows])),
             "delay": summarise(found),
             "median_estimate_over_added": (
@@ -270,6 +281,14 @@ def run(data: Path, only: list[str] | None, params: DeviationParams) -> dict[str
             "rows": rows,
         }
     return result
+
+
+def _missed(rows: list[dict[str, Any]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in rows:
+        if r["delay_h"] is None:
+            out[r["building"]] = out.get(r["building"], 0) + 1
+    return out
 
 
 def _ratios(rows: list[dict[str, Any]]) -> list[float]:
@@ -289,7 +308,7 @@ def print_table(r: dict[str, Any]) -> None:
     print(f"  building-months unusable       {r['unusable_building_months']:.1f}")
     print(
         f"  {'fault':<14} {'n':>4} {'recall':>7} {'n≥20%':>6} {'recall':>7} {'delay med':>10} "
-        f"{'p90':>6} {'added':>6} {'est/added':>10}"
+        f"{'p90':>6} {'added':>6} {'est/added':>10} {'running':>8}"
     )
     for kind, f in r["faults"].items():
         d = f["delay"]
@@ -300,8 +319,12 @@ def print_table(r: dict[str, Any]) -> None:
         est = "-" if ratio is None else f"{ratio:.2f}"
         print(
             f"  {kind:<14} {f['injected']:>4} {f['recall']:>7.2f} {f['material']:>6} {rm:>7} "
-            f"{med:>10} {p90:>6} {100 * f['median_added_share']:>5.0f}% {est:>10}"
+            f"{med:>10} {p90:>6} {100 * f['median_added_share']:>5.0f}% {est:>10} "
+            f"{f['running']:>8}"
         )
+    for kind, f in r["faults"].items():
+        missed = " ".join(f"{b}×{k}" for b, k in f["missed_by_building"].items())
+        print(f"  missed {kind}: {missed or 'none'}")
     print(f"  ({r['seconds']:.0f} s)")
 
 

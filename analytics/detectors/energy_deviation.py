@@ -5,10 +5,11 @@ Each pass scores every register over the last ``LOOKBACK`` (the deviation learns
 ``min_train_days`` before its first score, refits monthly on a year) and reports, per building
 and direction, the register whose event is running at the window's end or ended within
 ``ended_within_h``, the largest by kWh; an event worth less than ``min_share`` of what the
-register was expected to use over it is not reported (a sharp score over a sliver of kWh). A
-building is judged when one of its registers was scored in the window's last day; learning,
-unusable or silent registers judge nothing. A drop whose anomalous hours all fall in a scheduled
-closure longer than ``closure_h`` is the closure: not reported.
+register was expected to use over it, in its own direction, is not reported (a sharp score
+over a sliver of kWh). A building is judged when one of its registers was scored in the
+window's last day; learning, unusable or silent registers judge nothing. A drop whose
+anomalous hours all fall in a scheduled closure longer than ``closure_h`` is the closure: not
+reported.
 """
 
 from __future__ import annotations
@@ -76,6 +77,10 @@ UNITS = {
     "deviation.slow_half_life_h": "h",
     "deviation.threshold": "σ",
     "deviation.slow_threshold": "σ",
+    "deviation.night_threshold": "σ",
+    "deviation.night_count": "1",
+    "deviation.night_first_hour": "h",
+    "deviation.night_last_hour": "h",
     "deviation.history_days": "days",
     "deviation.min_history_days": "days",
     "deviation.clip_sigmas": "σ",
@@ -212,7 +217,10 @@ class EnergyDeviation:
                 out.counts["registers_scored"] += 1
                 for e in dev.events:
                     recent = e.end is None or _ns(e.end) + HOUR_NS > recent_ns
-                    if not recent or abs(e.excess_kwh) < p.min_share * _expected_kwh(dev, e):
+                    # signed: an excess whose hours used less than expected overall (a night
+                    # above its norm, a day below) is not one
+                    worth = e.direction * e.excess_kwh
+                    if not recent or worth < p.min_share * _expected_kwh(dev, e):
                         continue
                     if e.direction < 0 and _in_closure(b, dev, e, p.closure_h):
                         continue

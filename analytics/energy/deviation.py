@@ -18,6 +18,11 @@ scored before ``min_train_days`` of history.
   them, before that on ``holdout_days`` that a second baseline did not see. ``score`` is the
   stronger of the two, the slow one rescaled so that ``|score| ≥ threshold`` flags the hour
   for both; above zero an excess, below an unexplained drop (a closure, a failing meter).
+- Nights apart (:mod:`analytics.energy.night_level`): the mean residual of the local hours
+  ``night_first_hour``-``night_last_hour`` over the last ``night_count`` nights, against the
+  same means over the trailing quarter. A constant added load (plant left on, a higher
+  baseload) is a large share of a night and a sliver of a working day. It flags an excess
+  (held a day) at ``night_threshold``, and is rescaled into ``score`` like the slow mean.
 - Flagged hours of one sign, merged over gaps of up to ``merge_gap_h``, are events; an event
   begins where the fast score last rose past 1 before it and carries its excess kWh and €.
   The slow mean forgets an event once the fast one falls below half of it, so an event ends
@@ -47,6 +52,7 @@ import numpy.typing as npt
 
 from analytics.energy.baseline import Baseline, BaselineError, BaselineParams
 from analytics.energy.hourly_file import mask_zero_runs
+from analytics.energy.night_level import NightLevel, NightParams
 from analytics.energy.week_hours import HOURS_PER_WEEK, week_hours
 
 FloatArray = npt.NDArray[np.float64]
@@ -71,7 +77,8 @@ class State(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class DeviationParams:
-    """Defaults calibrated on 25 real buildings (docs/decisions/014-energy-anomalies.md)."""
+    """Defaults tuned on half of 25 real buildings, measured on the other half
+    (docs/decisions/014-energy-anomalies.md)."""
 
     train_days: int = 365  # trailing training window of each monthly refit
     min_train_days: int = 150  # valid days needed before the first score
@@ -80,8 +87,12 @@ class DeviationParams:
     level_days: int = 28  # the baseline follows what it got wrong over these trailing days
     half_life_h: float = 12.0  # of the fast weighted mean of residuals (a weekend) …
     slow_half_life_h: float = 72.0  # … and of the slow one (a week)
-    threshold: float = 4.5  # |score| that makes an hour anomalous
-    slow_threshold: float = 3.5  # the slow mean's own, in its scales (the score is rescaled)
+    threshold: float = 5.5  # |score| that makes an hour anomalous
+    slow_threshold: float = 4.25  # the slow mean's own, in its scales (the score is rescaled)
+    night_threshold: float = 4.0  # the nights' own (excess only); 0 turns them off
+    night_count: int = 2  # nights averaged
+    night_first_hour: int = 0  # local hours of the night, inclusive
+    night_last_hour: int = 5
     history_days: int = 91  # the score's scale is re-measured on its own trailing history …
     min_history_days: int = 56  # … once it has this many scored days
     clip_sigmas: float = 8.0  # hourly residuals clipped at this many hourly scales
@@ -97,6 +108,8 @@ class DeviationParams:
         positive = (self.half_life_h, self.slow_half_life_h, self.threshold)
         if min(*positive, self.slow_threshold, self.clip_sigmas) <= 0:
             raise ValueError("half-lives, thresholds and clip_sigmas must be > 0")
+        if self.night_threshold < 0:
+            raise ValueError("night_threshold must be >= 0 (0: off)")
         if not 0 < self.holdout_days < self.min_train_days <= self.train_days:
             raise ValueError("need 0 < holdout_days < min_train_days <= train_days")
 
@@ -332,6 +345,9 @@ def score_meter(
     alpha = 1.0 - 0.5 ** (1.0 / p.half_life_h)
     beta = 1.0 - 0.5 ** (1.0 / p.slow_half_life_h)
     rescale = p.threshold / p.slow_threshold
+    night_rescale = p.threshold / p.night_threshold if p.night_threshold > 0 else 0.0
+    night = NightLevel(NightParams(p.night_first_hour, p.night_last_hour, p.night_count))
+    hour_of_day = how % DAY_H  # local; a holiday's slots are hours of a day too
     window_h = p.level_days * DAY_H
     starts = _month_starts(hours)
     bounds = [*starts[1:], n]
@@ -372,6 +388,8 @@ def score_meter(
                 )
             e = float(model[i]) + float(offset[group[i]])
             out.expected_kwh[i] = e
+            known = math.isfinite(y[i]) and math.isfinite(e) and fit.usable
+            night.step(i, int(hour_of_day[i]), float(y[i]) - e if known else math.nan)
             if not fit.usable:
                 out.state[i] = State.UNUSABLE
                 run.close(out, p)
@@ -392,10 +410,17 @@ def score_meter(
             if run.direction and (fast - 0.5 * slow) * run.direction < 0:
                 slow = fast  # the fast mean says the deviation is fading: the slow one follows
             s_slow = slow / fit.sigma_score[1] * rescale
+            # the nights watch for an excess only: a lower baseload is a saving, and the hourly
+            # means already see a building that stopped
+            s_night = night.score(i) * night_rescale
+            s_night = s_night if s_night > 0 else 0.0  # False for NaN: no night known
             score = s_fast if abs(s_fast) >= abs(s_slow) else s_slow
-            # the slow mean lags: it flags only while the fast one still leans its way
-            flag = abs(s_fast) >= p.threshold or (
-                abs(s_slow) >= p.threshold and s_fast * math.copysign(1.0, s_slow) >= 0
+            score = s_night if s_night > abs(score) else score
+            # the slow mean and the nights lag: they flag only while the fast mean leans their way
+            flag = (
+                abs(s_fast) >= p.threshold
+                or (abs(s_slow) >= p.threshold and s_fast * math.copysign(1.0, s_slow) >= 0)
+                or (s_night >= p.threshold and s_fast >= 0)
             )
             s = score
             out.score[i] = s
@@ -408,6 +433,7 @@ def score_meter(
                 j = max(on, i + 1 - window_h)
                 offset = recent_offset(y[j : i + 1] - model[j : i + 1], group[j : i + 1])
                 anchor, fast, slow = on, 0.0, 0.0
+                night.forget()
     run.close(out, p, running=n - 1 - run.last <= p.merge_gap_h)
     return out
 

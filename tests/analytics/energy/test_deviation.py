@@ -167,3 +167,24 @@ def test_a_register_the_baseline_predicts_exactly_still_scores_and_finds_a_step(
     assert (m.state[: WEEK_AT - 24] != State.SCORED).sum() < WEEK_AT  # it scored before the step
     assert not m.anomalous[150 * 24 : WEEK_AT].any()
     assert [e.direction for e in m.events if e.onset >= hours[WEEK_AT - 24]] == [1]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_load_left_on_at_night_is_seen_first_by_the_nights(seed: int) -> None:
+    _, kwh, _ = building(seed)
+    faulty = kwh.copy()
+    for night in range(5):  # 3.5 kWh more from 00:00 to 06:00, five nights running
+        at = WEEK_AT + night * 24
+        faulty[at : at + 6] += 3.5
+    week = slice(WEEK_AT, WEEK_AT + 6 * 24)
+
+    def first_excess(dev: MeterDeviation) -> int | None:
+        hits = np.flatnonzero(dev.anomalous[week] & (dev.score[week] > 0))
+        return int(hits[0]) if len(hits) else None
+
+    on = run(faulty, seed)
+    off = run(faulty, seed, night_threshold=0.0)
+    first, hourly = first_excess(on), first_excess(off)
+    assert first is not None and first % 24 == 6  # known when a night ends, not before
+    assert hourly is None or first < hourly
+    assert len([e for e in on.events if e.direction == 1]) == 1
