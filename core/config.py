@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,6 +18,18 @@ from pydantic_settings import (
 from core.state.vocabulary import EnergyCarrier
 
 PLACEHOLDER_SECRET = "change-me"
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
+# An IANA zone name that this machine's tz database knows.
+ZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
 class InfluxSettings(BaseModel):
@@ -149,17 +161,7 @@ class HubSettings(BaseModel):
         description="Counts computed longer ago (store unreachable) show 'données indisponibles'",
     )
     departures: int = Field(8, ge=1, le=30, description="Departures listed per screen")
-    zone: str = Field("Europe/Paris", description="Zone of the times the screens show")
-
-    @field_validator("zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
-
+    zone: ZoneName = Field("Europe/Paris", description="Zone of the times the screens show")
     refresh_s: float = Field(15, ge=2, description="How often the screens ask for new data")
 
 
@@ -169,16 +171,7 @@ class QuietHoursSettings(BaseModel):
     enabled: bool = Field(True, description="Hold non-critical notices during the window")
     start: time = Field(time(20, 0), description="Local start; the window may cross midnight")
     end: time = Field(time(7, 30), description="Local end; held notices go out after it")
-    timezone: str = Field("Europe/Paris", description="Zone of start and end (DST-aware)")
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+    timezone: ZoneName = Field("Europe/Paris", description="Zone of start and end (DST-aware)")
 
 
 class AlertRoute(BaseModel):
