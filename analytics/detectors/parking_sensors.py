@@ -1,0 +1,282 @@
+"""Carpool-area sensors for the technical services: space sensors silent beyond their heartbeat,
+spaces stuck occupied and area counts frozen implausibly long (``analytics.parking``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from analytics.detectors.base import Detection, Pass, Spec, Subject, Window, WindowKind
+from analytics.findings import AlertType, Finding, Severity, SubjectKind
+from analytics.parking.availability import by_device, space_statuses
+from analytics.parking.frozen import FeedParams, FreezeParams, SpaceLimits, judge_feed
+from analytics.parking.history import occupancy_history
+from analytics.parking.settings import ParkingSettings
+from analytics.parking.space import QUANTITY, UnknownReason, changes, samples
+from core.reading import Reading
+from core.state.models import ParkingArea, ParkingSpace
+from core.state.store import StateStore
+from core.timeseries import Selection, TimeSeriesStore
+
+SILENT = AlertType("parking_sensor_silent", "Capteur de place muet", Severity.INFO)
+FROZEN = AlertType("parking_data_frozen", "Données de stationnement figées", Severity.WARNING)
+STEP = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class ParkingSensorParams:
+    """Silence is judged against each sensor's heartbeat (registry ``heartbeat_s``, else its
+    model's); stillness against the area's own past, per hour of the local week."""
+
+    grace: float = 1.5  # silent beyond grace × heartbeat
+    default_heartbeat_s: int = 86_400
+    stay_quantile: float = 0.98  # a space: occupied longer than quantile × factor of past stays
+    stay_factor: float = 1.5
+    stay_floor_s: float = 2 * 3600.0
+    stay_fallback_s: float = 72 * 3600.0  # with no past stays
+    feed_alpha: float = 1e-3  # an area's count: frozen when seeing no change is this unlikely
+    feed_floor_s: float = 2 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Sensor:
+    dev_eui: str
+    codec_id: str
+    parameters: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Space:
+    code: str
+    pmr: bool
+    device: _Sensor | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Area:
+    id_lieu: str
+    nbre_pl: int
+    nbre_pmr: int
+    ouvert: bool
+    spaces: tuple[_Space, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class CarpoolAreas:
+    """One subject per carpool area: its spaces' sensors (``parameters["area"]``)."""
+
+    name: str = "carpool_areas"
+
+    def load(self, state: StateStore) -> list[Subject]:
+        with state.session() as session:
+            areas = session.scalars(
+                select(ParkingArea)
+                .options(
+                    selectinload(ParkingArea.tenant),
+                    selectinload(ParkingArea.spaces).selectinload(ParkingSpace.device),
+                )
+                .order_by(ParkingArea.id_lieu)
+            ).all()
+            return [_subject(a) for a in areas]
+
+
+def _subject(a: ParkingArea) -> Subject:
+    spaces = tuple(
+        _Space(
+            s.code,
+            s.pmr,
+            _Sensor(s.device.dev_eui, s.device.codec_id, dict(s.device.parameters or {}))
+            if s.device
+            else None,
+        )
+        for s in sorted(a.spaces, key=lambda s: s.code)
+    )
+    area = _Area(a.id_lieu, a.nbre_pl, a.nbre_pmr, a.ouvert, spaces)
+    devices = tuple(s.device.dev_eui for s in spaces if s.device)
+    return Subject(a.tenant.code, SubjectKind.AREA, a.id_lieu, devices, {"area": area})
+
+
+@dataclass(frozen=True)
+class OccupiedReadings:
+    """The ``occupied`` readings of the subjects' sensors."""
+
+    name: str = "occupied_readings"
+
+    def load(
+        self, store: TimeSeriesStore, subjects: Sequence[Subject], start: datetime, end: datetime
+    ) -> list[Reading]:
+        devices = [d for s in subjects for d in s.devices]
+        return list(store.read(Selection.of(QUANTITY, devices), start, end).readings())
+
+
+class ParkingSensors:
+    spec = Spec(
+        name="parking_sensors",
+        description="Space sensors silent beyond their heartbeat; spaces and area counts frozen",
+        alert_types=(SILENT, FROZEN),
+        params=ParkingSensorParams(),
+        units={
+            "grace": "1",
+            "default_heartbeat_s": "s",
+            "stay_quantile": "1",
+            "stay_factor": "1",
+            "stay_floor_s": "s",
+            "stay_fallback_s": "s",
+            "feed_alpha": "1",
+            "feed_floor_s": "s",
+        },
+        subjects=CarpoolAreas(),
+        reads=OccupiedReadings(),
+        # Four weeks: the stays and count changes of each hour of the week, seen four times.
+        window=Window(WindowKind.LOOKBACK, lookback=timedelta(days=28)),
+        evidence=("area", "space", "last_seen", "heartbeat_s", "since", "limit_h", "free"),
+    )
+
+    def detect(self, run: Pass) -> Detection:
+        p: ParkingSensorParams = run.params
+        settings = ParkingSettings(default_heartbeat_s=p.default_heartbeat_s, grace=p.grace)
+        mine = by_device(run.data)
+        out = Detection(counts={"subjects": len(run.subjects)})
+        for subject in run.subjects:
+            area: _Area = subject.parameters["area"]
+            own = [r for d in subject.devices for r in mine.get(d, ())]
+            _silent(out, subject, area, mine, run.end, settings)
+            _frozen_spaces(out, subject, area, own, run.end, settings, p)
+            if area.ouvert:  # a closed area's count is still by design
+                _frozen_feed(out, subject, area, own, run.start, run.end, settings, p)
+        out.counts["findings"] = len(out.findings)
+        return out
+
+
+def _finding(
+    type_: AlertType,
+    subject: Subject,
+    kind: SubjectKind,
+    code: str,
+    start: datetime,
+    end: datetime,
+    evidence: dict[str, Any],
+) -> Finding:
+    return Finding(type_.code, subject.tenant, kind, code, start, end, evidence=evidence)
+
+
+def _silent(
+    out: Detection,
+    subject: Subject,
+    area: _Area,
+    mine: Mapping[str, Sequence[Reading]],
+    end: datetime,
+    settings: ParkingSettings,
+) -> None:
+    """A sensor heard in the window is judged: within heartbeat × grace it clears, beyond it
+    raises; one never heard in the window says nothing (silence is no evidence of a fault)."""
+    for space in area.spaces:
+        if space.device is None:
+            continue
+        d = space.device
+        heard = [r.time for r in mine.get(d.dev_eui, ()) if r.time <= end]
+        if not heard:
+            continue  # never heard in the window: not installed yet, or no data to judge on
+        out.judged.add((SILENT.code, d.dev_eui))
+        last = max(heard)
+        silent_after = settings.silent_after(d.codec_id, d.parameters)
+        if end - last <= silent_after:
+            continue
+        evidence = {
+            "area": area.id_lieu,
+            "space": space.code,
+            "last_seen": last.isoformat(),
+            "heartbeat_s": settings.heartbeat(d.codec_id, d.parameters).total_seconds(),
+        }
+        start = last + silent_after
+        out.findings.append(
+            _finding(SILENT, subject, SubjectKind.DEVICE, d.dev_eui, start, end, evidence)
+        )
+
+
+def _frozen_spaces(
+    out: Detection,
+    subject: Subject,
+    area: _Area,
+    own: Sequence[Reading],
+    end: datetime,
+    settings: ParkingSettings,
+    p: ParkingSensorParams,
+) -> None:
+    """A heard space occupied far longer than the area's stays that began at that hour."""
+    mine = by_device(own)
+    histories = [
+        changes(samples(mine.get(s.device.dev_eui, ()), end), settings.hold, end)
+        for s in area.spaces
+        if s.device is not None
+    ]
+    freeze = FreezeParams(p.stay_quantile, p.stay_factor, p.stay_floor_s, p.stay_fallback_s)
+    limits = SpaceLimits.learn(histories, params=freeze)
+    statuses = space_statuses(area.spaces, own, end, settings, limits)
+    for space in area.spaces:
+        status = statuses[space.code]
+        if space.device is None or status.reason is UnknownReason.SILENT:
+            continue  # silence is the other alert's
+        code = space.device.dev_eui
+        if status.reason is UnknownReason.NEVER_HEARD:
+            continue
+        out.judged.add((FROZEN.code, code))
+        if status.reason is not UnknownReason.FROZEN or status.last_change is None:
+            continue
+        since = status.last_change
+        evidence = {
+            "area": area.id_lieu,
+            "space": space.code,
+            "since": since.isoformat(),
+            "last_seen": status.last_seen.isoformat() if status.last_seen else None,
+            "limit_h": round(limits.occupied.limit(since).total_seconds() / 3600, 1),
+        }
+        start = since + limits.occupied.limit(since)
+        out.findings.append(
+            _finding(FROZEN, subject, SubjectKind.DEVICE, code, start, end, evidence)
+        )
+
+
+def _frozen_feed(
+    out: Detection,
+    subject: Subject,
+    area: _Area,
+    own: Sequence[Reading],
+    start: datetime,
+    end: datetime,
+    settings: ParkingSettings,
+    p: ParkingSensorParams,
+) -> None:
+    """The area's free count, every 15 minutes it is known, unchanged implausibly long."""
+    if not own:
+        return  # nothing heard: the silent sensors say it
+    points = occupancy_history(area, area.spaces, own, start, end, STEP, settings)
+    known = [pt for pt in points if pt.free + pt.occupied > 0]
+    if not known:
+        return
+    t = np.array([pt.time.timestamp() for pt in known], dtype=np.float64)
+    x = np.array([pt.free for pt in known], dtype=np.float64)
+    judged = judge_feed(t, x, end, params=FeedParams(alpha=p.feed_alpha, floor_s=p.feed_floor_s))
+    out.judged.add((FROZEN.code, area.id_lieu))
+    if not judged.frozen or judged.unchanged_since is None:
+        return
+    evidence = {
+        "area": area.id_lieu,
+        "since": judged.unchanged_since.isoformat(),
+        "last_seen": judged.last_sample.isoformat() if judged.last_sample else None,
+        "free": int(x[-1]),
+    }
+    out.findings.append(
+        _finding(
+            FROZEN, subject, SubjectKind.AREA, area.id_lieu, judged.unchanged_since, end, evidence
+        )
+    )
+
+
+DETECTOR = ParkingSensors()
