@@ -32,7 +32,7 @@ from analytics.parking.availability import (
     by_device,
 )
 from analytics.parking.history import occupancy_history
-from analytics.parking.learned import AreaModels, anchor_of, learn_area
+from analytics.parking.learned import AreaModels, anchor_of, learn_area, samples_by_device
 from analytics.parking.settings import ParkingSettings
 from api.ttl_cache import TtlCache
 from core.clock import Clock
@@ -229,11 +229,11 @@ class ParkingBoard:
         """Each area's models from ``learn_window`` of readings (a day's only slow snapshot)."""
         start = now - self._learn_window
         series = self._store.read(Selection.of(OCCUPIED, devices), start, now + timedelta(0, 1))
-        grouped = by_device(series.readings())
-        models: dict[str, AreaModels] = {}
-        for info in infos:
-            own = [r for s in info.spaces if s.device for r in grouped.get(s.device.dev_eui, ())]
-            models[info.id_lieu] = learn_area(info, info.spaces, own, start, now, self._settings)
+        seqs = samples_by_device(series, now)
+        models = {
+            info.id_lieu: learn_area(info, info.spaces, seqs, start, now, self._settings)
+            for info in infos
+        }
         self._models = models
         self._anchors = {k: v for m in models.values() for k, v in m.anchors.items()}
         self._anchored_at = self._learned_at = now

@@ -12,7 +12,7 @@ from analytics.parking.availability import by_device
 from analytics.parking.forecast import ForecastModel
 from analytics.parking.registry import AreaLike, SpaceLike
 from analytics.parking.settings import ParkingSettings
-from analytics.parking.space import SpaceState, Timeline
+from analytics.parking.space import Timeline
 from analytics.parking.week import PARIS, Holidays
 from core.reading import Reading
 
@@ -48,15 +48,26 @@ def occupancy_history(
             continue
         silent = settings.silent_after(sp.device.codec_id, sp.device.parameters)
         lines.append(Timeline.of(mine.get(sp.device.dev_eui, ()), end, silent, settings.hold))
-    out: list[HistoryPoint] = []
-    at = start + step
-    while at <= end:
-        states = [line.state_at(at) for line in lines]
-        free = sum(s is SpaceState.FREE for s in states)
-        occupied = sum(s is SpaceState.OCCUPIED for s in states)
-        out.append(HistoryPoint(at, free, occupied, total - free - occupied))
-        at += step
-    return out
+    return counts_at(lines, total, start, end, step)
+
+
+def counts_at(
+    lines: Sequence[Timeline], total: int, start: datetime, end: datetime, step: timedelta
+) -> list[HistoryPoint]:
+    """The counts of ``total`` spaces, ``lines`` of them sensed, at each step after ``start``."""
+    n = int((end - start) / step)
+    times = [start + step * (k + 1) for k in range(n)]
+    at = np.array([t.timestamp() for t in times], dtype=np.float64)
+    free = np.zeros(n, dtype=np.int64)
+    occupied = np.zeros(n, dtype=np.int64)
+    for line in lines:
+        known, occ = line.states_at(at)
+        free += known & ~occ
+        occupied += occ
+    return [
+        HistoryPoint(t, int(f), int(o), total - int(f) - int(o))
+        for t, f, o in zip(times, free, occupied, strict=True)
+    ]
 
 
 def forecast_model(

@@ -8,19 +8,21 @@ space's current state, so that a stay of days can be judged against ``limits``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from analytics.parking.availability import by_device
+import numpy as np
+
 from analytics.parking.forecast import ForecastModel
 from analytics.parking.frozen import SpaceLimits
-from analytics.parking.history import HistoryPoint, forecast_model, occupancy_history
+from analytics.parking.history import HistoryPoint, counts_at, forecast_model
 from analytics.parking.registry import AreaLike, SpaceLike
 from analytics.parking.settings import ParkingSettings
-from analytics.parking.space import QUANTITY, Change, SpaceState, SpaceStatus, changes, samples
+from analytics.parking.space import QUANTITY, Change, SpaceState, SpaceStatus, Timeline, changes
 from analytics.parking.week import PARIS, Holidays
 from core.reading import Reading
+from core.series import SeriesSet, from_ns, to_ns
 
 # A profile per slot of the week needs a week of history at least; with less, the forecast
 # would be persistence dressed as a model, so none is given.
@@ -38,27 +40,50 @@ class AreaModels:
 def learn_area(
     area: AreaLike,
     spaces: Sequence[SpaceLike],
-    readings: Iterable[Reading],
+    seqs: Mapping[str, Sequence[tuple[datetime, bool]]],
     start: datetime,
     until: datetime,
     settings: ParkingSettings | None = None,
     zone: str = PARIS,
     holidays: Holidays | None = None,
 ) -> AreaModels:
-    """Limits, forecast and anchors from the area's ``occupied`` readings over [start, until]."""
+    """Limits, forecast and anchors from the area's sensors' samples over [start, until]
+    (``seqs`` by DevEUI, as ``samples`` or ``samples_by_device`` give them)."""
     settings = settings or ParkingSettings()
-    mine = by_device(readings)
-    histories: dict[str, list[Change]] = {
-        sp.device.dev_eui: changes(
-            samples(mine.get(sp.device.dev_eui, ()), until), settings.hold, until
-        )
-        for sp in spaces
-        if sp.device is not None
-    }
+    histories: dict[str, list[Change]] = {}
+    lines: list[Timeline] = []
+    for sp in spaces:
+        if sp.device is None:
+            continue
+        seq = seqs.get(sp.device.dev_eui, ())
+        histories[sp.device.dev_eui] = changes(seq, settings.hold, until)
+        silent = settings.silent_after(sp.device.codec_id, sp.device.parameters)
+        lines.append(Timeline.of_samples(seq, until, silent, settings.hold))
     limits = SpaceLimits.learn(list(histories.values()), zone, holidays=holidays)
-    own = [r for d in histories for r in mine.get(d, ())]
-    points = occupancy_history(area, spaces, own, start, until, HISTORY_STEP, settings)
+    total = max(area.nbre_pl, len(spaces))
+    points = counts_at(lines, total, start, until, HISTORY_STEP)
     return AreaModels(limits, _forecast(points, zone, holidays), anchors_of(histories))
+
+
+def samples_by_device(series: SeriesSet, until: datetime) -> dict[str, list[tuple[datetime, bool]]]:
+    """Each device's ``occupied`` samples up to ``until``, as ``space.samples`` gives them from
+    readings (sorted, one per instant, occupied winning a tie), straight from the columns."""
+    out: dict[str, list[tuple[datetime, bool]]] = {}
+    last = to_ns(until)
+    for i, key in enumerate(series.keys):
+        if key.quantity != QUANTITY:
+            continue
+        t, values = series.series(i)
+        keep = t <= last
+        order = np.argsort(t[keep], kind="stable")
+        t, x = t[keep][order], values[keep][order] >= 0.5
+        times, first = np.unique(t, return_index=True)
+        occupied = np.logical_or.reduceat(x, first) if len(t) else x
+        seq = out.setdefault(key.device, [])
+        seq.extend(zip(map(from_ns, times.tolist()), occupied.tolist(), strict=True))
+    for seq in out.values():
+        seq.sort()  # a device in several series (channels) merges into one sequence
+    return out
 
 
 def _forecast(
