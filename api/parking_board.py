@@ -5,12 +5,13 @@ sensor speaks, at most every few seconds per area. So one snapshot is computed a
 ``ttl`` from the registry and the ``occupied`` readings of the sensors' heartbeat window, and the
 requests read it: a request never waits on the store unless there is no snapshot yet.
 
-Once every ``learn_every`` (a day), the snapshot that falls due first reads ``learn_window`` (four
-weeks) of readings and learns each area's models (``analytics.parking.learned``): how long a
-space plausibly stays occupied (longer: unknown, ``frozen``), a forecast of its free spaces, and
-the reading that began each space's current state. Between learnings, each snapshot carries
-those anchors forward from its own statuses and reads from the previous snapshot at least, so a
-stay that began days ago is still known as such.
+Once every ``learn_every`` (a day), each area's models are learned from ``learn_window`` (four
+weeks) of its readings (``analytics.parking.learned``): how long a space plausibly stays
+occupied (longer: unknown, ``frozen``), a forecast of its free spaces, and the reading that began
+each space's current state. A snapshot learns at most ``learn_per_snapshot`` areas that are due
+(never learned first), so no snapshot pays for the whole territory. Between learnings, each
+snapshot carries those anchors forward from its own statuses and reads from the previous
+snapshot at least, so a stay that began days ago is still known as such.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -116,6 +117,7 @@ class ParkingBoard:
         registry_ttl: timedelta = timedelta(seconds=60),
         learn_every: timedelta = timedelta(days=1),
         learn_window: timedelta = timedelta(days=28),
+        learn_per_snapshot: int = 4,
     ) -> None:
         self._state, self._store, self._clock = state, store, clock
         self._settings = settings or ParkingSettings()
@@ -125,8 +127,9 @@ class ParkingBoard:
         # The registry changes by imports, rarely: read it once a minute, not every snapshot.
         self._registry_cache: TtlCache[list[AreaInfo]] = TtlCache(registry_ttl)
         self._learn_every, self._learn_window = learn_every, learn_window
+        self._learn_per_snapshot = learn_per_snapshot
         self._models: dict[str, AreaModels] = {}
-        self._learned_at: datetime | None = None
+        self._learned_at: dict[str, datetime] = {}
         # The reading that began each space's current state, valid up to ``_anchored_at``.
         self._anchors: dict[str, Reading] = {}
         self._anchored_at: datetime | None = None
@@ -202,11 +205,7 @@ class ParkingBoard:
         if not devices:
             views = [self._view(a, {}, now, {}) for a in infos]
             return _Snapshot(now, {v.info.id_lieu: v for v in views})
-        if (
-            self._learned_at is None
-            or not timedelta(0) <= now - self._learned_at < self._learn_every
-        ):
-            self._learn(infos, list(devices), now)
+        self._learn(infos, now)
         reach = max(self._settings.silent_after(d.codec_id, d.parameters) for d in devices.values())
         # A space's state at the start of the trend window needs its heartbeat window before it;
         # the anchors need every reading since they were last carried forward.
@@ -225,19 +224,27 @@ class ParkingBoard:
         self._anchored_at = now
         return _Snapshot(now, {v.info.id_lieu: v for v in views})
 
-    def _learn(self, infos: Sequence[AreaInfo], devices: Sequence[str], now: datetime) -> None:
-        """Each area's models from ``learn_window`` of readings (a day's only slow snapshot)."""
+    def _learn(self, infos: Sequence[AreaInfo], now: datetime) -> None:
+        """Learn the models of the areas that are due, never learned first, a few at a time."""
+        due = [
+            a
+            for a in infos
+            if a.id_lieu not in self._learned_at
+            or not timedelta(0) <= now - self._learned_at[a.id_lieu] < self._learn_every
+        ]
+        due.sort(key=lambda a: self._learned_at.get(a.id_lieu, datetime.min.replace(tzinfo=UTC)))
+        batch = due[: self._learn_per_snapshot]
+        devices = [s.device.dev_eui for a in batch for s in a.spaces if s.device]
         start = now - self._learn_window
-        series = self._store.read(Selection.of(OCCUPIED, devices), start, now + timedelta(0, 1))
-        seqs = samples_by_device(series, now)
-        models = {
-            info.id_lieu: learn_area(info, info.spaces, seqs, start, now, self._settings)
-            for info in infos
-        }
-        self._models = models
-        self._anchors = {k: v for m in models.values() for k, v in m.anchors.items()}
-        self._anchored_at = self._learned_at = now
-        log.info("parking board learned %d areas' models over %s", len(models), self._learn_window)
+        seqs: dict[str, list[tuple[datetime, bool]]] = {}
+        if devices:
+            series = self._store.read(Selection.of(OCCUPIED, devices), start, now + timedelta(0, 1))
+            seqs = samples_by_device(series, now)
+        for info in batch:
+            models = learn_area(info, info.spaces, seqs, start, now, self._settings)
+            self._models[info.id_lieu] = models
+            self._anchors.update(models.anchors)  # as of now, like the carried ones
+            self._learned_at[info.id_lieu] = now
 
     def _view(
         self,
