@@ -273,7 +273,11 @@ class ParkingBoard:
         )
         for s in info.spaces:
             status = availability.spaces.get(s.code)
-            if s.device and status and (anchor := anchor_of(s.device.dev_eui, status)):
+            if s.device is None or status is None or status.last_change is None:
+                continue
+            held = self._anchors.get(s.device.dev_eui)
+            fresh = held is None or held.time != status.last_change
+            if fresh and (anchor := anchor_of(s.device.dev_eui, status)):
                 self._anchors[s.device.dev_eui] = anchor
         if availability.last_update is None:
             heard = [
