@@ -4,7 +4,7 @@ limits, a week of counts a forecast, the last shown change each space's anchor."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ A, B, C = (f"70b3d5e0000000{i:02x}" for i in range(3))
 class Sensor:
     dev_eui: str
     codec_id: str = "nwave/nps405"
-    parameters: dict[str, Any] | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
