@@ -14,12 +14,12 @@ from sqlalchemy.orm import selectinload
 
 from analytics.detectors.base import Detection, Pass, Spec, Subject, Window, WindowKind
 from analytics.findings import AlertType, Finding, Severity, SubjectKind
-from analytics.parking.availability import by_device, space_statuses
 from analytics.parking.frozen import FeedParams, FreezeParams, SpaceLimits, judge_feed
-from analytics.parking.history import occupancy_history
+from analytics.parking.history import counts_at
+from analytics.parking.learned import samples_by_device
 from analytics.parking.settings import ParkingSettings
-from analytics.parking.space import QUANTITY, UnknownReason, changes, samples
-from core.reading import Reading
+from analytics.parking.space import QUANTITY, Timeline, changes
+from core.series import SeriesSet
 from core.state.models import ParkingArea, ParkingSpace
 from core.state.store import StateStore
 from core.timeseries import Selection, TimeSeriesStore
@@ -110,9 +110,9 @@ class OccupiedReadings:
 
     def load(
         self, store: TimeSeriesStore, subjects: Sequence[Subject], start: datetime, end: datetime
-    ) -> list[Reading]:
+    ) -> SeriesSet:
         devices = [d for s in subjects for d in s.devices]
-        return list(store.read(Selection.of(QUANTITY, devices), start, end).readings())
+        return store.read(Selection.of(QUANTITY, devices), start, end)
 
 
 class ParkingSensors:
@@ -141,17 +141,25 @@ class ParkingSensors:
     def detect(self, run: Pass) -> Detection:
         p: ParkingSensorParams = run.params
         settings = ParkingSettings(default_heartbeat_s=p.default_heartbeat_s, grace=p.grace)
-        mine = by_device(run.data)
+        seqs = samples_by_device(run.data, run.end)
         out = Detection(counts={"subjects": len(run.subjects)})
         for subject in run.subjects:
             area: _Area = subject.parameters["area"]
-            own = [r for d in subject.devices for r in mine.get(d, ())]
-            _silent(out, subject, area, mine, run.end, settings)
-            _frozen_spaces(out, subject, area, own, run.end, settings, p)
-            if area.ouvert:  # a closed area's count is still by design
-                _frozen_feed(out, subject, area, own, run.start, run.end, settings, p)
+            heard = {
+                s.code: (s.device, seq)
+                for s in area.spaces
+                if s.device is not None and (seq := seqs.get(s.device.dev_eui))
+            }
+            _silent(out, subject, area, heard, run.end, settings)
+            _frozen_spaces(out, subject, area, heard, run.end, settings, p)
+            if area.ouvert and heard:  # a closed area's count is still by design
+                _frozen_feed(out, subject, area, seqs, run.start, run.end, settings, p)
         out.counts["findings"] = len(out.findings)
         return out
+
+
+# A space heard in the window: its sensor and samples (sorted, one per instant).
+_Heard = Mapping[str, tuple[_Sensor, Sequence[tuple[datetime, bool]]]]
 
 
 def _finding(
@@ -170,27 +178,21 @@ def _silent(
     out: Detection,
     subject: Subject,
     area: _Area,
-    mine: Mapping[str, Sequence[Reading]],
+    heard: _Heard,
     end: datetime,
     settings: ParkingSettings,
 ) -> None:
     """A sensor heard in the window is judged: within heartbeat × grace it clears, beyond it
     raises; one never heard in the window says nothing (silence is no evidence of a fault)."""
-    for space in area.spaces:
-        if space.device is None:
-            continue
-        d = space.device
-        heard = [r.time for r in mine.get(d.dev_eui, ()) if r.time <= end]
-        if not heard:
-            continue  # never heard in the window: not installed yet, or no data to judge on
+    for code, (d, seq) in heard.items():
         out.judged.add((SILENT.code, d.dev_eui))
-        last = max(heard)
+        last = seq[-1][0]
         silent_after = settings.silent_after(d.codec_id, d.parameters)
         if end - last <= silent_after:
             continue
         evidence = {
             "area": area.id_lieu,
-            "space": space.code,
+            "space": code,
             "last_seen": last.isoformat(),
             "heartbeat_s": settings.heartbeat(d.codec_id, d.parameters).total_seconds(),
         }
@@ -204,42 +206,36 @@ def _frozen_spaces(
     out: Detection,
     subject: Subject,
     area: _Area,
-    own: Sequence[Reading],
+    heard: _Heard,
     end: datetime,
     settings: ParkingSettings,
     p: ParkingSensorParams,
 ) -> None:
-    """A heard space occupied far longer than the area's stays that began at that hour."""
-    mine = by_device(own)
-    histories = [
-        changes(samples(mine.get(s.device.dev_eui, ()), end), settings.hold, end)
-        for s in area.spaces
-        if s.device is not None
-    ]
+    """A space still heard, occupied far longer than the area's stays that began at that hour
+    (``SpaceLimits``, learned from the area's stays in the window)."""
+    shown = {code: changes(seq, settings.hold, end) for code, (_, seq) in heard.items()}
     freeze = FreezeParams(p.stay_quantile, p.stay_factor, p.stay_floor_s, p.stay_fallback_s)
-    limits = SpaceLimits.learn(histories, params=freeze)
-    statuses = space_statuses(area.spaces, own, end, settings, limits)
-    for space in area.spaces:
-        status = statuses[space.code]
-        if space.device is None or status.reason is UnknownReason.SILENT:
+    limits = SpaceLimits.learn(list(shown.values()), params=freeze)
+    for code, (d, seq) in heard.items():
+        last_seen = seq[-1][0]
+        if end - last_seen > settings.silent_after(d.codec_id, d.parameters):
             continue  # silence is the other alert's
-        code = space.device.dev_eui
-        if status.reason is UnknownReason.NEVER_HEARD:
+        out.judged.add((FROZEN.code, d.dev_eui))
+        since = shown[code][-1]
+        if not limits.exceeded(since.occupied, since.time, end):
             continue
-        out.judged.add((FROZEN.code, code))
-        if status.reason is not UnknownReason.FROZEN or status.last_change is None:
-            continue
-        since = status.last_change
+        limit = limits.occupied.limit(since.time)
         evidence = {
             "area": area.id_lieu,
-            "space": space.code,
-            "since": since.isoformat(),
-            "last_seen": status.last_seen.isoformat() if status.last_seen else None,
-            "limit_h": round(limits.occupied.limit(since).total_seconds() / 3600, 1),
+            "space": code,
+            "since": since.time.isoformat(),
+            "last_seen": last_seen.isoformat(),
+            "limit_h": round(limit.total_seconds() / 3600, 1),
         }
-        start = since + limits.occupied.limit(since)
         out.findings.append(
-            _finding(FROZEN, subject, SubjectKind.DEVICE, code, start, end, evidence)
+            _finding(
+                FROZEN, subject, SubjectKind.DEVICE, d.dev_eui, since.time + limit, end, evidence
+            )
         )
 
 
@@ -247,16 +243,24 @@ def _frozen_feed(
     out: Detection,
     subject: Subject,
     area: _Area,
-    own: Sequence[Reading],
+    seqs: Mapping[str, Sequence[tuple[datetime, bool]]],
     start: datetime,
     end: datetime,
     settings: ParkingSettings,
     p: ParkingSensorParams,
 ) -> None:
     """The area's free count, every 15 minutes it is known, unchanged implausibly long."""
-    if not own:
-        return  # nothing heard: the silent sensors say it
-    points = occupancy_history(area, area.spaces, own, start, end, STEP, settings)
+    lines = [
+        Timeline.of_samples(
+            seqs.get(s.device.dev_eui, ()),
+            end,
+            settings.silent_after(s.device.codec_id, s.device.parameters),
+            settings.hold,
+        )
+        for s in area.spaces
+        if s.device is not None
+    ]
+    points = counts_at(lines, max(area.nbre_pl, len(area.spaces)), start, end, STEP)
     known = [pt for pt in points if pt.free + pt.occupied > 0]
     if not known:
         return
