@@ -34,7 +34,9 @@ STATUS_FR = {
 }
 COLOUR_FR = {"yellow": "jaune", "orange": "orange", "red": "rouge"}
 # Fewer than this many spaces gained or lost in 15 minutes is "steady": one car is not a trend.
+# The arrow looks TREND_HORIZON_MIN ahead when the area has a forecast, else 15 minutes back.
 TREND_SPACES = 2
+TREND_HORIZON_MIN = 30
 Trend = Literal["up", "down", "steady"]
 
 
@@ -216,10 +218,11 @@ def _area(view: AreaView, fresh: bool) -> AreaOut:
     # are live as long as the counts are fresh, even when no car moved for hours.
     live = fresh and a.status is not AreaStatus.UNKNOWN
     status = a.status if live or a.status is AreaStatus.CLOSED else AreaStatus.UNKNOWN
+    change = _heading(view)
     trend: Trend = "steady"
-    if live and view.trend >= TREND_SPACES:
+    if live and change >= TREND_SPACES:
         trend = "up"
-    elif live and view.trend <= -TREND_SPACES:
+    elif live and change <= -TREND_SPACES:
         trend = "down"
     return AreaOut(
         id_lieu=view.info.id_lieu,
@@ -234,6 +237,14 @@ def _area(view: AreaView, fresh: bool) -> AreaOut:
         last_update=a.last_update,
         live=live,
     )
+
+
+def _heading(view: AreaView) -> float:
+    """Free spaces the area is expected to gain (> 0) or lose: its 30-minute forecast when it
+    has one (a week of history at least), else the change over the last 15 minutes."""
+    a = view.availability
+    ahead = [p.free for p in a.forecast if p.horizon_min == TREND_HORIZON_MIN]
+    return ahead[0] - a.free if ahead else float(view.trend)
 
 
 def _departures(services: Services, stops: list[str], limit: int) -> DeparturesOut:

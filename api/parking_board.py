@@ -4,6 +4,14 @@ Screens, feeds and the JSON API ask many times a second for the same counts; the
 sensor speaks, at most every few seconds per area. So one snapshot is computed at most every
 ``ttl`` from the registry and the ``occupied`` readings of the sensors' heartbeat window, and the
 requests read it: a request never waits on the store unless there is no snapshot yet.
+
+Once every ``learn_every`` (a day), each area's models are learned from ``learn_window`` (four
+weeks) of its readings (``analytics.parking.learned``): how long a space plausibly stays
+occupied (longer: unknown, ``frozen``), a forecast of its free spaces, and the reading that began
+each space's current state. A snapshot learns at most ``learn_per_snapshot`` areas that are due
+(never learned first), so no snapshot pays for the whole territory. Between learnings, each
+snapshot carries those anchors forward from its own statuses and reads from the previous
+snapshot at least, so a stay that began days ago is still known as such.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -25,6 +33,7 @@ from analytics.parking.availability import (
     by_device,
 )
 from analytics.parking.history import occupancy_history
+from analytics.parking.learned import AreaModels, anchor_of, learn_area, samples_by_device
 from analytics.parking.settings import ParkingSettings
 from api.ttl_cache import TtlCache
 from core.clock import Clock
@@ -106,6 +115,9 @@ class ParkingBoard:
         *,
         ttl: timedelta = timedelta(seconds=10),
         registry_ttl: timedelta = timedelta(seconds=60),
+        learn_every: timedelta = timedelta(days=1),
+        learn_window: timedelta = timedelta(days=28),
+        learn_per_snapshot: int = 4,
     ) -> None:
         self._state, self._store, self._clock = state, store, clock
         self._settings = settings or ParkingSettings()
@@ -114,6 +126,13 @@ class ParkingBoard:
         self._snapshot: _Snapshot | None = None
         # The registry changes by imports, rarely: read it once a minute, not every snapshot.
         self._registry_cache: TtlCache[list[AreaInfo]] = TtlCache(registry_ttl)
+        self._learn_every, self._learn_window = learn_every, learn_window
+        self._learn_per_snapshot = learn_per_snapshot
+        self._models: dict[str, AreaModels] = {}
+        self._learned_at: dict[str, datetime] = {}
+        # The reading that began each space's current state, valid up to ``_anchored_at``.
+        self._anchors: dict[str, Reading] = {}
+        self._anchored_at: datetime | None = None
 
     @property
     def settings(self) -> ParkingSettings:
@@ -186,9 +205,13 @@ class ParkingBoard:
         if not devices:
             views = [self._view(a, {}, now, {}) for a in infos]
             return _Snapshot(now, {v.info.id_lieu: v for v in views})
+        self._learn(infos, now)
         reach = max(self._settings.silent_after(d.codec_id, d.parameters) for d in devices.values())
-        # A space's state at the start of the trend window needs its heartbeat window before it.
+        # A space's state at the start of the trend window needs its heartbeat window before it;
+        # the anchors need every reading since they were last carried forward.
         start = now - reach - TREND_WINDOW
+        if self._anchored_at is not None and self._anchored_at < start:
+            start = self._anchored_at
         series = self._store.read(Selection.of(OCCUPIED, devices), start, now + timedelta(0, 1))
         grouped = by_device(series.readings())
         # Sensors silent for the whole window: their last word is still worth telling ("last
@@ -198,7 +221,30 @@ class ParkingBoard:
             {r.device: r.time for r in self._store.latest(silent, [OCCUPIED])} if silent else {}
         )
         views = [self._view(a, grouped, now, last_heard) for a in infos]
+        self._anchored_at = now
         return _Snapshot(now, {v.info.id_lieu: v for v in views})
+
+    def _learn(self, infos: Sequence[AreaInfo], now: datetime) -> None:
+        """Learn the models of the areas that are due, never learned first, a few at a time."""
+        due = [
+            a
+            for a in infos
+            if a.id_lieu not in self._learned_at
+            or not timedelta(0) <= now - self._learned_at[a.id_lieu] < self._learn_every
+        ]
+        due.sort(key=lambda a: self._learned_at.get(a.id_lieu, datetime.min.replace(tzinfo=UTC)))
+        batch = due[: self._learn_per_snapshot]
+        devices = [s.device.dev_eui for a in batch for s in a.spaces if s.device]
+        start = now - self._learn_window
+        seqs: dict[str, list[tuple[datetime, bool]]] = {}
+        if devices:
+            series = self._store.read(Selection.of(OCCUPIED, devices), start, now + timedelta(0, 1))
+            seqs = samples_by_device(series, now)
+        for info in batch:
+            models = learn_area(info, info.spaces, seqs, start, now, self._settings)
+            self._models[info.id_lieu] = models
+            self._anchors.update(models.anchors)  # as of now, like the carried ones
+            self._learned_at[info.id_lieu] = now
 
     def _view(
         self,
@@ -208,7 +254,31 @@ class ParkingBoard:
         last_heard: Mapping[str, datetime],
     ) -> AreaView:
         own = [r for s in info.spaces if s.device for r in grouped.get(s.device.dev_eui, ())]
-        availability = area_availability(info, info.spaces, own, now, self._settings)
+        # A heard space's current state began at its anchor at the latest (a silent one stays
+        # silent: its anchor is no evidence it was heard).
+        anchors = [
+            self._anchors[s.device.dev_eui]
+            for s in info.spaces
+            if s.device and s.device.dev_eui in grouped and s.device.dev_eui in self._anchors
+        ]
+        models = self._models.get(info.id_lieu)
+        availability = area_availability(
+            info,
+            info.spaces,
+            [*anchors, *own],
+            now,
+            self._settings,
+            frozen=models.limits if models else None,
+            forecast=models.forecast if models else None,
+        )
+        for s in info.spaces:
+            status = availability.spaces.get(s.code)
+            if s.device is None or status is None or status.last_change is None:
+                continue
+            held = self._anchors.get(s.device.dev_eui)
+            fresh = held is None or held.time != status.last_change
+            if fresh and (anchor := anchor_of(s.device.dev_eui, status)):
+                self._anchors[s.device.dev_eui] = anchor
         if availability.last_update is None:
             heard = [
                 last_heard[s.device.dev_eui]

@@ -23,7 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import numpy as np
+import numpy.typing as npt
+
 from core.reading import Reading
+from core.series import FloatArray
+
+BoolArray = npt.NDArray[np.bool_]
 
 QUANTITY = "occupied"
 
@@ -132,7 +138,17 @@ class Timeline:
     def of(
         cls, readings: Iterable[Reading], until: datetime, silent_after: timedelta, hold: timedelta
     ) -> Timeline:
-        seq = samples(readings, until)
+        return cls.of_samples(samples(readings, until), until, silent_after, hold)
+
+    @classmethod
+    def of_samples(
+        cls,
+        seq: Sequence[tuple[datetime, bool]],
+        until: datetime,
+        silent_after: timedelta,
+        hold: timedelta,
+    ) -> Timeline:
+        """From ``samples``' output (sorted, one per instant, up to ``until``)."""
         shown = changes(seq, hold, until)
         return cls(
             tuple(c.time for c in shown),
@@ -149,3 +165,16 @@ class Timeline:
         if j == 0:
             return SpaceState.UNKNOWN
         return SpaceState.OCCUPIED if self.occupied[j - 1] else SpaceState.FREE
+
+    def states_at(self, at: FloatArray) -> tuple[BoolArray, BoolArray]:
+        """``state_at`` for many instants (Unix seconds): whether known, and whether occupied."""
+        seen = np.array([t.timestamp() for t in self.seen], dtype=np.float64)
+        began = np.array([t.timestamp() for t in self.change_times], dtype=np.float64)
+        i = np.searchsorted(seen, at, side="right")
+        last = seen[np.maximum(i - 1, 0)] if len(seen) else np.zeros(len(at))
+        j = np.searchsorted(began, at, side="right")
+        known = (i > 0) & (at - last <= self.silent_after.total_seconds()) & (j > 0)
+        occupied = (
+            np.array(self.occupied, dtype=bool)[np.maximum(j - 1, 0)] if len(began) else known
+        )
+        return known, known & occupied

@@ -60,8 +60,16 @@ class SpaceOut(BaseModel):
     last_seen: datetime | None
 
 
+class ForecastOut(BaseModel):
+    horizon_min: int
+    at: datetime
+    free: float  # expected free spaces among those known now
+
+
 class AreaDetailOut(AreaOut):
     spaces: list[SpaceOut]
+    # Empty when not live or with less than a week of history to learn from.
+    forecast: list[ForecastOut]
 
 
 class HistoryPointOut(BaseModel):
@@ -148,7 +156,11 @@ def get_area(id_lieu: IdLieu, services: ServicesDep) -> AreaDetailOut:
                 last_seen=status.last_seen if status else None,
             )
         )
-    return AreaDetailOut(**_area(view, live).model_dump(), spaces=spaces)
+    forecast = [
+        ForecastOut(horizon_min=p.horizon_min, at=p.at, free=round(p.free, 1))
+        for p in (view.availability.forecast if live else ())
+    ]
+    return AreaDetailOut(**_area(view, live).model_dump(), spaces=spaces, forecast=forecast)
 
 
 @router.get("/areas/{id_lieu}/history", responses={**NOT_FOUND, **STORE_DOWN})
