@@ -134,8 +134,9 @@ class HubScreens:
     """The hubs' documents for their screens, from short-lived caches.
 
     Every screen of a hub asks every few seconds: the hub's registry row (with its token's hash)
-    is read at most every ``ref_ttl`` — a new display token takes effect within it — and its
-    document is built at most every ``doc_ttl``.
+    is read at most every ``ref_ttl`` and its document built at most every ``doc_ttl`` or
+    parking snapshot; a stale value is served while a background thread refreshes it, up to
+    twice ``ref_ttl`` (so a new display token takes effect within a minute).
     """
 
     def __init__(
@@ -148,6 +149,8 @@ class HubScreens:
         self._services = services
         self._refs: TtlCache[HubRef | None] = TtlCache(ref_ttl)
         self._documents: TtlCache[bytes] = TtlCache(doc_ttl)
+        # Beyond this, a request waits for a fresh value instead of taking the cached one.
+        self._max_stale = 2 * ref_ttl
 
     def ref(self, code: str) -> HubRef:
         """The hub's registry row; raises HubNotFound."""
@@ -159,9 +162,28 @@ class HubScreens:
     def document(self, hub: HubRef) -> bytes:
         """The hub's screen document as JSON."""
         now = self._services.clock.now()
-        return self._documents.get(
-            hub.id, now, lambda: hub_screen(self._services, hub).model_dump_json().encode()
-        )
+        return self._documents.get(self._key(hub), now, lambda: self._build(hub))
+
+    def peek_ref(self, code: str) -> HubRef | None:
+        """The hub's row if cached (a stale one is refreshed in the background), else None."""
+        now = self._services.clock.now()
+        return self._refs.peek(code, now, lambda: self._read(code), self._max_stale)
+
+    def peek_document(self, hub: HubRef) -> bytes | None:
+        """The document if it can be had without waiting, else None."""
+        assert self._services.parking is not None
+        if not self._services.parking.ready():
+            return None
+        now = self._services.clock.now()
+        return self._documents.peek(self._key(hub), now, lambda: self._build(hub), self._max_stale)
+
+    def _key(self, hub: HubRef) -> tuple[int, datetime]:
+        # A new parking snapshot makes a new document, whatever the document's age.
+        assert self._services.parking is not None
+        return (hub.id, self._services.parking.computed_at())
+
+    def _build(self, hub: HubRef) -> bytes:
+        return hub_screen(self._services, hub).model_dump_json().encode()
 
     def _read(self, code: str) -> HubRef | None:
         with self._services.state.session() as session:

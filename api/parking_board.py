@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -114,6 +115,7 @@ class ParkingBoard:
         settings: ParkingSettings | None = None,
         *,
         ttl: timedelta = timedelta(seconds=10),
+        max_stale: timedelta = timedelta(seconds=60),
         registry_ttl: timedelta = timedelta(seconds=60),
         learn_every: timedelta = timedelta(days=1),
         learn_window: timedelta = timedelta(days=28),
@@ -121,8 +123,11 @@ class ParkingBoard:
     ) -> None:
         self._state, self._store, self._clock = state, store, clock
         self._settings = settings or ParkingSettings()
-        self._ttl = ttl
+        self._ttl, self._max_stale = ttl, max_stale
         self._lock = threading.Lock()
+        # A background refresh works a quarter of the time and sleeps the rest (see _breathe).
+        self._paced = False
+        self._slice_began = 0.0
         self._snapshot: _Snapshot | None = None
         # The registry changes by imports, rarely: read it once a minute, not every snapshot.
         self._registry_cache: TtlCache[list[AreaInfo]] = TtlCache(registry_ttl)
@@ -175,12 +180,26 @@ class ParkingBoard:
             for v in (snapshot.areas[k] for k in sorted(snapshot.areas))
         ]
 
+    def ready(self) -> bool:
+        """Whether reading the board now returns at once (a snapshot younger than
+        ``max_stale`` exists; an older one is refreshed in the background)."""
+        seen = self._snapshot
+        return seen is not None and timedelta(0) <= self._clock.now() - seen.at < self._max_stale
+
     def _current(self) -> _Snapshot:
         now = self._clock.now()
         seen = self._snapshot
         if seen is not None and timedelta(0) <= now - seen.at < self._ttl:
             return seen
-        # One request recomputes; the others keep reading the previous snapshot meanwhile.
+        if seen is not None and timedelta(0) <= now - seen.at < self._max_stale:
+            # Requests keep the previous snapshot while one background thread computes the next:
+            # a request never waits on the store or on the snapshot's Python.
+            if self._lock.acquire(blocking=False):
+                threading.Thread(
+                    target=self._refresh, args=(seen, now), name="parking-board", daemon=True
+                ).start()
+            return seen
+        # Too old (or none): one request recomputes; the others keep the previous one meanwhile.
         if not self._lock.acquire(blocking=seen is None):
             assert seen is not None
             return seen
@@ -199,6 +218,39 @@ class ParkingBoard:
         finally:
             self._lock.release()
 
+    def _refresh(self, seen: _Snapshot, now: datetime) -> None:
+        """The background recomputation; called with the lock held, releases it."""
+        self._paced, self._slice_began = True, time.perf_counter()
+        try:
+            if self._snapshot is seen:
+                self._snapshot = self._compute(now)
+        except StoreUnavailable:
+            log.warning("parking board not refreshed: the time-series store is unavailable")
+        except Exception:
+            log.exception("parking board not refreshed")
+        finally:
+            self._paced = False
+            self._lock.release()
+
+    def _breathe(self) -> None:
+        """In a background refresh, hand the GIL back to the requests for three times as long as
+        the last slice of work. Python runs one thread at a time: served at 500 a second the
+        requests need most of it, and a snapshot computed flat out halves their share while it
+        runs, so they queue (p99 of 230 ms measured). Paced, the snapshot takes four times as
+        long, well within its 10 s, and the requests keep their latency."""
+        if not self._paced:
+            return
+        worked = time.perf_counter() - self._slice_began
+        if worked >= 0.002:
+            time.sleep(3 * worked)
+            self._slice_began = time.perf_counter()
+
+    def _paced_readings(self, readings: Iterable[Reading]) -> Iterator[Reading]:
+        for n, reading in enumerate(readings):
+            if n % 1000 == 0:
+                self._breathe()
+            yield reading
+
     def _compute(self, now: datetime) -> _Snapshot:
         infos = self._registry_cache.get("areas", now, self._registry)
         devices = {s.device.dev_eui: s.device for a in infos for s in a.spaces if s.device}
@@ -213,14 +265,18 @@ class ParkingBoard:
         if self._anchored_at is not None and self._anchored_at < start:
             start = self._anchored_at
         series = self._store.read(Selection.of(OCCUPIED, devices), start, now + timedelta(0, 1))
-        grouped = by_device(series.readings())
+        self._breathe()
+        grouped = by_device(self._paced_readings(series.readings()))
         # Sensors silent for the whole window: their last word is still worth telling ("last
         # update at …") on a screen that says the data is unavailable.
         silent = [d for d in devices if d not in grouped]
         last_heard = (
             {r.device: r.time for r in self._store.latest(silent, [OCCUPIED])} if silent else {}
         )
-        views = [self._view(a, grouped, now, last_heard) for a in infos]
+        views = []
+        for info in infos:
+            views.append(self._view(info, grouped, now, last_heard))
+            self._breathe()
         self._anchored_at = now
         return _Snapshot(now, {v.info.id_lieu: v for v in views})
 
@@ -239,8 +295,10 @@ class ParkingBoard:
         seqs: dict[str, list[tuple[datetime, bool]]] = {}
         if devices:
             series = self._store.read(Selection.of(OCCUPIED, devices), start, now + timedelta(0, 1))
+            self._breathe()
             seqs = samples_by_device(series, now)
         for info in batch:
+            self._breathe()
             models = learn_area(info, info.spaces, seqs, start, now, self._settings)
             self._models[info.id_lieu] = models
             self._anchors.update(models.anchors)  # as of now, like the carried ones

@@ -50,6 +50,32 @@ class TtlCache(Generic[_V]):
         finally:
             computing.release()
 
+    def peek(
+        self, key: Hashable, now: datetime, compute: Callable[[], _V], max_stale: timedelta
+    ) -> _V | None:
+        """The value without waiting: fresh, or stale by less than ``max_stale`` while one
+        background thread recomputes it; None when there is none (the caller computes it with
+        ``get``, off the event loop)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            computing = self._computing.setdefault(key, threading.Lock())
+        if entry is None or not timedelta(0) <= now - entry[0] < max_stale:
+            return None
+        if now - entry[0] >= self._ttl and computing.acquire(blocking=False):
+
+            def refresh() -> None:
+                try:
+                    value = compute()
+                    with self._lock:
+                        self._entries[key] = (now, value)
+                except Exception:  # the next request retries; the stale value stays meanwhile
+                    pass
+                finally:
+                    computing.release()
+
+            threading.Thread(target=refresh, name="ttl-cache-refresh", daemon=True).start()
+        return entry[1]
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ScreensDep, ServicesDep
 from api.display_tokens import token_opens
@@ -87,6 +88,15 @@ def hub_page(
     responses={200: {"content": {"application/json": {}}}, **NOT_FOUND, **FORBIDDEN},
     summary="What the hub's screens show, with the freshness of each block",
 )
-def hub_data(code: HubCode, screens: ScreensDep, token: Token = None) -> Response:
-    hub = _open(screens, code, token)
-    return Response(screens.document(hub), media_type="application/json", headers=NO_STORE)
+async def hub_data(code: HubCode, screens: ScreensDep, token: Token = None) -> Response:
+    # Every screen asks every few seconds: served from the caches on the event loop, without a
+    # thread hop; only a cache miss computes, in the thread pool.
+    hub = screens.peek_ref(code)
+    if hub is None:
+        hub = await run_in_threadpool(_open, screens, code, token)
+    elif not token_opens(hub.token_sha256, token):
+        raise HTTPException(403, "this screen's token is missing or no longer valid")
+    body = screens.peek_document(hub)
+    if body is None:
+        body = await run_in_threadpool(screens.document, hub)
+    return Response(body, media_type="application/json", headers=NO_STORE)

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, TypeAdapter
+from starlette.concurrency import run_in_threadpool
 
 from analytics.parking.history import occupancy_history
 from api.deps import ServicesDep
@@ -129,13 +130,19 @@ def _max_age(services: Services) -> timedelta:
     response_class=Response,
     responses={200: {"content": {"application/json": {}}}, **STORE_DOWN},
 )
-def list_areas(services: ServicesDep) -> Response:
+async def list_areas(services: ServicesDep) -> Response:
     """Every area's availability (counts only when live)."""
 
     def build(views: list[tuple[AreaView, bool]]) -> bytes:
         return AREA_LIST.dump_json([_area(view, live) for view, live in views])
 
-    body = _board(services).derived("areas.json", _max_age(services), build)
+    board = _board(services)
+    # Polled by every screen and feed reader: on the event loop while the board answers at once
+    # (a snapshot is at hand), in the thread pool when it must compute one.
+    if board.ready():
+        body = board.derived("areas.json", _max_age(services), build)
+    else:
+        body = await run_in_threadpool(board.derived, "areas.json", _max_age(services), build)
     return Response(body, media_type="application/json")
 
 
