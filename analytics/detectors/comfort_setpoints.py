@@ -76,6 +76,7 @@ class ComfortSetpoints:
         window=Window(WindowKind.LOOKBACK),
         evidence=(
             "occupied_mean_c",
+            "held_c",
             "usual_c",
             "share_hours_above_limit",
             "heating_kwh_per_day",
@@ -90,12 +91,17 @@ class ComfortSetpoints:
     def detect(self, run: Pass) -> Detection:
         out = Detection(counts={"subjects": len(run.subjects)})
         exempt = {c.strip() for c in run.params.exempt_categories.split(",") if c.strip()}
+        # Each building's drift days counted so far (a building skipped this pass keeps its own).
+        remembered: dict[str, dict[str, float]] = dict(run.state.get(DRIFT.code, {}))
+        out.state[DRIFT.code] = remembered
         for subject, b in zip(run.subjects, run.data, strict=True):
             if b.n == 0 or not (b.indoor_c[-48:] == b.indoor_c[-48:]).any():
                 continue  # no indoor temperature lately: not judged
             if getattr(subject.parameters.get("info"), "activity_category", None) in exempt:
                 continue
-            drift, judged = setpoint_drift(b, run.params.drift)
+            drift, judged, remembered[b.code] = setpoint_drift(
+                b, run.params.drift, remembered.get(b.code)
+            )
             if judged:
                 out.judged.add((DRIFT.code, b.code))
                 out.findings.extend(_finding(DRIFT.code, b, e) for e in drift if e.open)

@@ -2,17 +2,20 @@
 
 All three rules read one building's hours (:mod:`analytics.energy.building_hours`).
 
-- **Setpoint drift** (occupied, heating season): a local day with at least
-  ``min_occupied_hours`` measured occupied hours has a mean indoor temperature over them; the
-  day is *above* when that mean exceeds ``max_c`` (19 °C) by ``tolerance_c`` *and* the building's
-  own usual level by ``drift_c`` — the ``baseline_quantile`` of its previous ``baseline_days``
-  such days (a building kept at 20 °C all winter is told by the compliance share of the KPIs, a
-  building whose temperature climbs is told here). Days warmer outside than ``max_outdoor_c``
-  do not count (free gains, not heating). ``min_days`` such days in a row, up to the latest day
-  that counts, make an event; a building with fewer than ``min_baseline_days`` days of history
-  is not judged. Only hours whose heating runs (at least ``min_heating_share`` of a busy
-  occupied hour's draw above its floor) count: with the heating off, free gains say nothing of
-  the setpoint.
+- **Setpoint drift** (occupied, heating season): only occupied hours whose heating runs (at
+  least ``min_heating_share`` of a busy occupied hour's draw above its floor) count — with the
+  heating off, free gains say nothing of the setpoint. A local day with at least
+  ``min_occupied_hours`` such hours has a level: its coolest such hour, the temperature the
+  heating holds (a mean would take in the afternoons the sun warms past it). The day is
+  *above* when that level exceeds ``max_c`` (19 °C) by ``tolerance_c`` *and* the building's own
+  usual level by ``drift_c`` — the ``baseline_quantile`` of its previous ``baseline_days`` such
+  days, remembered from pass to pass, so that the history reaches before the lookback (a
+  setpoint raised with the heating season would otherwise be its own usual level). A building
+  kept at 20 °C all winter is told by the compliance share of the KPIs, a building whose
+  temperature climbs is told here. Days warmer outside than ``max_outdoor_c`` do not count
+  (free gains, not heating). ``min_days`` such days in a row, up to the latest day that
+  counts, make an event; a building with fewer than ``min_baseline_days`` days of history is
+  not judged.
 - **Heated while unoccupied** (heating season): in an absence, from ``start_hours`` (24 h) to
   48 h the limit is 16 °C; beyond 48 h it is 8 °C, except the last ``recovery_hours`` before the
   next opening (the recovery allowed before people return, when 16 °C applies again); the last
@@ -33,6 +36,7 @@ All three rules read one building's hours (:mod:`analytics.energy.building_hours
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,9 +95,17 @@ class Event:
     critical: bool = False
 
 
-def setpoint_drift(b: BuildingHours, p: SetpointParams) -> tuple[list[Event], bool]:
+def setpoint_drift(
+    b: BuildingHours, p: SetpointParams, remembered: Mapping[str, float] | None = None
+) -> tuple[list[Event], bool, dict[str, float]]:
     """The run of days above the limit and the building's own level still open at the latest
-    day that counts; and whether that day could be judged (enough history)."""
+    day that counts; whether that day could be judged (enough history); and the days that
+    count with their level, to remember.
+
+    ``remembered`` holds days (ISO date → level) that earlier passes counted: those
+    before this window's first day extend the history. Without them a drift starting with the
+    heating season (or after a mild spell) would be its own usual level, the lookback holding
+    no heated day before it."""
     days, inverse = np.unique(b.local_day, return_inverse=True)
     counted = b.occupied & b.heating_season & np.isfinite(b.indoor_c)
     counted &= _heated_hours(b, counted, p.min_heating_share)
@@ -106,24 +118,35 @@ def setpoint_drift(b: BuildingHours, p: SetpointParams) -> tuple[list[Event], bo
     known_out = np.isfinite(b.outdoor_c)
     out_n = np.bincount(inverse[known_out], minlength=n_days)
     out_sum = np.bincount(inverse[known_out], weights=b.outdoor_c[known_out], minlength=n_days)
+    # The day's level is its coolest heated occupied hour: the temperature the heating holds.
+    # Its mean would count the hours the sun and the occupants warm past the setpoint while
+    # the heating barely runs (a mild morning's heated hour, then 21 °C by the afternoon).
+    level = np.full(n_days, np.inf)
+    np.minimum.at(level, inverse[counted], b.indoor_c[counted])
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(hours_in >= p.min_occupied_hours, sums / hours_in, np.nan)
         share = above_limit / hours_in
         outdoor = np.where(out_n > 0, out_sum / out_n, np.nan)
-    mean[outdoor > p.max_outdoor_c] = np.nan  # free gains, not heating
-    valid = np.flatnonzero(np.isfinite(mean))
+    level[~np.isfinite(mean) | (outdoor > p.max_outdoor_c)] = np.nan  # free gains, not heating
+    valid = np.flatnonzero(np.isfinite(level))
+    first_day = str(days[0]) if n_days else ""
+    earlier = sorted((d, v) for d, v in (remembered or {}).items() if d < first_day)
+    keep = p.baseline_days + p.min_days
+    prior = np.array([v for _, v in earlier[-keep:]], dtype=float)
     # Walk back from the latest valid day: only a run still open is reported.
     judged = False
     usual: dict[int, float] = {}
     run: list[int] = []
+    series = np.concatenate([prior, level[valid]])
     for pos in range(len(valid) - 1, -1, -1):
         k = int(valid[pos])
-        history = mean[valid[max(0, pos - p.min_days - p.baseline_days) : max(0, pos - p.min_days)]]
+        at = len(prior) + pos
+        history = series[max(0, at - p.min_days - p.baseline_days) : max(0, at - p.min_days)]
         if len(history) < p.min_baseline_days:
             break
         judged = True
         usual[k] = float(np.quantile(history, p.baseline_quantile))
-        if not (mean[k] > p.max_c + p.tolerance_c and mean[k] > usual[k] + p.drift_c):
+        if not (level[k] > p.max_c + p.tolerance_c and level[k] > usual[k] + p.drift_c):
             break
         run.insert(0, k)
     runs = [run] if run else []
@@ -141,6 +164,7 @@ def setpoint_drift(b: BuildingHours, p: SetpointParams) -> tuple[list[Event], bo
                 {
                     "days": [str(days[k]) for k in run],
                     "occupied_mean_c": round(float(np.nanmean(mean[run])), 1),
+                    "held_c": round(float(np.nanmean(level[run])), 1),
                     "usual_c": round(float(np.median([usual[k] for k in run])), 1),
                     "limit_c": p.max_c,
                     "share_hours_above_limit": round(float(np.nanmean(share[run])), 2),
@@ -148,7 +172,9 @@ def setpoint_drift(b: BuildingHours, p: SetpointParams) -> tuple[list[Event], bo
                 },
             )
         )
-    return events, judged
+    counted_days = dict(earlier[-keep:])
+    counted_days.update({str(days[k]): round(float(level[k]), 2) for k in valid.tolist()})
+    return events, judged, dict(sorted(counted_days.items())[-keep:])
 
 
 def _heated_hours(b: BuildingHours, counted: np.ndarray, share: float) -> np.ndarray:

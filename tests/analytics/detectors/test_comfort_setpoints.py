@@ -52,12 +52,13 @@ def test_an_occupied_setpoint_raised_to_22_c_is_a_drift() -> None:
     assert e["heating_kwh_per_day"] > 0
 
 
-@pytest.mark.parametrize(("heating_share", "drift"), [(0.25, False), (0.0, True)])
+@pytest.mark.parametrize("heating_share", [0.25, 0.0])
 def test_rooms_warmed_by_the_sun_with_the_heating_off_are_not_a_drift(
-    heating_share: float, drift: bool
+    heating_share: float,
 ) -> None:
-    """Free gains push the rooms past 20 °C every afternoon while the heating is off: only the
-    hours the heating runs say what its setpoint is (counting every hour would call it a drift)."""
+    """Free gains push the rooms past 20 °C every afternoon while the heating is off: the day's
+    level is its coolest heated occupied hour, the setpoint the heating holds, so the warm
+    afternoons are no drift whether only the heated hours are counted or every hour is."""
     b = school(
         datetime(2025, 1, 6, tzinfo=UTC),
         35,
@@ -67,7 +68,34 @@ def test_rooms_warmed_by_the_sun_with_the_heating_off_are_not_a_drift(
     assert np.nanmax(b.indoor_c) > 21.0
     params = replace(PARAMS, drift=replace(PARAMS.drift, min_heating_share=heating_share))
     found = DETECTOR.detect(one_pass(b, params)).findings
-    assert ("comfort_setpoint_drift" in {f.type for f in found}) is drift
+    assert "comfort_setpoint_drift" not in {f.type for f in found}
+
+
+def test_a_drift_from_the_first_heated_day_is_found_against_the_days_remembered() -> None:
+    """The setpoint is raised with the heating season: every day of the lookback is at 22 °C,
+    which alone would be the building's usual level; the days earlier passes counted (19 °C,
+    last spring) are its level."""
+    start = datetime(2025, 1, 6, tzinfo=UTC)
+    b = school(start, 35, seed=2, knobs=Knobs(drift_to_c=22.0, extra_from=start))
+    alone, judged, counted = setpoint_drift(b, PARAMS.drift)
+    assert alone == [] and judged
+    assert set(counted.values()) == {22.0} and max(counted) < "2025-02-10"
+    spring = {f"2024-05-{d:02d}": 19.0 for d in range(2, 30)}
+    events, _, counted = setpoint_drift(b, PARAMS.drift, spring)
+    assert len(events) == 1
+    assert events[0].evidence["held_c"] == 22.0 and events[0].evidence["usual_c"] == 19.0
+    # What the next pass remembers: the latest days counted, spring's oldest ones let go.
+    assert len(counted) == PARAMS.drift.baseline_days + PARAMS.drift.min_days
+    assert "2024-05-02" not in counted and counted[max(counted)] == 22.0
+
+
+def test_a_pass_leaves_the_days_it_counted_for_the_next() -> None:
+    # Five weeks of school days from Monday 6 January to Friday 7 February 2025 (no holiday).
+    b = school(datetime(2025, 1, 6, tzinfo=UTC), 35, seed=2)
+    state = DETECTOR.detect(one_pass(b, PARAMS)).state
+    days = state["comfort_setpoint_drift"]["ecole-test"]
+    assert len(days) == 20 and (min(days), max(days)) == ("2025-01-06", "2025-02-07")
+    assert set(days.values()) == {19.0}
 
 
 def test_a_drift_over_the_summer_time_change_is_still_found() -> None:
@@ -83,7 +111,7 @@ def test_a_drift_over_the_summer_time_change_is_still_found() -> None:
 
 def test_a_new_building_is_not_judged_on_a_drift() -> None:
     b = school(datetime(2025, 1, 6, tzinfo=UTC), 4, seed=2, knobs=Knobs(setpoint_c=22.0))
-    events, judged = setpoint_drift(b, PARAMS.drift)
+    events, judged, _ = setpoint_drift(b, PARAMS.drift)
     assert events == [] and not judged
 
 
