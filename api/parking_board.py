@@ -35,6 +35,7 @@ from analytics.parking.availability import (
 )
 from analytics.parking.history import occupancy_history
 from analytics.parking.learned import AreaModels, anchor_of, learn_area, samples_by_device
+from analytics.parking.registry import SensorRecord, SpaceRecord
 from analytics.parking.settings import ParkingSettings
 from api.ttl_cache import TtlCache
 from core.clock import Clock
@@ -55,18 +56,8 @@ OCCUPIED = "occupied"
 TREND_WINDOW = timedelta(minutes=15)
 
 
-@dataclass(frozen=True, slots=True)
-class Sensor:
-    dev_eui: str
-    codec_id: str
-    parameters: Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Space:
-    code: str
-    pmr: bool
-    device: Sensor | None
+Sensor = SensorRecord
+Space = SpaceRecord
 
 
 @dataclass(frozen=True, slots=True)

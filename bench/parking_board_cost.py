@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import yaml
+from hub_load import _registry as hub_load_registry
 
 from api.parking_board import ParkingBoard
 from core.clock import ManualClock
@@ -30,47 +31,14 @@ from core.state.registry_io import import_registry
 from core.state.store import StateStore
 from core.stores.sqlite import SqliteStore
 
-SPACES = 30
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # a Monday morning
 LEARN_PER_SNAPSHOT = 4  # the board's default
 
 
 def _registry(areas: int) -> dict[str, Any]:
-    rows: dict[str, Any] = {
-        "tenants": [{"code": "agglo", "name": "Agglomération", "kind": "agglomeration"}],
-        "areas": [],
-        "devices": [],
-        "spaces": [],
-    }
-    for a in range(areas):
-        id_lieu = f"59{a // 100:03d}-C-{a % 100 + 1:03d}"
-        rows["areas"].append(
-            {
-                "id_lieu": id_lieu,
-                "tenant": "agglo",
-                "nom_lieu": f"Aire n°{a + 1}",
-                "insee": f"59{a // 100:03d}",
-                "type": "Aire de covoiturage",
-                "xlong": 3.4 + a / 1000,
-                "ylat": 50.1,
-                "nbre_pl": SPACES,
-                "nbre_pmr": 2,
-            }
-        )
-        for s in range(SPACES):
-            dev_eui = f"70b3d5e0{a:04x}{s:04x}"
-            rows["devices"].append(
-                {
-                    "dev_eui": dev_eui,
-                    "tenant": "agglo",
-                    "codec_id": "nwave/nps405",
-                    "role": "parking_space",
-                    "area": id_lieu,
-                }
-            )
-            rows["spaces"].append(
-                {"code": f"{id_lieu}-P{s + 1:02d}", "area": id_lieu, "device": dev_eui}
-            )
+    """hub_load's territory (same areas, spaces and sensors), without its hub."""
+    rows = hub_load_registry(areas)
+    rows.pop("hubs")
     return rows
 
 
@@ -114,7 +82,9 @@ def main() -> None:
         store.write(frames)
         print(f"seeded {len(frames):,} frames in {time.perf_counter() - t:.1f} s")
         clock = ManualClock(NOW)
-        board = ParkingBoard(state, store, clock)
+        # No stale snapshot is served while the next is computed in the background: every
+        # snapshot is computed in the call, where it can be timed.
+        board = ParkingBoard(state, store, clock, max_stale=timedelta(0))
         t = time.perf_counter()
         board.areas()
         print(f"first snapshot: {time.perf_counter() - t:.2f} s")

@@ -37,9 +37,7 @@ class Burst:
     def detect(self, run: Pass) -> Detection:
         mh = run.data
         bursts = detect_bursts(mh.volume_l, mh.axis, run.params)
-        return meter_detection(
-            "burst", run.subjects, mh, bursts, flow=lambda e: e.excess_flow_lph
-        )
+        return meter_detection("burst", run.subjects, mh, bursts, flow=lambda e: e.excess_flow_lph)
 
 
 DETECTOR = Burst()

@@ -17,6 +17,7 @@ from analytics.findings import AlertType, Finding, Severity, SubjectKind
 from analytics.parking.frozen import FeedParams, FreezeParams, SpaceLimits, judge_feed
 from analytics.parking.history import counts_at
 from analytics.parking.learned import samples_by_device
+from analytics.parking.registry import SensorRecord, SpaceRecord
 from analytics.parking.settings import ParkingSettings
 from analytics.parking.space import QUANTITY, Timeline, changes
 from core.series import SeriesSet
@@ -45,26 +46,12 @@ class ParkingSensorParams:
 
 
 @dataclass(frozen=True, slots=True)
-class _Sensor:
-    dev_eui: str
-    codec_id: str
-    parameters: Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class _Space:
-    code: str
-    pmr: bool
-    device: _Sensor | None
-
-
-@dataclass(frozen=True, slots=True)
 class _Area:
     id_lieu: str
     nbre_pl: int
     nbre_pmr: int
     ouvert: bool
-    spaces: tuple[_Space, ...] = field(default=())
+    spaces: tuple[SpaceRecord, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -88,10 +75,10 @@ class CarpoolAreas:
 
 def _subject(a: ParkingArea) -> Subject:
     spaces = tuple(
-        _Space(
+        SpaceRecord(
             s.code,
             s.pmr,
-            _Sensor(s.device.dev_eui, s.device.codec_id, dict(s.device.parameters or {}))
+            SensorRecord(s.device.dev_eui, s.device.codec_id, dict(s.device.parameters or {}))
             if s.device
             else None,
         )
@@ -159,7 +146,7 @@ class ParkingSensors:
 
 
 # A space heard in the window: its sensor and samples (sorted, one per instant).
-_Heard = Mapping[str, tuple[_Sensor, Sequence[tuple[datetime, bool]]]]
+_Heard = Mapping[str, tuple[SensorRecord, Sequence[tuple[datetime, bool]]]]
 
 
 def _finding(

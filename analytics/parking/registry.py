@@ -7,6 +7,7 @@ as they are, and tests or exports may pass plain records with the same attribute
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -46,3 +47,21 @@ class AreaLike(Protocol):
 
     @property
     def ouvert(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SensorRecord:
+    """A sensor's registry row read out of its session (what ``SensorLike`` asks)."""
+
+    dev_eui: str
+    codec_id: str
+    parameters: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceRecord:
+    """A space's registry row read out of its session (what ``SpaceLike`` asks)."""
+
+    code: str
+    pmr: bool
+    device: SensorRecord | None

@@ -52,8 +52,7 @@ class DetectorWatch:
         self._detectors = {n: d for n, d in detectors.items() if n not in disabled}
         try:
             self._params = {
-                n: d.spec.resolve((parameters or {}).get(n, {}))
-                for n, d in self._detectors.items()
+                n: d.spec.resolve((parameters or {}).get(n, {})) for n, d in self._detectors.items()
             }
         except ValueError as exc:
             raise Fatal(f"analytics: {exc}") from None
