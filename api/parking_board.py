@@ -24,9 +24,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from analytics.parking.availability import (
     AreaAvailability,
     AreaStatus,
@@ -35,16 +32,20 @@ from analytics.parking.availability import (
 )
 from analytics.parking.history import occupancy_history
 from analytics.parking.learned import AreaModels, anchor_of, learn_area, samples_by_device
-from analytics.parking.registry import SensorRecord, SpaceRecord
+from analytics.parking.registry import (
+    SpaceRecord,
+    areas_with_spaces,
+    space_records,
+)
 from analytics.parking.settings import ParkingSettings
 from api.ttl_cache import TtlCache
 from core.clock import Clock
 from core.reading import Reading
-from core.state.models import Device, ParkingArea, ParkingSpace
+from core.state.models import ParkingArea
 from core.state.store import StateStore
 from core.timeseries import Selection, StoreUnavailable, TimeSeriesStore
 
-__all__ = ["AreaInfo", "AreaView", "ParkingBoard", "Sensor", "Space"]
+__all__ = ["AreaInfo", "AreaView", "ParkingBoard"]
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +55,6 @@ OCCUPIED = "occupied"
 # How far back the trend looks: long enough that one car is not a trend, short enough that the
 # arrow says what is happening now.
 TREND_WINDOW = timedelta(minutes=15)
-
-
-Sensor = SensorRecord
-Space = SpaceRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +72,7 @@ class AreaInfo:
     nbre_pmr: int
     ouvert: bool
     updated_at: datetime  # when the registry last changed the description
-    spaces: tuple[Space, ...] = ()
+    spaces: tuple[SpaceRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,15 +343,7 @@ class ParkingBoard:
 
     def _registry(self) -> list[AreaInfo]:
         with self._state.session() as session:
-            areas = session.scalars(
-                select(ParkingArea)
-                .options(
-                    selectinload(ParkingArea.tenant),
-                    selectinload(ParkingArea.spaces).selectinload(ParkingSpace.device),
-                )
-                .order_by(ParkingArea.id_lieu)
-            ).all()
-            return [_info(a) for a in areas]
+            return [_info(a) for a in areas_with_spaces(session)]
 
 
 def _info(area: ParkingArea) -> AreaInfo:
@@ -370,17 +359,5 @@ def _info(area: ParkingArea) -> AreaInfo:
         nbre_pmr=area.nbre_pmr,
         ouvert=area.ouvert,
         updated_at=area.updated_at,
-        spaces=tuple(
-            Space(s.code, s.pmr, _sensor(s.device)) for s in sorted(area.spaces, key=_code)
-        ),
+        spaces=space_records(area),
     )
-
-
-def _code(space: ParkingSpace) -> str:
-    return space.code
-
-
-def _sensor(device: Device | None) -> Sensor | None:
-    if device is None:
-        return None
-    return Sensor(device.dev_eui, device.codec_id, dict(device.parameters or {}))

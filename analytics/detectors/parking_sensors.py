@@ -9,19 +9,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from analytics.detectors.base import Detection, Pass, Spec, Subject, Window, WindowKind
 from analytics.findings import AlertType, Finding, Severity, SubjectKind
 from analytics.parking.frozen import FeedParams, FreezeParams, SpaceLimits, judge_feed
 from analytics.parking.history import counts_at
 from analytics.parking.learned import samples_by_device
-from analytics.parking.registry import SensorRecord, SpaceRecord
+from analytics.parking.registry import SensorRecord, SpaceRecord, areas_with_spaces, space_records
 from analytics.parking.settings import ParkingSettings
 from analytics.parking.space import QUANTITY, Timeline, changes
 from core.series import SeriesSet
-from core.state.models import ParkingArea, ParkingSpace
+from core.state.models import ParkingArea
 from core.state.store import StateStore
 from core.timeseries import Selection, TimeSeriesStore
 
@@ -62,28 +60,11 @@ class CarpoolAreas:
 
     def load(self, state: StateStore) -> list[Subject]:
         with state.session() as session:
-            areas = session.scalars(
-                select(ParkingArea)
-                .options(
-                    selectinload(ParkingArea.tenant),
-                    selectinload(ParkingArea.spaces).selectinload(ParkingSpace.device),
-                )
-                .order_by(ParkingArea.id_lieu)
-            ).all()
-            return [_subject(a) for a in areas]
+            return [_subject(a) for a in areas_with_spaces(session)]
 
 
 def _subject(a: ParkingArea) -> Subject:
-    spaces = tuple(
-        SpaceRecord(
-            s.code,
-            s.pmr,
-            SensorRecord(s.device.dev_eui, s.device.codec_id, dict(s.device.parameters or {}))
-            if s.device
-            else None,
-        )
-        for s in sorted(a.spaces, key=lambda s: s.code)
-    )
+    spaces = space_records(a)
     area = _Area(a.id_lieu, a.nbre_pl, a.nbre_pmr, a.ouvert, spaces)
     devices = tuple(s.device.dev_eui for s in spaces if s.device)
     return Subject(a.tenant.code, SubjectKind.AREA, a.id_lieu, devices, {"area": area})

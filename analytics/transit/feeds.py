@@ -91,9 +91,10 @@ class TransitFeeds:
             self._zip_tried = now
             try:
                 data = self._fetch(self._gtfs)
-                read_timetable(data, stops)  # refuse a broken feed before replacing a good one
+                # Read before replacing: a broken feed never replaces a good one.
+                timetable = read_timetable(data, stops)
                 self._zip = _Copy(data, now)
-                self._timetables.clear()
+                self._timetables = {stops: (now, timetable)}
             except (OSError, httpx.HTTPError, GtfsError) as exc:
                 log.warning("GTFS feed %s not loaded: %s", self._gtfs, exc)
         if self._zip is None:
