@@ -213,11 +213,10 @@ def hub_screen(services: Services, hub: HubRef) -> HubScreenOut:
     now = services.clock.now()
     settings = services.hub
     assert services.parking is not None
-    board = {v.info.id_lieu: v for v in services.parking.areas()}
     # Counts computed too long ago (the store unreachable since) are not live any more.
-    age = now - services.parking.computed_at()
-    fresh = age <= timedelta(seconds=settings.parking_max_age_s)
-    areas = [_area(board[a], fresh) for a in hub.areas if a in board]
+    max_age = timedelta(seconds=settings.parking_max_age_s)
+    found = [services.parking.live_view(a, max_age) for a in hub.areas]
+    areas = [_area(view, live) for view, live in (f for f in found if f is not None)]
     with services.state.session() as session:
         messages = [
             MessageOut(text=m.text, severity=m.severity)
@@ -234,11 +233,10 @@ def hub_screen(services: Services, hub: HubRef) -> HubScreenOut:
     )
 
 
-def _area(view: AreaView, fresh: bool) -> AreaOut:
-    a = view.availability
+def _area(view: AreaView, live: bool) -> AreaOut:
     # An area most of whose sensors went silent is unknown (its status says so); the others
     # are live as long as the counts are fresh, even when no car moved for hours.
-    live = fresh and a.status is not AreaStatus.UNKNOWN
+    a = view.availability
     status = a.status if live or a.status is AreaStatus.CLOSED else AreaStatus.UNKNOWN
     change = _heading(view)
     trend: Trend = "steady"

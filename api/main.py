@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from api import errors, telemetry
@@ -24,7 +27,19 @@ from api.services import Services
 
 
 def create_app(services: Services) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # The parking board's worker process lives as long as the app serves.
+        if services.parking is not None:
+            services.parking.start()
+        try:
+            yield
+        finally:
+            if services.parking is not None:
+                services.parking.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Vigie",
         version="0.1.0",
         summary="Telemetry of public buildings, water networks and carpool areas",

@@ -2,14 +2,15 @@
 data document, with 200 carpool areas of 30 sensed spaces each.
 
 The API runs in its own process (uvicorn, one worker, SQLite stores seeded with an hour of
-occupancy frames); the load comes from this process, an open-loop asyncio + httpx client that
-starts a request every 1/rate seconds whatever the previous ones are doing (a closed loop would
-hide queueing), over keep-alive connections written with asyncio streams (a client that costs
-more per request than the server would measure itself). Requests alternate between the two
-endpoints; a latency counts from when its request was due. Prints p50/p90/p99/max latency and
-errors per endpoint and writes bench/results/hub_load.json.
+occupancy frames, parking snapshots in the board's worker process as ``vigie api`` runs them, or
+in the API's own with ``--in-process``); the load comes from this process, an open-loop asyncio
++ httpx client that starts a request every 1/rate seconds whatever the previous ones are doing
+(a closed loop would hide queueing), over keep-alive connections written with asyncio streams
+(a client that costs more per request than the server would measure itself). Requests alternate
+between the two endpoints; a latency counts from when its request was due. Prints p50/p90/p99/
+max latency and errors per endpoint and writes bench/results/hub_load.json.
 
-    .venv/bin/python bench/hub_load.py [--rate 500] [--seconds 60] [--areas 200]
+    .venv/bin/python bench/hub_load.py [--rate 500] [--seconds 60] [--areas 200] [--in-process]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -94,17 +96,31 @@ def _registry(areas: int) -> dict[str, Any]:
     return rows
 
 
-def serve(directory: Path, port: int) -> None:
-    """The API process: real app, real embedded stores, system clock."""
-    import uvicorn
-
-    from api.main import create_app
-    from api.services import Services
+def stores(directory: Path) -> tuple[Any, Any]:
+    """The embedded stores in ``directory`` (the API's, and its parking worker's)."""
     from core.state.store import StateStore
     from core.stores.sqlite import SqliteStore
 
-    state = StateStore(f"sqlite:///{directory / 'state.sqlite'}")
-    services = Services(store=SqliteStore(directory / "series.sqlite"), state=state)
+    return StateStore(f"sqlite:///{directory / 'state.sqlite'}"), SqliteStore(
+        directory / "series.sqlite"
+    )
+
+
+def serve(directory: Path, port: int, in_process: bool) -> None:
+    """The API process: real app, real embedded stores, system clock; the parking snapshots in
+    a worker process as ``vigie api`` computes them (or in the API's, to compare)."""
+    import uvicorn
+
+    from api.main import create_app
+    from api.parking_board import ParkingBoard
+    from api.services import Services
+    from core.clock import SystemClock
+
+    state, store = stores(directory)
+    clock = SystemClock()
+    recipe = None if in_process else partial(stores, directory)
+    board = ParkingBoard(state, store, clock, worker_stores=recipe)
+    services = Services(store=store, state=state, clock=clock, parking=board)
     uvicorn.run(create_app(services), host="127.0.0.1", port=port, log_level="warning")
 
 
@@ -222,11 +238,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--areas", type=int, default=200)
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="compute the parking snapshots in the API process (as before the worker)",
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port)
+        serve(args.serve, args.port, args.in_process)
         return
 
     with tempfile.TemporaryDirectory(prefix="vigie-hub-load-") as tmp:
@@ -234,12 +255,13 @@ def main() -> None:
         token = prepare(directory, args.areas)
         port = _free_port()
         server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(directory), "--port", str(port)],
+            [sys.executable, __file__, "--serve", str(directory), "--port", str(port)]
+            + (["--in-process"] if args.in_process else []),
             env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 300  # a loaded machine starts slowly
             while True:
                 try:
                     if httpx.get(f"{base}/api/v1/parking/areas", timeout=5).status_code == 200:
@@ -252,7 +274,9 @@ def main() -> None:
             paths = ["/api/v1/parking/areas", f"/hub/{HUB}/data?token={token}"]
             load = ("127.0.0.1", port, paths, args.rate)
             asyncio.run(_load(*load, 2.0, args.connections))  # warm-up, not counted
+            load_before = os.getloadavg()
             result = asyncio.run(_load(*load, args.seconds, args.connections))
+            load_after = os.getloadavg()
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -287,6 +311,11 @@ def main() -> None:
         )
     achieved = result["sent"] / result["elapsed_s"]
     print(f"achieved {achieved:.0f} req/s (target {args.rate:.0f}); target p99 ≤ 20 ms, 0 errors")
+    where = "the API process" if args.in_process else "a worker process"
+    print(
+        f"snapshots in {where}; load average (1 min) {load_before[0]:.2f} before, "
+        f"{load_after[0]:.2f} after, on {os.cpu_count()} CPUs"
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
@@ -295,6 +324,8 @@ def main() -> None:
                 "seconds": args.seconds,
                 "areas": args.areas,
                 "achieved_rate": achieved,
+                "snapshots": "in-process" if args.in_process else "worker",
+                "load_average_1min": {"before": load_before[0], "after": load_after[0]},
                 "endpoints": rows,
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
             },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -17,6 +18,7 @@ from analytics.runner import AnalyticsRunner
 from analytics.transit.feeds import TransitFeeds
 from analytics.watch.base import Watch
 from analytics.watch.detectors import DetectorWatch
+from api.parking_board import ParkingBoard
 from api.services import Services
 from core.clock import Clock, SystemClock
 from core.config import HubSettings, Settings, StoreSettings
@@ -57,14 +59,29 @@ def build_state(settings: Settings) -> StateStore:
 
 def build_services(settings: Settings) -> Services:
     clock = SystemClock()
+    store, state = build_store(settings.store), build_state(settings)
     return Services(
-        store=build_store(settings.store),
-        state=build_state(settings),
+        store=store,
+        state=state,
         clock=clock,
         kpi=settings.kpi,
         hub=settings.hub,
         transit=build_transit(settings.hub, clock),
+        # Snapshots in a worker process, started by the API only (lazily elsewhere: never).
+        parking=ParkingBoard(
+            state,
+            store,
+            clock,
+            worker_stores=partial(parking_stores, settings.store, settings.state.url),
+        ),
     )
+
+
+def parking_stores(
+    store: StoreSettings, state_url: SecretStr
+) -> tuple[StateStore, TimeSeriesStore]:
+    """The stores of the parking board's worker process, opened there."""
+    return StateStore(state_url.get_secret_value()), build_store(store)
 
 
 def build_transit(hub: HubSettings, clock: Clock) -> TransitFeeds | None:

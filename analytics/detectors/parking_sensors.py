@@ -1,5 +1,6 @@
 """Carpool-area sensors for the technical services: space sensors silent beyond their heartbeat,
-spaces stuck occupied and area counts frozen implausibly long (``analytics.parking``)."""
+spaces stuck occupied or stuck free, and area counts frozen implausibly long
+(``analytics.parking``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ import numpy as np
 
 from analytics.detectors.base import Detection, Pass, Spec, Subject, Window, WindowKind
 from analytics.findings import AlertType, Finding, Severity, SubjectKind
-from analytics.parking.frozen import FeedParams, FreezeParams, SpaceLimits, judge_feed
+from analytics.parking.frozen import (
+    FeedParams,
+    FreeParams,
+    FreezeParams,
+    SpaceLimits,
+    judge_feed,
+)
 from analytics.parking.history import counts_at
 from analytics.parking.learned import samples_by_device
 from analytics.parking.registry import SensorRecord, SpaceRecord, areas_with_spaces, space_records
@@ -25,6 +32,11 @@ from core.timeseries import Selection, TimeSeriesStore
 
 SILENT = AlertType("parking_sensor_silent", "Capteur de place muet", Severity.INFO)
 FROZEN = AlertType("parking_data_frozen", "Données de stationnement figées", Severity.WARNING)
+STUCK_FREE = AlertType(
+    "parking_space_stuck_free",
+    "Place toujours libre alors que l'aire se remplit : capteur bloqué ?",
+    Severity.WARNING,
+)
 STEP = timedelta(minutes=15)
 
 
@@ -41,6 +53,10 @@ class ParkingSensorParams:
     stay_fallback_s: float = 72 * 3600.0  # with no past stays
     feed_alpha: float = 1e-3  # an area's count: frozen when seeing no change is this unlikely
     feed_floor_s: float = 2 * 3600.0
+    # A space free while the others received cars: flagged when receiving none of its share is
+    # this unlikely (it needs this many arrivals in the window for its share to be known).
+    free_alpha: float = 1e-4
+    free_min_arrivals: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +102,11 @@ class OccupiedReadings:
 class ParkingSensors:
     spec = Spec(
         name="parking_sensors",
-        description="Space sensors silent beyond their heartbeat; spaces and area counts frozen",
-        alert_types=(SILENT, FROZEN),
+        description=(
+            "Space sensors silent beyond their heartbeat; spaces stuck occupied or free; "
+            "area counts frozen"
+        ),
+        alert_types=(SILENT, FROZEN, STUCK_FREE),
         params=ParkingSensorParams(),
         units={
             "grace": "1",
@@ -98,12 +117,23 @@ class ParkingSensors:
             "stay_fallback_s": "s",
             "feed_alpha": "1",
             "feed_floor_s": "s",
+            "free_alpha": "1",
+            "free_min_arrivals": "1",
         },
         subjects=CarpoolAreas(),
         reads=OccupiedReadings(),
         # Four weeks: the stays and count changes of each hour of the week, seen four times.
         window=Window(WindowKind.LOOKBACK, lookback=timedelta(days=28)),
-        evidence=("area", "space", "last_seen", "heartbeat_s", "since", "limit_h", "free"),
+        evidence=(
+            "area",
+            "space",
+            "last_seen",
+            "heartbeat_s",
+            "since",
+            "limit_h",
+            "free",
+            "expected_arrivals",
+        ),
     )
 
     def detect(self, run: Pass) -> Detection:
@@ -180,26 +210,39 @@ def _frozen_spaces(
     p: ParkingSensorParams,
 ) -> None:
     """A space still heard, occupied far longer than the area's stays that began at that hour
-    (``SpaceLimits``, learned from the area's stays in the window)."""
-    shown = {code: changes(seq, settings.hold, end) for code, (_, seq) in heard.items()}
+    (``SpaceLimits``, learned from the area's stays in the window), or free while the other
+    spaces received so many cars that some of its share should have come (``FreeLimits``)."""
+    shown = {d.dev_eui: changes(seq, settings.hold, end) for d, seq in heard.values()}
     freeze = FreezeParams(p.stay_quantile, p.stay_factor, p.stay_floor_s, p.stay_fallback_s)
-    limits = SpaceLimits.learn(list(shown.values()), params=freeze)
+    free = FreeParams(p.free_alpha, p.stay_floor_s, p.free_min_arrivals)
+    limits = SpaceLimits.learn(shown, params=freeze, until=end, free=free)
+    assert limits.free is not None
     for code, (d, seq) in heard.items():
         last_seen = seq[-1][0]
         if end - last_seen > settings.silent_after(d.codec_id, d.parameters):
             continue  # silence is the other alert's
         out.judged.add((FROZEN.code, d.dev_eui))
-        since = shown[code][-1]
-        if not limits.exceeded(since.occupied, since.time, end):
-            continue
-        limit = limits.occupied.limit(since.time)
-        evidence = {
+        out.judged.add((STUCK_FREE.code, d.dev_eui))
+        since = shown[d.dev_eui][-1]
+        evidence: dict[str, Any] = {
             "area": area.id_lieu,
             "space": code,
             "since": since.time.isoformat(),
             "last_seen": last_seen.isoformat(),
-            "limit_h": round(limit.total_seconds() / 3600, 1),
         }
+        if not since.occupied:
+            flagged = limits.free.flagged_at(d.dev_eui, since.time, end)
+            if flagged is not None:
+                expected = limits.free.expected(d.dev_eui, since.time, end)
+                evidence["expected_arrivals"] = round(expected or 0.0, 1)
+                kind = SubjectKind.DEVICE
+                found = _finding(STUCK_FREE, subject, kind, d.dev_eui, flagged, end, evidence)
+                out.findings.append(found)
+            continue
+        if not limits.exceeded(since.occupied, since.time, end):
+            continue
+        limit = limits.occupied.limit(since.time)
+        evidence["limit_h"] = round(limit.total_seconds() / 3600, 1)
         out.findings.append(
             _finding(
                 FROZEN, subject, SubjectKind.DEVICE, d.dev_eui, since.time + limit, end, evidence

@@ -15,7 +15,8 @@
 - ``spaces`` holds each space's ``SpaceStatus`` by space code.
 
 A ``SpaceLimits`` (``frozen``, learned from the area's past changes) turns a space heard but
-unchanged implausibly long — a stuck sensor, an abandoned car — into unknown;
+unchanged implausibly long — a stuck sensor, an abandoned car, a sensor stuck free while the
+other spaces fill — into unknown;
 a ``ForecastModel`` (``forecast``) adds the expected free spaces at its horizons, among the
 known spaces (as ``free`` counts them).
 """
@@ -30,16 +31,17 @@ from datetime import datetime
 from enum import StrEnum
 
 from analytics.parking.forecast import ForecastModel, ForecastPoint
-from analytics.parking.frozen import SpaceLimits
+from analytics.parking.frozen import Arrivals, SpaceLimits
 from analytics.parking.registry import AreaLike, SpaceLike
 from analytics.parking.settings import ParkingSettings
 from analytics.parking.space import (
+    Change,
     SpaceState,
     SpaceStatus,
     UnknownReason,
     changes,
     samples,
-    space_status,
+    space_history,
 )
 from analytics.parking.week import PARIS, Holidays
 from core.reading import Reading
@@ -81,9 +83,12 @@ def space_statuses(
     settings: ParkingSettings,
     frozen: SpaceLimits | None = None,
 ) -> dict[str, SpaceStatus]:
-    """Each space's status by code; ``frozen`` limits mark spaces stuck in one state unknown."""
+    """Each space's status by code; ``frozen`` limits mark spaces stuck in one state unknown:
+    occupied far longer than the area's stays, or free while the others' cars should have
+    taken it (``FreeLimits``, which counts the arrivals the readings show after its window)."""
     mine = by_device(readings)
     out: dict[str, SpaceStatus] = {}
+    shown_by: dict[str, list[Change]] = {}
     for sp in spaces:
         device = sp.device
         if device is None:
@@ -92,7 +97,8 @@ def space_statuses(
             )
             continue
         silent = settings.silent_after(device.codec_id, device.parameters)
-        status = space_status(mine.get(device.dev_eui, ()), now, silent, settings.hold)
+        status, shown = space_history(mine.get(device.dev_eui, ()), now, silent, settings.hold)
+        shown_by[device.dev_eui] = shown
         if (
             frozen is not None
             and status.state is not SpaceState.UNKNOWN
@@ -101,6 +107,21 @@ def space_statuses(
         ):
             status = replace(status, state=SpaceState.UNKNOWN, reason=UnknownReason.FROZEN)
         out[sp.code] = status
+    free = frozen.free if frozen is not None else None
+    if free is None:
+        return out
+    recent = Arrivals.of(shown_by)  # the cars the readings show, after what ``free`` learned
+    for sp in spaces:
+        status = out[sp.code]
+        if (
+            sp.device is not None
+            and status.state is SpaceState.FREE
+            and status.last_change is not None
+            and free.exceeded(sp.device.dev_eui, status.last_change, now, recent)
+        ):
+            out[sp.code] = replace(
+                status, state=SpaceState.UNKNOWN, reason=UnknownReason.STUCK_FREE
+            )
     return out
 
 
@@ -164,13 +185,16 @@ def learn_space_limits(
     zone: str = PARIS,
     holidays: Holidays | None = None,
 ) -> SpaceLimits:
-    """How long the area's spaces plausibly keep a state, from their readings up to ``until``
-    (weeks of them: the limits are per hour of the week)."""
+    """How long the area's spaces plausibly stay occupied, and their shares of the area's
+    arrivals, from their readings up to ``until`` (weeks of them: the limits are per hour of
+    the week)."""
     settings = settings or ParkingSettings()
     mine = by_device(readings)
-    histories = [
-        changes(samples(mine.get(sp.device.dev_eui, ()), until), settings.hold, until)
+    histories = {
+        sp.device.dev_eui: changes(
+            samples(mine.get(sp.device.dev_eui, ()), until), settings.hold, until
+        )
         for sp in spaces
         if sp.device is not None
-    ]
-    return SpaceLimits.learn(histories, zone, holidays=holidays)
+    }
+    return SpaceLimits.learn(histories, zone, holidays=holidays, until=until)

@@ -11,17 +11,23 @@ the local week (public holidays as Sundays):
   closures bring none, so they never count against a feed;
 - a space (``SpaceLimits``): how long stays that begin at that hour of the week last, pooled over
   the area's spaces (``DurationLimits``: a high quantile of the completed durations, times a
-  factor, at least a floor); a stay far longer is a stuck sensor or an abandoned car.
+  factor, at least a floor); a stay far longer is a stuck sensor or an abandoned car;
+- a space stuck *free* (``FreeLimits``): time says nothing there (drivers leave far spaces free
+  for weeks), the other spaces' cars do. Each car that parked elsewhere while the space was
+  shown free could have been its own, with a chance learned from the space's past; when so many
+  went elsewhere that receiving none is implausible, the sensor is stuck. Nights and closures
+  bring no cars to the others, so they never count against a space.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 
 from analytics.parking.space import Change
 from analytics.parking.week import PARIS, Holidays, week_minutes
@@ -222,33 +228,165 @@ def judge_feed(
     return FeedJudgement(frozen, stale, _at(since), _at(last))
 
 
+@dataclass(frozen=True, slots=True)
+class FreeParams:
+    """How sure a stuck-free judgement must be: flagged when the cars the space should have
+    received since it became free exceed ``-ln(alpha)`` (the Poisson chance of it receiving
+    none is below ``alpha``), after ``floor_s`` at least; a space with fewer than
+    ``min_arrivals`` in the learning window is not judged (its appeal is not known)."""
+
+    alpha: float = 1e-4
+    floor_s: float = 2 * 3600.0
+    min_arrivals: int = 8
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """Cars arriving on an area's spaces: when, on which space (by key), and the chance each
+    space then shown free had of receiving that car if drivers chose uniformly among them
+    (1 / the free spaces just before)."""
+
+    times: FloatArray  # Unix s, sorted
+    keys: tuple[str, ...]  # the space each car took
+    chance: FloatArray
+    spaces: tuple[str, ...] = ()  # the columns of ``free``
+    free: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+
+    @classmethod
+    def of(cls, histories: Mapping[str, Sequence[Change]]) -> Arrivals:
+        """From each space's shown changes: a change to occupied after a known state is a car
+        (the first shown state is where the window began, not an arrival)."""
+        merged = sorted(
+            (c.time.timestamp(), i, c.occupied)
+            for i, shown in enumerate(histories.values())
+            for c in shown
+        )
+        keys = list(histories)
+        state: list[bool | None] = [None] * len(keys)  # occupied, free, or not yet known
+        times: list[float] = []
+        at: list[str] = []
+        free: list[list[bool]] = []
+        for t, i, occupied in merged:
+            if occupied and state[i] is False:
+                times.append(t)
+                at.append(keys[i])
+                free.append([st is False for st in state])
+            state[i] = occupied
+        shown_free = np.array(free, dtype=bool).reshape(len(free), len(keys))
+        chance = 1.0 / np.maximum(shown_free.sum(axis=1), 1)
+        return cls(np.array(times, dtype=np.float64), tuple(at), chance, tuple(keys), shown_free)
+
+
+NO_ARRIVALS = Arrivals(np.empty(0), (), np.empty(0))
+
+
+@dataclass(frozen=True)
+class FreeLimits:
+    """A space shown free while the area's other spaces receive cars: each car it could have had
+    counts by its chance under a uniform choice among the free spaces, times the space's appeal
+    (its cars over those chances in the learning window: a far space drivers avoid counts less,
+    the one by the entrance more)."""
+
+    learned: Arrivals  # up to ``until``
+    until: float  # the learning window's end (Unix s)
+    params: FreeParams = field(default_factory=FreeParams)
+
+    @classmethod
+    def learn(
+        cls,
+        histories: Mapping[str, Sequence[Change]],
+        until: datetime,
+        params: FreeParams | None = None,
+    ) -> FreeLimits:
+        return cls(Arrivals.of(histories), until.timestamp(), params or FreeParams())
+
+    def appeal(self, key: str, before: datetime) -> float | None:
+        """The space's cars over its chances of them before ``before`` (the free run under
+        judgement is no evidence of the space's appeal); None when not judged (too few cars)."""
+        a = self.learned
+        if key not in a.spaces:
+            return None
+        earlier = a.times <= before.timestamp()
+        own = int(np.sum(earlier & (np.array(a.keys) == key)))
+        exposure = float(np.sum(a.chance[earlier] * a.free[earlier, a.spaces.index(key)]))
+        if own < self.params.min_arrivals or exposure <= 0:
+            return None
+        return own / exposure
+
+    def _missed(
+        self, key: str, since: datetime, now: datetime, recent: Arrivals
+    ) -> tuple[FloatArray, FloatArray]:
+        """The others' cars in (since, now] (learned ones up to ``until``, ``recent`` ones
+        after) and the space's chance of each, in time order."""
+        t0, cut, end = since.timestamp(), self.until, now.timestamp()
+        parts = []
+        for a, lo, hi in ((self.learned, t0, min(cut, end)), (recent, max(t0, cut), end)):
+            keep = (a.times > lo) & (a.times <= hi) & (np.array(a.keys) != key)
+            parts.append((a.times[keep], a.chance[keep]))
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def expected(
+        self, key: str, since: datetime, now: datetime, recent: Arrivals = NO_ARRIVALS
+    ) -> float | None:
+        """The cars the space should have received since ``since``, None when not judged."""
+        appeal = self.appeal(key, since)
+        if appeal is None:
+            return None
+        return appeal * float(self._missed(key, since, now, recent)[1].sum())
+
+    def flagged_at(
+        self, key: str, since: datetime, now: datetime, recent: Arrivals = NO_ARRIVALS
+    ) -> datetime | None:
+        """When a space free since ``since`` became implausibly free, if it did by ``now``."""
+        appeal = self.appeal(key, since)
+        if appeal is None:
+            return None
+        times, chance = self._missed(key, since, now, recent)
+        due = appeal * np.cumsum(chance)
+        over = np.flatnonzero(due > -np.log(self.params.alpha))
+        if len(over) == 0:
+            return None
+        at = max(float(times[over[0]]), since.timestamp() + self.params.floor_s)
+        return _at(at) if at <= now.timestamp() else None
+
+    def exceeded(
+        self, key: str, since: datetime, now: datetime, recent: Arrivals = NO_ARRIVALS
+    ) -> bool:
+        return self.flagged_at(key, since, now, recent) is not None
+
+
 @dataclass(frozen=True)
 class SpaceLimits:
     """How long a space plausibly stays occupied, by the hour of the week the stay began,
     pooled over an area's spaces (one space alone changes too rarely to learn from). Stays are
     bounded (a commute, an errand): one far longer is an abandoned car or a sensor stuck
-    occupied. A free space is not judged: drivers leave the far spaces free for weeks."""
+    occupied. A free space is judged by the others' arrivals instead (``free``), not by time:
+    drivers leave the far spaces free for weeks."""
 
     occupied: DurationLimits
+    free: FreeLimits | None = None
 
     @classmethod
     def learn(
         cls,
-        histories: Sequence[Sequence[Change]],
+        histories: Mapping[str, Sequence[Change]],
         zone: str = PARIS,
         params: FreezeParams | None = None,
         holidays: Holidays | None = None,
+        until: datetime | None = None,
+        free: FreeParams | None = None,
     ) -> SpaceLimits:
-        """From each space's shown changes (``space.changes``): the completed stays."""
+        """From each space's shown changes (``space.changes``) by sensor: the completed stays,
+        and (with ``until``, the end of the changes' window) each space's arrivals."""
         starts: list[float] = []
         lengths: list[float] = []
-        for shown in histories:
+        for shown in histories.values():
             for a, b in itertools.pairwise(shown):
                 if a.occupied:
                     starts.append(a.time.timestamp())
                     lengths.append((b.time - a.time).total_seconds())
         limits = DurationLimits.learn(np.array(starts), np.array(lengths), zone, params, holidays)
-        return cls(limits)
+        return cls(limits, None if until is None else FreeLimits.learn(histories, until, free))
 
     def exceeded(self, occupied: bool, since: datetime, now: datetime) -> bool:
         return occupied and self.occupied.exceeded(since, now)

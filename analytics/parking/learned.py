@@ -59,7 +59,7 @@ def learn_area(
         histories[sp.device.dev_eui] = changes(seq, settings.hold, until)
         silent = settings.silent_after(sp.device.codec_id, sp.device.parameters)
         lines.append(Timeline.of_samples(seq, until, silent, settings.hold))
-    limits = SpaceLimits.learn(list(histories.values()), zone, holidays=holidays)
+    limits = SpaceLimits.learn(histories, zone, holidays=holidays, until=until)
     total = max(area.nbre_pl, len(spaces))
     points = counts_at(lines, total, start, until, HISTORY_STEP)
     return AreaModels(limits, _forecast(points, zone, holidays), anchors_of(histories))

@@ -45,6 +45,7 @@ class UnknownReason(StrEnum):
     NEVER_HEARD = "never_heard"  # no reading up to now
     SILENT = "silent"  # silent beyond its heartbeat × grace
     FROZEN = "frozen"  # heard, but unchanged implausibly long (see ``frozen``)
+    STUCK_FREE = "stuck_free"  # heard, free while the others' cars should have taken it
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,18 +110,26 @@ def space_status(
     readings: Iterable[Reading], now: datetime, silent_after: timedelta, hold: timedelta
 ) -> SpaceStatus:
     """The state of one space at ``now`` from its sensor's readings (any order, duplicates)."""
+    return space_history(readings, now, silent_after, hold)[0]
+
+
+def space_history(
+    readings: Iterable[Reading], now: datetime, silent_after: timedelta, hold: timedelta
+) -> tuple[SpaceStatus, list[Change]]:
+    """``space_status`` and the shown changes it comes from."""
     seq = samples(readings, now)
     if not seq:
-        return SpaceStatus(SpaceState.UNKNOWN, None, None, reason=UnknownReason.NEVER_HEARD)
+        return SpaceStatus(SpaceState.UNKNOWN, None, None, reason=UnknownReason.NEVER_HEARD), []
     shown, flaps = _fold(seq, hold, now)
     last = shown[-1]
     known = SpaceState.OCCUPIED if last.occupied else SpaceState.FREE
     last_seen = seq[-1][0]
     if now - last_seen > silent_after:
-        return SpaceStatus(
+        status = SpaceStatus(
             SpaceState.UNKNOWN, last_seen, last.time, known, UnknownReason.SILENT, flaps
         )
-    return SpaceStatus(known, last_seen, last.time, known, None, flaps)
+        return status, shown
+    return SpaceStatus(known, last_seen, last.time, known, None, flaps), shown
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from analytics.parking.history import occupancy_history
@@ -17,6 +17,7 @@ from api.errors import NOT_FOUND, STORE_DOWN, invalid
 from api.feeds import bnlc, datex, ngsi_ld
 from api.params import Instant
 from api.parking_board import OCCUPIED, AreaView, ParkingBoard
+from api.parking_json import AREAS_JSON, AreaOut, area_out, areas_json
 from api.routes import API_V1
 from api.services import Services
 from core.timeseries import Selection
@@ -27,29 +28,6 @@ IdLieu = Annotated[
     str, Path(pattern=r"^([013-9]\d|2[AB1-9])\d{3}-C-\d{3}$", description="BNLC id_lieu")
 ]
 MAX_HISTORY_POINTS = 5_000
-
-
-class LocationOut(BaseModel):
-    lon: float
-    lat: float
-
-
-class AreaOut(BaseModel):
-    id_lieu: str
-    name: str
-    tenant: str
-    type: str
-    location: LocationOut
-    total: int
-    free: int | None  # None when not live
-    occupied: int | None
-    unknown: int
-    pmr_total: int
-    pmr_free: int | None
-    status: str  # spacesAvailable, almostFull, full, closed, unknown
-    live: bool
-    trend_15min: int | None
-    last_update: datetime | None
 
 
 class SpaceOut(BaseModel):
@@ -80,9 +58,6 @@ class HistoryPointOut(BaseModel):
     unknown: int
 
 
-AREA_LIST = TypeAdapter(list[AreaOut])
-
-
 def _board(services: Services) -> ParkingBoard:
     assert services.parking is not None
     return services.parking
@@ -92,32 +67,11 @@ def _views(services: Services) -> list[tuple[AreaView, bool]]:
     return _board(services).live_views(_max_age(services))
 
 
-def _area(view: AreaView, live: bool) -> AreaOut:
-    a, info = view.availability, view.info
-    return AreaOut(
-        id_lieu=info.id_lieu,
-        name=info.nom_lieu,
-        tenant=info.tenant,
-        type=info.type,
-        location=LocationOut(lon=info.xlong, lat=info.ylat),
-        total=a.total,
-        free=a.free if live else None,
-        occupied=a.occupied if live else None,
-        unknown=a.unknown,
-        pmr_total=info.nbre_pmr,
-        pmr_free=a.pmr_free if live else None,
-        status=a.status.value if live or a.status.value == "closed" else "unknown",
-        live=live,
-        trend_15min=view.trend if live else None,
-        last_update=a.last_update,
-    )
-
-
 def _one(services: Services, id_lieu: str) -> tuple[AreaView, bool]:
-    for view, live in _views(services):
-        if view.info.id_lieu == id_lieu:
-            return view, live
-    raise HTTPException(404, f"no carpool area {id_lieu!r}")
+    found = _board(services).live_view(id_lieu, _max_age(services))
+    if found is None:
+        raise HTTPException(404, f"no carpool area {id_lieu!r}")
+    return found
 
 
 def _max_age(services: Services) -> timedelta:
@@ -133,16 +87,14 @@ def _max_age(services: Services) -> timedelta:
 async def list_areas(services: ServicesDep) -> Response:
     """Every area's availability (counts only when live)."""
 
-    def build(views: list[tuple[AreaView, bool]]) -> bytes:
-        return AREA_LIST.dump_json([_area(view, live) for view, live in views])
-
     board = _board(services)
     # Polled by every screen and feed reader: on the event loop while the board answers at once
-    # (a snapshot is at hand), in the thread pool when it must compute one.
+    # (a snapshot is at hand, its list serialized by the worker), in the thread pool when it
+    # must compute one.
     if board.ready():
-        body = board.derived("areas.json", _max_age(services), build)
+        body = board.derived(AREAS_JSON, _max_age(services), areas_json)
     else:
-        body = await run_in_threadpool(board.derived, "areas.json", _max_age(services), build)
+        body = await run_in_threadpool(board.derived, AREAS_JSON, _max_age(services), areas_json)
     return Response(body, media_type="application/json")
 
 
@@ -167,7 +119,7 @@ def get_area(id_lieu: IdLieu, services: ServicesDep) -> AreaDetailOut:
         ForecastOut(horizon_min=p.horizon_min, at=p.at, free=round(p.free, 1))
         for p in (view.availability.forecast if live else ())
     ]
-    return AreaDetailOut(**_area(view, live).model_dump(), spaces=spaces, forecast=forecast)
+    return AreaDetailOut(**area_out(view, live).model_dump(), spaces=spaces, forecast=forecast)
 
 
 @router.get("/areas/{id_lieu}/history", responses={**NOT_FOUND, **STORE_DOWN})
