@@ -27,7 +27,7 @@ from api.parking_snapshot import (
     SnapshotMaker,
     is_live,
 )
-from api.parking_worker import ParkingWorker, StoresRecipe
+from api.parking_worker import ParkingWorker, StoresRecipe, WorkerFailed
 from core.clock import Clock
 from core.state.store import StateStore
 from core.timeseries import StoreUnavailable, TimeSeriesStore
@@ -186,6 +186,12 @@ class ParkingBoard:
                     raise
                 # The counts age on the screens (their last update says so) rather than vanish.
                 log.warning("parking board not refreshed: the time-series store is unavailable")
+                return seen
+            except WorkerFailed as exc:
+                if seen is None:
+                    # Answered like a store outage (503, retry later): the next try restarts it.
+                    raise StoreUnavailable(f"parking board unavailable: {exc}") from exc
+                log.warning("parking board not refreshed: %s", exc)
                 return seen
             return self._snapshot
         finally:

@@ -1,6 +1,7 @@
 """Carpool-area sensors on the sample territory's registry and the real embedded store: a sensor
-silent beyond its heartbeat, a space stuck occupied for days and an area whose count stopped
-changing are raised; the sensors that behave are judged and raise nothing."""
+silent beyond its heartbeat, a space stuck occupied for days, one stuck free while the others
+fill every morning, and an area whose count stopped changing are raised; the sensors that behave
+are judged and raise nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from analytics.detectors.base import Pass, Subject
-from analytics.detectors.parking_sensors import DETECTOR, FROZEN, SILENT, ParkingSensorParams
+from analytics.detectors.parking_sensors import (
+    DETECTOR,
+    FROZEN,
+    SILENT,
+    STUCK_FREE,
+    ParkingSensorParams,
+)
 from analytics.findings import Finding, SubjectKind
 from analytics.watch.detectors import DetectorWatch
 from core.reading import Reading
@@ -25,6 +32,7 @@ END = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Paris
 DAYS = 28
 STUCK_SINCE = END - timedelta(days=4)
 MUTE_SINCE = END - timedelta(days=3)
+FREE_SINCE = END - timedelta(days=3, hours=12)  # a sensor stuck on "free" from a Thursday night
 FROZEN_FROM = END - timedelta(days=5)  # Le Cateau's count stops changing
 
 
@@ -66,8 +74,10 @@ def _every_6h(dev_eui: str, start: datetime, value: float) -> list[Reading]:
 
 def _territory(state: StateStore, store: SqliteStore) -> dict[str, Subject]:
     subjects = _subjects(state)
-    stuck, mute, *gare = subjects[GARE].devices
+    stuck, mute, free, *gare = subjects[GARE].devices
     readings = [r for d in gare for r in _commute(d, END)]
+    readings += [r for r in _commute(free, FREE_SINCE) if r.time < FREE_SINCE]
+    readings += _every_6h(free, FREE_SINCE, 0.0)
     readings += [r for r in _commute(stuck, STUCK_SINCE) if r.time < STUCK_SINCE]
     readings += _every_6h(stuck, STUCK_SINCE, 1.0)
     readings += [r for r in _commute(mute, MUTE_SINCE) if r.time < MUTE_SINCE]
@@ -89,14 +99,18 @@ def _pass(state: StateStore, store: SqliteStore) -> tuple[list[Finding], set[tup
 def test_silent_stuck_and_frozen_are_raised(stores: tuple[StateStore, SqliteStore]) -> None:
     state, store = stores
     subjects = _territory(state, store)
-    stuck, mute, *gare = subjects[GARE].devices
+    stuck, mute, free, *gare = subjects[GARE].devices
     findings, judged = _pass(state, store)
     raised = {(f.type, f.subject_kind, f.subject) for f in findings}
     assert raised == {
         (SILENT.code, SubjectKind.DEVICE, mute),
         (FROZEN.code, SubjectKind.DEVICE, stuck),
+        (STUCK_FREE.code, SubjectKind.DEVICE, free),
         (FROZEN.code, SubjectKind.AREA, CATEAU),
     }
+    # Le Cateau's spaces have all been free for five days, but no car came to any of them.
+    assert {(STUCK_FREE.code, d) for d in subjects[CATEAU].devices} <= judged
+    assert {(STUCK_FREE.code, d) for d in gare} <= judged
     # Saint-Souplet's sensors were never heard in four weeks: nothing to judge them on.
     assert not {(SILENT.code, d) for d in subjects[THIRD].devices} & judged
     # The commuters' spaces and the Gare's count were judged and are fine.
@@ -111,6 +125,13 @@ def test_silent_stuck_and_frozen_are_raised(stores: tuple[StateStore, SqliteStor
     frozen = by[(FROZEN.code, stuck)]
     assert frozen.evidence["since"] == STUCK_SINCE.isoformat()
     assert frozen.evidence["limit_h"] == 2.0  # the area's 70-minute stays, at the floor
+    stuck_free = by[(STUCK_FREE.code, free)]
+    # Free since its last car left that morning, 07:10.
+    assert stuck_free.evidence["since"] == FREE_SINCE.replace(hour=7, minute=10).isoformat()
+    assert stuck_free.evidence["expected_arrivals"] > 9.2  # -ln(1e-4)
+    # Flagged on a morning when the others' cars came, not in the night it stuck.
+    assert stuck_free.start.hour == 6 and stuck_free.start > FREE_SINCE
+    assert "libre" in STUCK_FREE.title_fr
     area = by[(FROZEN.code, CATEAU)]
     assert datetime.fromisoformat(area.evidence["since"]) >= FROZEN_FROM - timedelta(hours=24)
     assert area.evidence["free"] == len(subjects[CATEAU].devices)

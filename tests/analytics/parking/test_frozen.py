@@ -20,7 +20,7 @@ from analytics.parking.week import country_holidays
 from core.calendar import FrenchCalendar
 from core.reading import Reading
 from simulator.parking import STEP, simulate_area
-from tests.analytics.parking.streams import CLEAN, START, sim_area
+from tests.analytics.parking.streams import CLEAN, START, SimArea, sim_area
 from tests.simulator.conftest import territory
 
 QUARTER = 900.0
@@ -153,3 +153,54 @@ def test_simulated_days_of_weekday_commuting_set_a_stay_limit() -> None:
     limits = learn_space_limits(sim.spaces, sim.readings, START + timedelta(days=9))
     at_8 = datetime(2024, 3, 12, 7, 0, tzinfo=UTC)  # Tuesday 08:00 in Paris
     assert timedelta(hours=9) < limits.occupied.limit(at_8) < timedelta(hours=24)
+
+
+def _stuck_free(sim: SimArea, index: int, since: datetime, until: datetime) -> list[Reading]:
+    """The area's readings with space ``index``'s sensor saying "free" from ``since`` on, its
+    heartbeats included (every 6 hours)."""
+    stuck = sim.spaces[index].device
+    assert stuck is not None
+    readings = [r for r in sim.readings if r.device != stuck.dev_eui or r.time < since]
+    beats = int((until - since) / timedelta(hours=6)) + 1
+    return readings + [
+        Reading(since + timedelta(hours=6 * h), stuck.dev_eui, "occupied", 0.0)
+        for h in range(beats)
+    ]
+
+
+def test_a_space_stuck_free_while_the_others_fill_is_shown_unknown() -> None:
+    sim = sim_area(spaces=12, days=24, seed=6, config=CLEAN)
+    since = START + timedelta(days=14, hours=20)  # Monday 18 March, 21:00 in Paris
+    now = START + timedelta(days=23, hours=9)  # nine days later, a Wednesday at 10:00
+    readings = _stuck_free(sim, 4, since, now)
+    # Learned the day before, as the board does; the cars since then come from the readings.
+    learned_at = now - timedelta(days=1)
+    limits = learn_space_limits(
+        sim.spaces, [r for r in readings if r.time <= learned_at], learned_at
+    )
+    a = area_availability(sim.area, sim.spaces, readings, now, frozen=limits)
+    status = a.spaces[sim.spaces[4].code]
+    assert (status.state, status.reason) == (SpaceState.UNKNOWN, UnknownReason.STUCK_FREE)
+    assert status.known is SpaceState.FREE
+    others = [s for code, s in a.spaces.items() if code != sim.spaces[4].code]
+    assert all(s.reason is not UnknownReason.STUCK_FREE for s in others)
+    # Two days in (a Wednesday morning), too few cars went elsewhere to tell yet.
+    early = since + timedelta(days=1, hours=13)
+    cut = [r for r in readings if r.time <= early]
+    young = learn_space_limits(sim.spaces, cut, early)
+    a = area_availability(sim.area, sim.spaces, cut, early, frozen=young)
+    assert a.spaces[sim.spaces[4].code].state is SpaceState.FREE
+
+
+def test_healthy_simulated_spaces_are_never_judged_stuck_free() -> None:
+    sim = sim_area(spaces=12, days=24, seed=6, config=CLEAN)
+    flagged = judged = 0
+    now = START + timedelta(days=14)
+    while now < START + timedelta(days=24):  # every 3 hours for ten days, weekend included
+        cut = [r for r in sim.readings if r.time <= now]
+        limits = learn_space_limits(sim.spaces, cut, now)
+        a = area_availability(sim.area, sim.spaces, cut, now, frozen=limits)
+        judged += sum(s.known is SpaceState.FREE for s in a.spaces.values())
+        flagged += sum(s.reason is UnknownReason.STUCK_FREE for s in a.spaces.values())
+        now += timedelta(hours=3)
+    assert judged > 400 and flagged == 0
