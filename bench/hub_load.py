@@ -232,6 +232,34 @@ async def _load(
     return {"latencies": latencies, "errors": errors, "elapsed_s": elapsed, "sent": total}
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rpartition(")")[2].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _cpu(pid: int) -> dict[str, float]:
+    """CPU seconds so far of the API process and of its children (the parking worker)."""
+    children = 0.0
+    for child in _children(pid):
+        try:
+            children += _cpu_s(child)
+        except OSError:
+            continue
+    return {"api": _cpu_s(pid), "children": children}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=500.0)
@@ -274,9 +302,9 @@ def main() -> None:
             paths = ["/api/v1/parking/areas", f"/hub/{HUB}/data?token={token}"]
             load = ("127.0.0.1", port, paths, args.rate)
             asyncio.run(_load(*load, 2.0, args.connections))  # warm-up, not counted
-            load_before = os.getloadavg()
+            load_before, cpu_before = os.getloadavg(), _cpu(server.pid)
             result = asyncio.run(_load(*load, args.seconds, args.connections))
-            load_after = os.getloadavg()
+            load_after, cpu_after = os.getloadavg(), _cpu(server.pid)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -312,6 +340,12 @@ def main() -> None:
     achieved = result["sent"] / result["elapsed_s"]
     print(f"achieved {achieved:.0f} req/s (target {args.rate:.0f}); target p99 ≤ 20 ms, 0 errors")
     where = "the API process" if args.in_process else "a worker process"
+    cpu = {k: cpu_after[k] - cpu_before[k] for k in cpu_before}
+    print(
+        f"CPU during the run: API process {cpu['api']:.1f} s "
+        f"({1000 * cpu['api'] / result['sent']:.2f} ms a request), "
+        f"its worker {cpu['children']:.1f} s"
+    )
     print(
         f"snapshots in {where}; load average (1 min) {load_before[0]:.2f} before, "
         f"{load_after[0]:.2f} after, on {os.cpu_count()} CPUs"
@@ -326,6 +360,7 @@ def main() -> None:
                 "achieved_rate": achieved,
                 "snapshots": "in-process" if args.in_process else "worker",
                 "load_average_1min": {"before": load_before[0], "after": load_after[0]},
+                "cpu_s": cpu,
                 "endpoints": rows,
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
             },
