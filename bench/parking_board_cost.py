@@ -32,7 +32,7 @@ from core.state.store import StateStore
 from core.stores.sqlite import SqliteStore
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # a Monday morning
-LEARN_PER_SNAPSHOT = 4  # the board's default
+LEARN_PER_SNAPSHOT = 4  # the board's default in the API process (25 in its worker)
 
 
 def _registry(areas: int) -> dict[str, Any]:
