@@ -2,9 +2,12 @@
 
 Python runs one thread of a process at a time. At 500 requests a second the API needs most of
 it, and the snapshot's 0.5 s of Python every 10 s (0.8 s while areas learn) made requests queue
-behind it (p99 of 49-230 ms measured in-process). In a process of its own, niced so that the
-API's process comes first on a busy machine, the snapshot costs the API only the time to take
-its answer: one pickled view per area, unpickled only when a request reads that area.
+behind it (p99 of 49-230 ms measured in-process). In a process of its own, the snapshot costs
+the API only the time to take its answer: one pickled view per area, unpickled only when a
+request reads that area. The process is not niced: on SQLite every unit of work of the state
+store holds the file's write lock (``BEGIN IMMEDIATE``): a niced worker preempted while it
+reads the registry on a busy machine would make the API's queries wait (seen once: "database is
+locked" after the 10-s busy timeout).
 
 The process is spawned (not forked: the API process has threads and open connections), opens its
 own stores from ``open_stores`` (a picklable recipe: the stores themselves hold connections) and
@@ -19,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import os
 import pickle
 import threading
 import traceback
@@ -41,8 +43,6 @@ __all__ = ["ParkingWorker", "StoresRecipe", "Views", "WorkerFailed"]
 log = logging.getLogger(__name__)
 
 StoresRecipe = Callable[[], tuple[StateStore, TimeSeriesStore]]
-# Below the API's priority: on two shared cores the requests come first, the snapshot after.
-NICENESS = 10
 
 
 class Views(Mapping[str, AreaView]):
@@ -81,8 +81,6 @@ class _Job:
 
 def _serve(conn: Connection, job: _Job) -> None:
     """The worker process: one snapshot per request (``now``), until ``None`` or the pipe closes."""
-    with contextlib.suppress(OSError):
-        os.nice(NICENESS)
     state, store = job.open_stores()
     maker = SnapshotMaker(state, store, job.settings, **job.options)
     try:
