@@ -30,6 +30,8 @@ def _known_zone(value: str) -> str:
 
 # An IANA zone name that this machine's tz database knows.
 ZoneName = Annotated[str, AfterValidator(_known_zone)]
+# The territory's zone when none is configured: French authorities, mainland.
+DEFAULT_ZONE = "Europe/Paris"
 
 
 class InfluxSettings(BaseModel):
@@ -161,7 +163,9 @@ class HubSettings(BaseModel):
         description="Counts computed longer ago (store unreachable) show 'données indisponibles'",
     )
     departures: int = Field(8, ge=1, le=30, description="Departures listed per screen")
-    zone: ZoneName = Field("Europe/Paris", description="Zone of the times the screens show")
+    zone: ZoneName = Field(
+        DEFAULT_ZONE, description="Zone of the times the screens show; default: the territory's"
+    )
     refresh_s: float = Field(15, ge=2, description="How often the screens ask for new data")
 
 
@@ -171,7 +175,9 @@ class QuietHoursSettings(BaseModel):
     enabled: bool = Field(True, description="Hold non-critical notices during the window")
     start: time = Field(time(20, 0), description="Local start; the window may cross midnight")
     end: time = Field(time(7, 30), description="Local end; held notices go out after it")
-    timezone: ZoneName = Field("Europe/Paris", description="Zone of start and end (DST-aware)")
+    timezone: ZoneName = Field(
+        DEFAULT_ZONE, description="Zone of start and end (DST-aware); default: the territory's"
+    )
 
 
 class AlertRoute(BaseModel):
@@ -210,6 +216,10 @@ class WebhookSettings(BaseModel):
 
 class AlertsSettings(BaseModel):
     """Alerts: cost estimates, notification routes, quiet hours, rate limit, escalation."""
+
+    zone: ZoneName = Field(
+        DEFAULT_ZONE, description="Zone of the times notices show; default: the territory's"
+    )
 
     price_eur_m3: float = Field(
         4.0,
@@ -277,6 +287,10 @@ def _carriers(value: dict[str, float]) -> dict[str, float]:
 
 class KpiSettings(BaseModel):
     """Energy KPIs and sobriety reports: emission factors, prices, climate normals, references."""
+
+    zone: ZoneName = Field(
+        DEFAULT_ZONE, description="Zone of local days and months; default: the territory's `zone`"
+    )
 
     emission_factors_kgco2e_kwh: dict[str, float] = Field(
         {
@@ -371,6 +385,11 @@ class Settings(BaseSettings):
         "development", description="production refuses placeholder secrets"
     )
     log_json: bool = Field(False, description="Log one JSON object per line")
+    zone: ZoneName = Field(
+        DEFAULT_ZONE,
+        description="The territory's time zone: its local days, nights, weeks, months and "
+        "holidays (readings are stored in UTC)",
+    )
     store: StoreSettings = StoreSettings()
     state: StateSettings = StateSettings()
     mqtt: MqttSettings = MqttSettings()
@@ -392,6 +411,17 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Explicit arguments, then the environment, then vigie.toml, then defaults.
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @model_validator(mode="after")
+    def _one_zone(self) -> Settings:
+        """Sections that show or judge local time follow ``zone`` unless set on their own."""
+        for section, field in ((self.kpi, "zone"), (self.hub, "zone"), (self.alerts, "zone")):
+            if field not in section.model_fields_set:
+                setattr(section, field, self.zone)
+        quiet = self.alerts.quiet_hours
+        if "timezone" not in quiet.model_fields_set:
+            quiet.timezone = self.zone
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Settings:

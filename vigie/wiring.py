@@ -55,14 +55,16 @@ def build_state(settings: Settings) -> StateStore:
     return state
 
 
-def build_services(settings: Settings) -> Services:
-    clock = SystemClock()
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    """The process's stores and services, on the machine's clock unless another is given."""
+    clock = clock or SystemClock()
     return Services(
         store=build_store(settings.store),
         state=build_state(settings),
         clock=clock,
         kpi=settings.kpi,
         hub=settings.hub,
+        zone=settings.zone,
         transit=build_transit(settings.hub, clock),
     )
 
@@ -158,6 +160,7 @@ def build_runner(settings: Settings, services: Services) -> AnalyticsRunner:
             lookback=timedelta(days=analytics.water_lookback_days),
             parameters=analytics.detectors,
             disabled=analytics.disabled_detectors,
+            zone=settings.zone,
         )
     ]
     return AnalyticsRunner(
@@ -167,4 +170,5 @@ def build_runner(settings: Settings, services: Services) -> AnalyticsRunner:
         Checkpoints(services.state),
         clock,
         every_s=settings.analytics.every_s,
+        wall_clock=services.wall,
     )
