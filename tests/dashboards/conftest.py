@@ -1,0 +1,74 @@
+"""The dashboards' data: a small simulated territory in a real influxd, its state in SQLite, and
+the real API on both."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from analytics.alerts.engine import AlertEngine
+from analytics.detectors.registry import ALERT_TYPES
+from analytics.findings import Finding, SubjectKind
+from api.services import Services
+from core.clock import ManualClock
+from core.config import Settings
+from core.state.store import StateStore
+from core.stores.influx import InfluxStore
+from tests.dashboards.territory import NOW, START, fill
+from tests.services import ExternalService, InfluxServer, influx_query
+from vigie.wiring import build_runner
+
+
+@dataclass
+class Filled:
+    url: str
+    database: str
+    services: Services
+    letters: Counter[str]
+    raised: Counter[str]  # alerts the analytics pass opened, by type
+
+
+@pytest.fixture(scope="session")
+def filled(
+    influx_server: InfluxServer | ExternalService, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Filled]:
+    """Two days of the small territory through ingest into InfluxDB, then one analytics pass."""
+    root = tmp_path_factory.mktemp("dashboards")
+    database = f"vigie_dash_{uuid.uuid4().hex[:12]}"
+    store = InfluxStore(influx_server.url, database)
+    store.create_database()
+    state = StateStore(f"sqlite:///{root / 'state.sqlite'}")
+    state.migrate()
+    try:
+        letters = fill(root, store, state)
+        services = Services(store=store, state=state, clock=ManualClock(NOW))
+        report = build_runner(Settings(), services).tick()
+        raised = Counter({k: v for k, v in report.changes.items() if v})
+        yield Filled(influx_server.url, database, services, letters, raised)
+    finally:
+        store.close()
+        state.dispose()
+        influx_query(influx_server.url, f'DROP DATABASE "{database}"')
+
+
+def open_one_alert_per_type(services: Services, tenant: str) -> None:
+    """Two simulated days do not raise every alert type (baselines need weeks): one finding
+    per type goes through the real alert engine, so that every alert panel has rows."""
+    engine = AlertEngine(services.state, services.clock, Settings().alerts)
+    engine.apply(
+        [
+            Finding(
+                type=code,
+                tenant=tenant,
+                subject_kind=SubjectKind.DEVICE,
+                subject=f"dashboard-test-{code}",
+                start=START,
+                observed_at=NOW,
+            )
+            for code in ALERT_TYPES
+        ]
+    )
