@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from analytics.alerts.engine import AlertEngine
+from analytics.alerts.queries import AlertFilter, list_alerts
 from analytics.detectors.registry import ALERT_TYPES
 from analytics.findings import Finding, SubjectKind
 from api.services import Services
@@ -46,8 +47,9 @@ def filled(
     try:
         letters = fill(root, store, state)
         services = Services(store=store, state=state, clock=ManualClock(NOW))
-        report = build_runner(Settings(), services).tick()
-        raised = Counter({k: v for k, v in report.changes.items() if v})
+        build_runner(Settings(), services).tick()
+        _, opened = list_alerts(state, AlertFilter(), limit=1000, offset=0)
+        raised = Counter(a.type for a in opened)
         yield Filled(influx_server.url, database, services, letters, raised)
     finally:
         store.close()
