@@ -31,34 +31,39 @@ class FakeGrafana:
     dashboards: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
     refuse_with: int | None = None
+    prefix: str = ""  # the sub-path Grafana is served under, if any
 
     def answer(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        if not path.startswith(f"{self.prefix}/api/"):
+            return 404, {"message": "Not found"}
+        path = path.removeprefix(self.prefix)
         if self.refuse_with is not None:
             return self.refuse_with, {"message": "invalid API key"}
-        if method == "GET" and path.startswith("/grafana/api/folders/"):
+        if method == "GET" and path.startswith("/api/folders/"):
             uid = path.rsplit("/", 1)[1]
             if uid not in self.folders:
                 return 404, {"message": "folder not found", "status": "not-found"}
             return 200, {"uid": uid, "title": self.folders[uid]}
-        if method == "POST" and path == "/grafana/api/folders":
+        if method == "POST" and path == "/api/folders":
             if body["uid"] in self.folders:
                 return 409, {"message": "a folder with the same uid already exists"}
             self.folders[body["uid"]] = body["title"]
             return 200, {"uid": body["uid"], "title": body["title"], "id": len(self.folders)}
-        if method == "POST" and path == "/grafana/api/dashboards/db":
+        if method == "POST" and path == "/api/dashboards/db":
             d = body["dashboard"]
             if d["uid"] in self.dashboards and not body.get("overwrite"):
                 return 412, {"message": "A dashboard with the same uid already exists"}
             if body.get("folderUid") not in self.folders:
                 return 400, {"message": "folder not found"}
             self.dashboards[d["uid"]] = body
-            return 200, {"status": "success", "uid": d["uid"], "url": f"/grafana/d/{d['uid']}"}
+            return 200, {"status": "success", "uid": d["uid"], "url": f"{self.prefix}/d/{d['uid']}"}
         return 404, {"message": "Not found"}
 
 
-@pytest.fixture
-def grafana() -> Iterator[tuple[FakeGrafana, str]]:
-    fake = FakeGrafana()
+@pytest.fixture(params=["", "/grafana"], ids=["root", "sub-path"])
+def grafana(request: pytest.FixtureRequest) -> Iterator[tuple[FakeGrafana, str]]:
+    """The fake, served at the root of its port or under a sub-path; and Grafana's URL."""
+    fake = FakeGrafana(prefix=request.param)
 
     class Handler(BaseHTTPRequestHandler):
         def _serve(self) -> None:
@@ -83,7 +88,7 @@ def grafana() -> Iterator[tuple[FakeGrafana, str]]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield fake, f"http://127.0.0.1:{server.server_address[1]}/grafana"
+        yield fake, f"http://127.0.0.1:{server.server_address[1]}{fake.prefix}"
     finally:
         server.shutdown()
         server.server_close()
@@ -117,9 +122,9 @@ def test_a_second_push_keeps_the_folder_and_overwrites_the_dashboards(
     fake.requests.clear()
     result = push(url)
     assert result.exit_code == 0, result.output
-    calls = [(m, p) for m, p, _, _ in fake.requests]
-    assert ("POST", "/grafana/api/folders") not in calls
-    assert calls.count(("POST", "/grafana/api/dashboards/db")) == 7
+    calls = [(m, p.removeprefix(fake.prefix)) for m, p, _, _ in fake.requests]
+    assert ("POST", "/api/folders") not in calls
+    assert calls.count(("POST", "/api/dashboards/db")) == 7
 
 
 def test_a_refused_token_exits_with_grafanas_reason(grafana: tuple[FakeGrafana, str]) -> None:
