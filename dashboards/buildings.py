@@ -9,6 +9,9 @@ ENERGY_HOURLY = (
     'SELECT non_negative_difference(last("energy_kwh")) AS "kwh" FROM "energy" '
     f'WHERE {PLACE} AND $timeFilter GROUP BY time(1h), "device", "channel", "building"'
 )
+# Rooms: not the climate sensors outside any building (reservoirs, stations), nor the external
+# probes (channel "ext": a pipe or water temperature, not the room's air).
+ROOMS = f"{PLACE} AND \"building\" != '' AND \"channel\" != 'ext'"
 DAY = f"GROUP BY time(1d), \"building\" fill(none) tz('{TIMEZONE}')"
 
 
@@ -54,6 +57,7 @@ def building_energy() -> dict[str, object]:
         f'SELECT sum("kwh") FROM ({ENERGY_HOURLY}) WHERE $timeFilter {DAY}',
         "kwatth",
         alias="$tag_building",
+        bars=True,
     )
     b.series(
         "Courant par compteur (A)",
@@ -112,7 +116,7 @@ def indoor_climate() -> dict[str, object]:
         ("CO2 max.", "co2_ppm", "max", "ppm"),
         ("Humidité moyenne", "humidity_pct", "mean", "percent"),
     ):
-        b.stat(title, f'SELECT {agg}("{field}") FROM "climate" WHERE {PLACE} AND $timeFilter', unit)
+        b.stat(title, f'SELECT {agg}("{field}") FROM "climate" WHERE {ROOMS} AND $timeFilter', unit)
     for title, field, unit in (
         ("Température intérieure (°C)", "temperature_c", "celsius"),
         ("CO2 (ppm)", "co2_ppm", "ppm"),
@@ -120,14 +124,14 @@ def indoor_climate() -> dict[str, object]:
     ):
         b.series(
             title,
-            f'SELECT mean("{field}") FROM "climate" WHERE {PLACE} AND $timeFilter '
+            f'SELECT mean("{field}") FROM "climate" WHERE {ROOMS} AND $timeFilter '
             'GROUP BY time($__interval), "building" fill(none)',
             unit,
             alias="$tag_building",
         )
     b.table(
         "Dernière température par capteur",
-        f'SELECT last("temperature_c") FROM "climate" WHERE {PLACE} AND $timeFilter '
+        f'SELECT last("temperature_c") FROM "climate" WHERE {ROOMS} AND $timeFilter '
         'GROUP BY "building", "device", "channel"',
     )
     b.alerts(
@@ -162,6 +166,7 @@ def sobriety_kpis() -> dict[str, object]:
         f'SELECT sum("kwh") FROM ({ENERGY_HOURLY}) WHERE $timeFilter {DAY}',
         "kwatth",
         alias="$tag_building",
+        bars=True,
     )
     b.api_table(
         "Bâtiments classés par potentiel d'économie (année en cours)",

@@ -10,6 +10,7 @@ from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.builders import stat, table, timeseries
 from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.common import BarAlignment, GraphDrawStyle
 from grafana_foundation_sdk.models.dashboard import (
     VariableModel,
     VariableOption,
@@ -90,8 +91,9 @@ class Board:
         w: int = 12,
         h: int = 8,
         alias: str | None = None,
+        bars: bool = False,
     ) -> None:
-        """A time series panel of one InfluxQL query."""
+        """A time series panel of one InfluxQL query; ``bars`` for totals per day."""
         p = (
             timeseries.Panel()
             .title(title)
@@ -99,6 +101,10 @@ class Board:
             .with_target(Influx(query, alias=alias))
             .unit(unit)
         )
+        if bars:
+            # A bar covers its bucket: InfluxDB stamps a bucket with its start.
+            p = p.draw_style(GraphDrawStyle.BARS).bar_alignment(BarAlignment.AFTER)
+            p = p.fill_opacity(80)
         self._add(p, w, h)
 
     def stat(self, title: str, query: str, unit: str, *, w: int = 6, h: int = 4) -> None:

@@ -66,12 +66,14 @@ def water_network() -> dict[str, object]:
         f"GROUP BY time(1d), \"site\" fill(none) tz('{TIMEZONE}')",
         "m3",
         alias="$tag_site",
+        bars=True,
     )
     b.series(
         "Consommation des abonnés suivis (m³/jour)",
         f'SELECT sum("m3") FROM ({HOUSEHOLDS_HOURLY}) WHERE $timeFilter '
         f"GROUP BY time(1d) fill(none) tz('{TIMEZONE}')",
         "m3",
+        bars=True,
     )
     b.series(
         "Sondes de fuite (1 = eau détectée)",
