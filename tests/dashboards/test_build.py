@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
-from dashboards import JSON_DIR
+from dashboards import JSON_DIR, PROVISIONING_DIR
 from dashboards.build import rendered
 from tests.dashboards.grafana import dashboards
 
@@ -68,3 +69,18 @@ def test_no_two_panels_overlap() -> None:
             }
             assert not cells & mine, f"{d['uid']}: {p['title']} overlaps"
             cells |= mine
+
+
+def test_the_provisioned_datasources_are_the_ones_the_dashboards_use() -> None:
+    doc = yaml.safe_load((PROVISIONING_DIR / "datasources" / "vigie.yaml").read_text())
+    provided = {(d["type"], d["uid"]) for d in doc["datasources"]}
+    assert provided == DATASOURCES
+    influx = next(d for d in doc["datasources"] if d["type"] == "influxdb")
+    assert influx["jsonData"]["version"] == "InfluxQL"
+
+
+def test_the_dashboard_provider_reads_a_folder_of_json_files() -> None:
+    doc = yaml.safe_load((PROVISIONING_DIR / "dashboards" / "vigie.yaml").read_text())
+    [provider] = doc["providers"]
+    assert provider["type"] == "file" and provider["folderUid"] == "vigie"
+    assert provider["options"]["path"]
