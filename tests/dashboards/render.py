@@ -129,9 +129,11 @@ def draw(
         ax.grid(alpha=0.3)
 
 
-def render(uid: str, influx: Influx, api: TestClient, out: Path) -> None:
+def render(uid: str, influx: Influx, api: TestClient, out: Path, tenant: str | None) -> None:
     d = dashboards()[uid]
     values = choose_values(d, influx, START, END)
+    if tenant is not None:
+        values["tenant"] = tenant
     rows = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in d["panels"])
     width_in = 16.0
     fig = plt.figure(figsize=(width_in, rows * ROW_PX / 1400 * width_in + 0.8))
@@ -152,7 +154,8 @@ def render(uid: str, influx: Influx, api: TestClient, out: Path) -> None:
     plt.close(fig)
 
 
-def main(uids: list[str]) -> None:
+def main(specs: list[str]) -> None:
+    """Each spec is a dashboard uid, optionally ``:tenant`` (else the first tenant)."""
     root = Path(tempfile.mkdtemp(prefix="vigie-render-"))
     server = InfluxServer(root / "influxd")
     server.start()
@@ -166,9 +169,10 @@ def main(uids: list[str]) -> None:
         build_runner(Settings(), services).tick()
         influx = Influx(server.url, "vigie")
         with TestClient(create_app(services)) as api:
-            for uid in uids:
+            for spec in specs:
+                uid, _, tenant = spec.partition(":")
                 out = SCREENS / f"dashboard-{uid.removeprefix('vigie-')}.png"
-                render(uid, influx, api, out)
+                render(uid, influx, api, out, tenant or None)
                 print(out)
         influx.close()
     finally:
@@ -178,4 +182,7 @@ def main(uids: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["vigie-building-energy", "vigie-water-network"])
+    main(
+        sys.argv[1:]
+        or ["vigie-building-energy:caudry", "vigie-water-network", "vigie-indoor-climate:caudry"]
+    )
