@@ -18,7 +18,7 @@ from grafana_foundation_sdk.models.dashboard import (
     VariableSort,
 )
 
-from dashboards.queries import API, INFLUX, Api, Influx
+from dashboards.queries import API, INFLUX, STATE, Api, Influx, Sql
 
 TIMEZONE = "Europe/Paris"  # the territory's zone: day buckets and axes follow it
 ALL = ".*"  # "All" as a regex, so that series without the tag (households, stations) match too
@@ -116,6 +116,26 @@ class Board:
         """An InfluxQL result as a table (one row per series)."""
         p = table.Panel().title(title).datasource(INFLUX).with_target(Influx(query, table=True))
         self._add(p, w, h)
+
+    def sql(
+        self,
+        title: str,
+        sql: str,
+        *,
+        kind: str = "table",
+        unit: str = "none",
+        w: int = 12,
+        h: int = 8,
+    ) -> None:
+        """A panel (table, stat or time series) of one SQL query on the state store."""
+        p: timeseries.Panel | stat.Panel | table.Panel
+        if kind == "series":
+            p = timeseries.Panel().with_target(Sql(sql, table=False)).unit(unit)
+        elif kind == "stat":
+            p = stat.Panel().with_target(Sql(sql)).unit(unit)
+        else:
+            p = table.Panel().with_target(Sql(sql))
+        self._add(p.title(title).datasource(STATE), w, h)
 
     def api_table(
         self,

@@ -10,8 +10,8 @@ def device_health() -> dict[str, object]:
         "vigie-device-health",
         "Vigie — Santé des capteurs et du réseau",
         "Battery, RSSI, SNR and spreading factor of the uplinks, the last frame of each device "
-        "(oldest first: the silent ones) from InfluxDB; the device inventory and the open "
-        "sensor alerts from the Vigie API.",
+        "(oldest first: the silent ones) from InfluxDB; the dead letters from the state store "
+        "(PostgreSQL); the device inventory and the open sensor alerts from the Vigie API.",
         "radio",
         ("site", "building"),
     )
@@ -68,6 +68,28 @@ def device_health() -> dict[str, object]:
         'GROUP BY "device", "model", "building", "area"',
         w=24,
         h=10,
+    )
+    # Dead letters live in the state store, not in InfluxDB, and carry no tenant (an unknown
+    # device has none): these panels show every tenant's, for the operators of the platform.
+    b.sql(
+        "Lettres mortes ouvertes (tous locataires)",
+        'SELECT count(*) AS "trames" FROM dead_letter '
+        "WHERE status = 'open' AND $__timeFilter(received_at)",
+        kind="stat",
+        w=6,
+    )
+    b.sql(
+        "Lettres mortes ouvertes par raison",
+        'SELECT reason AS "raison", count(*) AS "trames", max(received_at) AS "dernière" '
+        "FROM dead_letter WHERE status = 'open' AND $__timeFilter(received_at) "
+        "GROUP BY reason ORDER BY 2 DESC",
+        w=6,
+    )
+    b.sql(
+        "Lettres mortes reçues par heure",
+        "SELECT $__timeGroupAlias(received_at, '1h'), reason AS metric, count(*) AS value "
+        "FROM dead_letter WHERE $__timeFilter(received_at) GROUP BY 1, 2 ORDER BY 1",
+        kind="series",
     )
     b.api_table(
         "Inventaire des capteurs",

@@ -105,3 +105,36 @@ class Api(cogbuilder.Builder[InfinityJson]):
 
     def build(self) -> InfinityJson:
         return self._query
+
+
+STATE = DataSourceRef(type_val="grafana-postgresql-datasource", uid="vigie-state")
+
+
+class SqlQuery(cogvariants.Dataquery):
+    """A raw SQL query of Grafana's PostgreSQL datasource, on Vigie's state store."""
+
+    def __init__(self, ref_id: str, sql: str, fmt: str) -> None:
+        self.ref_id = ref_id
+        self.sql = sql
+        self.fmt = fmt
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "refId": self.ref_id,
+            "datasource": STATE.to_json(),
+            "editorMode": "code",
+            "rawQuery": True,
+            "rawSql": self.sql,
+            "format": self.fmt,
+        }
+
+
+class Sql(cogbuilder.Builder[SqlQuery]):
+    """``Sql("SELECT …")``: ``$__timeFilter(col)`` and ``$__timeGroupAlias(col, '1h')`` are
+    Grafana's macros."""
+
+    def __init__(self, sql: str, *, ref_id: str = "A", table: bool = True) -> None:
+        self._query = SqlQuery(ref_id, " ".join(sql.split()), "table" if table else "time_series")
+
+    def build(self) -> SqlQuery:
+        return self._query

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import pytest
@@ -21,6 +22,7 @@ from core.state.store import StateStore
 from core.stores.influx import InfluxStore
 from tests.dashboards.territory import NOW, START, fill
 from tests.services import ExternalService, InfluxServer, influx_query
+from tests.state_fixtures import PostgresDatabases
 from vigie.wiring import build_runner
 
 
@@ -31,30 +33,34 @@ class Filled:
     services: Services
     letters: Counter[str]
     raised: Counter[str]  # alerts the analytics pass opened, by type
+    state_url: str  # the PostgreSQL state store's SQLAlchemy URL
 
 
 @pytest.fixture(scope="session")
 def filled(
-    influx_server: InfluxServer | ExternalService, tmp_path_factory: pytest.TempPathFactory
+    influx_server: InfluxServer | ExternalService,
+    postgres_databases: PostgresDatabases,
+    migrated_template: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Filled]:
-    """Two days of the small territory through ingest into InfluxDB, then one analytics pass."""
+    """Two days of the small territory through ingest into InfluxDB and a PostgreSQL state
+    store (as in production: the dead-letter panels read it), then one analytics pass."""
     root = tmp_path_factory.mktemp("dashboards")
     database = f"vigie_dash_{uuid.uuid4().hex[:12]}"
-    store = InfluxStore(influx_server.url, database)
-    store.create_database()
-    state = StateStore(f"sqlite:///{root / 'state.sqlite'}")
-    state.migrate()
-    try:
+    with ExitStack() as stack:
+        store = InfluxStore(influx_server.url, database)
+        store.create_database()
+        stack.callback(influx_query, influx_server.url, f'DROP DATABASE "{database}"')
+        stack.callback(store.close)
+        state_url = stack.enter_context(postgres_databases.database(migrated_template))
+        state = StateStore(state_url)
+        stack.callback(state.dispose)
         letters = fill(root, store, state)
         services = Services(store=store, state=state, clock=ManualClock(NOW))
         build_runner(Settings(), services).tick()
         _, opened = list_alerts(state, AlertFilter(), limit=1000, offset=0)
         raised = Counter(a.type for a in opened)
-        yield Filled(influx_server.url, database, services, letters, raised)
-    finally:
-        store.close()
-        state.dispose()
-        influx_query(influx_server.url, f'DROP DATABASE "{database}"')
+        yield Filled(influx_server.url, database, services, letters, raised, state_url)
 
 
 def open_one_alert_per_type(services: Services, tenant: str) -> None:

@@ -25,6 +25,7 @@ UIDS = {
 DATASOURCES = {
     ("influxdb", "vigie-influxdb"),
     ("yesoreyeram-infinity-datasource", "vigie-api"),
+    ("grafana-postgresql-datasource", "vigie-state"),
 }
 
 
