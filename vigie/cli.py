@@ -35,6 +35,7 @@ from vigie import logs
 from vigie.alerts_cli import alerts_app
 from vigie.analytics_cli import analytics_app
 from vigie.broker import demo_broker
+from vigie.dashboards_cli import dashboards_app
 from vigie.demo import (
     SAMPLE_TERRITORY,
     HistoryReplay,
@@ -89,6 +90,7 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(readings_app, name="readings")
 app.add_typer(report_app, name="report")
 app.add_typer(hub_app, name="hub")
+app.add_typer(dashboards_app, name="dashboards")
 app.command()(simulate)
 
 ConfigOption = Annotated[
