@@ -476,7 +476,7 @@ def row(run: dict[str, float], n: int) -> dict[str, float]:
         "peak_rss_mb": round(run.get("peak_rss_mb", float("nan"))),
         "influxd_cpu_us_per_frame": round(1e6 * run.get("influxd_cpu_s", float("nan")) / n),
         "mosquitto_cpu_us_per_frame": round(1e6 * run.get("mosquitto_cpu_s", float("nan")) / n),
-        "load_average_1m": run.get("load_1m", float("nan")),
+        "load_average_1m": round(run.get("load_1m", float("nan")), 2),
     }
 
 
@@ -554,8 +554,8 @@ def main() -> None:
             bare = ceiling(broker, n, args.mqtt)
             print(f"ceiling: {bare['frames_per_s']:,.0f} frames/s")
             if args.peer:
-                print(f"load average before Node-RED: {os.getloadavg()[0]:.2f}")
                 load_1m = os.getloadavg()[0]
+                print(f"load average before Node-RED: {load_1m:.2f}")
                 peer_run = nodered(tmp, broker, influx, n, args.batch_size, args.mqtt, devices)
                 if peer_run is not None:
                     peer_run["load_1m"] = load_1m
@@ -697,7 +697,7 @@ def report(
         "target_frames_per_s": 20_000,
         "stored_readings": counts,
         "publish_frames_per_s": round(n / published_s),
-        "load_average_1m_before": run.get("load_1m"),
+        "load_average_1m_before": round(run.get("load_1m", float("nan")), 2),
         "machine": machine,
         "bench_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
