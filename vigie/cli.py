@@ -50,6 +50,7 @@ from vigie.readings_cli import readings_app
 from vigie.replay import replay, replay_spool_path
 from vigie.report_cli import report_app
 from vigie.simulate import simulate
+from vigie.store_cli import store_app
 from vigie.supervisor import EXIT_FAILED, Supervisor
 from vigie.wiring import (
     build_consumer,
@@ -84,6 +85,7 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(readings_app, name="readings")
 app.add_typer(report_app, name="report")
 app.add_typer(hub_app, name="hub")
+app.add_typer(store_app, name="store")
 app.command()(simulate)
 
 ConfigOption = Annotated[
