@@ -128,7 +128,7 @@ class InfluxStore:
                 rollups,
             )
         self._policies_checked = False
-        self._hour_seen = 0  # newest hour this process wrote: older marked hours are closed
+        self._day_seen = 0  # newest local day this process wrote: older days are complete
 
     # -- administration -------------------------------------------------------------------------
 
@@ -175,16 +175,22 @@ class InfluxStore:
             bad = self._write_batch(lines[lo : lo + self._batch_size], deadline)
             result.accepted += len(lines[lo : lo + self._batch_size]) - len(bad)
             result.rejected.extend(Rejected(owners[lo + i], why) for i, why in bad.items())
-        newest = max((h for _, h in marks), default=0)
-        if self.rollups is not None and newest > self._hour_seen:
-            # The stream reached a new hour: roll up the hours it left behind. The readings are
-            # stored and their hours marked, so a failure here only delays the rollups.
-            self._hour_seen = newest
+        if self.rollups is not None and marks:
+            self._roll_past_days(max(h for _, h in marks))
+        return result
+
+    def _roll_past_days(self, newest: int) -> None:
+        """When the stream reaches a new local day, roll up the days it has left behind, each
+        once (a long read rolls up what it needs first). The readings are stored and their hours
+        marked, so a failure here only delays the rollups."""
+        assert self.rollups is not None
+        today = rollup.day_start(newest, self.rollups.config.zone)
+        if today > self._day_seen:
+            self._day_seen = today
             try:
-                self.rollups.refresh(before=newest)
+                self.rollups.refresh(before=today)
             except (StoreUnavailable, StoreError) as exc:
                 log.warning("InfluxDB rollups wait for the next refresh: %s", exc)
-        return result
 
     def _mark(self, marks: set[tuple[str, int]], deadline: float) -> None:
         assert self.rollups is not None

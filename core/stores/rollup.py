@@ -125,6 +125,11 @@ def day_edges(lo: int, hi: int, zone: str) -> Int64Array:
     return window_edges(from_ns(lo), from_ns(hi), Every(1, "d"), zone)
 
 
+def day_start(ns: int, zone: str) -> int:
+    """The local midnight of ``zone`` that starts the day holding ``ns``."""
+    return int(day_edges(ns, ns + HOUR_NS, zone)[0])
+
+
 def finish(p: Partials, edges: Int64Array, agg: Agg, n_rows: int) -> FloatArray:
     """The (n_rows, windows) grid of ``agg`` from partials, through ``windows.reduce``."""
     values = {

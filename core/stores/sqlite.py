@@ -117,7 +117,7 @@ class SqliteStore:
         self._writer = self._connect()
         self._writer.executescript(_SCHEMA)
         self._rollups = rollups
-        self._hour_seen = 0  # newest hour this process wrote: older dirty hours are closed
+        self._day_seen = 0  # newest local day this process wrote: older days are complete
         if rollups is not None:
             rollup.zone_ok(rollups.zone)
             fresh = not self._writer.execute(
@@ -174,18 +174,25 @@ class SqliteStore:
                 # The cache may now name series rows that the rollback removed.
                 self._reload_series(conn)
                 raise StoreUnavailable(f"SQLite store {self._path}: {exc}") from exc
-            newest = max((h for _, h in marks), default=0)
-            if newest > self._hour_seen:
-                # The stream reached a new hour: roll up the hours it has left behind. The
-                # readings are durable and their hours marked, so a failure here only delays.
-                self._hour_seen = newest
+            today = self._today(marks)
+            if today > self._day_seen:
+                # The stream reached a new local day: roll up the days it has left behind, each
+                # once (a long read rolls up what it needs first). The readings are durable and
+                # their hours marked, so a failure here only delays the rollups.
+                self._day_seen = today
                 try:
-                    self._refresh(before=newest)
+                    self._refresh(before=today)
                 except sqlite3.OperationalError as exc:
                     log.warning("rollups of %s wait for the next refresh: %s", self._path, exc)
         return WriteResult(accepted=len(readings))
 
     # -- rollups and retention -------------------------------------------------------------------
+
+    def _today(self, marks: set[tuple[str, int]]) -> int:
+        """Start of the local day of the newest hour marked (0 without rollups)."""
+        if self._rollups is None or not marks:
+            return 0
+        return rollup.day_start(max(h for _, h in marks), self._rollups.zone)
 
     def _series_ids(self, conn: sqlite3.Connection, quantity: str) -> list[int]:
         return [s[0] for s in self._select_series(conn, Selection.of(quantity))]
