@@ -200,8 +200,14 @@ class InfluxStore:
         except StoreError:
             if self._policies_checked:
                 raise
-            self.ensure_retention()  # a database made before rollups: add their policy once
-            self._write_lines(lines, self.rollups.rp, deadline)
+            try:
+                self.ensure_retention()  # a database made before rollups: add their policy once
+                self._write_lines(lines, self.rollups.rp, deadline)
+            except StoreError as exc:
+                # No policy to hold them (2.x/3.x v1 compatibility has no DDL): run without
+                # rollups, reads from raw points, no purge, rather than refuse readings.
+                log.error("InfluxDB rollups disabled: no retention policy for them: %s", exc)
+                self.rollups = None
 
     def _write_lines(self, lines: list[str], rp: str, deadline: float | None = None) -> None:
         """Write Vigie's own lines (rollups, marks) to ``rp``; any refusal is a StoreError."""

@@ -20,6 +20,7 @@ from core.quantities import QUANTITIES
 from core.series import to_ns
 from core.stores.line_protocol import escape, quote_identifier, quote_literal
 from core.stores.rollup import HOUR_NS, Partials, RollupConfig, day_edges, fields_of, regroup
+from core.timeseries import StoreError
 
 DIRTY = "vigie_rollup_dirty"
 STATE = "vigie_rollup_state"
@@ -70,6 +71,9 @@ class InfluxRollups:
         wanted = [(self.rp, duration)]
         if raw_duration:
             wanted.append((raw_rp or "autogen", raw_duration))
+        [shown] = self._query(["SHOW MEASUREMENTS"])
+        domains = {q.domain.value for q in QUANTITIES.values()}
+        history = any(row[0] in domains for s in shown["series"] for row in s["values"])
         for name, length in wanted:
             verb = "ALTER" if name in names else "CREATE"
             self._query(
@@ -78,6 +82,9 @@ class InfluxRollups:
                     f"DURATION {length} REPLICATION 1"
                 ]
             )
+        if self.rp not in names and history:
+            # Readings written before rollups existed carry no marks: no purge may remove them.
+            self._write([f"{STATE},measurement=* history_uncovered=1i {time.time_ns()}"], self.rp)
 
     # -- marks ----------------------------------------------------------------------------------
 
@@ -197,6 +204,12 @@ class InfluxRollups:
         """Delete raw points per measurement older than the longest retention of its quantities
         (a quantity without retention keeps its measurement), never in a marked hour; returns
         each purged measurement's new cutoff (ns)."""
+        [history] = self._query([f'SELECT last("history_uncovered") FROM {self.target(STATE)}'])
+        if history["series"]:
+            raise StoreError(
+                "raw readings written before rollups existed are not rolled up: no purge "
+                "(rolling up that history is not implemented yet)"
+            )
         self.refresh()
         pending = self.dirty()
         out: dict[str, int] = {}

@@ -3,9 +3,11 @@ and a purge of raw readings never removes what the rollups do not cover yet."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -15,7 +17,8 @@ from core.quantities import QUANTITIES
 from core.reading import Reading
 from core.series import NS, SeriesGrid
 from core.stores.sqlite import SqliteStore
-from core.timeseries import Agg, Selection
+from core.timeseries import Agg, Selection, StoreError
+from tests.services import influx_query
 
 PARIS = ZoneInfo("Europe/Paris")
 YEAR = (datetime(2026, 1, 1, tzinfo=PARIS), datetime(2027, 1, 1, tzinfo=PARIS))
@@ -190,3 +193,49 @@ def test_a_purge_keeps_the_answers_and_only_covered_raw_points(
             store.aggregate(sel, *YEAR, "1mo", agg, "Europe/Paris"),
             reference.aggregate(sel, *YEAR, "1mo", agg, "Europe/Paris"),
         )
+
+
+def test_sqlite_rolls_up_readings_written_before_rollups_existed(
+    tmp_path: Path, reference: SqliteStore, readings: list[Reading]
+) -> None:
+    winter = [r for r in readings if r.time < datetime(2026, 4, 1, tzinfo=UTC)]
+    old = SqliteStore(tmp_path / "old.sqlite", rollups=None)
+    write(old, winter, call=50_000)
+    old.close()
+    store = SqliteStore(tmp_path / "old.sqlite")  # rollups on: every stored hour is marked
+    now = datetime(2026, 4, 1, tzinfo=UTC)
+    store.purge({q: timedelta(days=30) for q in QUANTITIES}, now)
+    sel = Selection.of("temperature_c")
+    assert len(store.read(sel, YEAR[0], now - timedelta(days=30)).times) == 0
+    span = (YEAR[0], datetime(2026, 4, 1, tzinfo=PARIS))
+    for agg in Agg:
+        same(
+            store.aggregate(sel, *span, "1d", agg, "Europe/Paris"),
+            reference.aggregate(sel, *span, "1d", agg, "Europe/Paris"),
+        )
+    store.close()
+
+
+def test_influx_refuses_to_purge_readings_written_before_rollups_existed(
+    influx_server: Any, readings: list[Reading]
+) -> None:
+    from core.stores.influx import InfluxStore
+
+    database = f"vigie_test_{uuid.uuid4().hex[:12]}"
+    old = InfluxStore(influx_server.url, database, rollups=None)
+    old.create_database()
+    winter = [r for r in readings if r.time < datetime(2026, 2, 1, tzinfo=UTC)]
+    write(old, winter)
+    store = InfluxStore(influx_server.url, database)
+    store.ensure_retention()
+    try:
+        with pytest.raises(StoreError, match="before rollups existed"):
+            store.purge(
+                {q: timedelta(days=1) for q in QUANTITIES}, datetime(2027, 1, 1, tzinfo=UTC)
+            )
+        kept = store.read(Selection.of("temperature_c"), *YEAR)
+        assert len(kept.times) == sum(r.quantity == "temperature_c" for r in winter)
+    finally:
+        store.close()
+        old.close()
+        influx_query(influx_server.url, f'DROP DATABASE "{database}"')
