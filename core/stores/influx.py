@@ -422,46 +422,46 @@ class InfluxStore:
         joined bucket by bucket, which is exact unless both tag sets hold the same time.
         """
         assert self.rollups is not None
-        self.rollups.refresh(sel.quantity, before=how.inner_hi)
-        tag_sets, inner = self.rollups.read(
-            sel.quantity, how.table, self._where(sel, how.inner_lo, how.inner_hi)
-        )
+        self.rollups.refresh(sel.quantity, before=how.segments[-1][2])
         index: dict[SeriesKey, int] = {}
         tags: list[dict[str, str]] = []
         newest: list[int] = []
-        remap = []
-        last_t = np.full(len(tag_sets), -1, dtype=np.int64)
-        np.maximum.at(last_t, inner.rows, inner.t)
-        for i, ts in enumerate(tag_sets):
-            rest = dict(ts)
-            key = SeriesKey(rest.pop("device", ""), sel.quantity, rest.pop("channel", None))
-            if sel.devices is not None and key.device not in sel.devices:
-                remap.append(-1)
-                continue
-            if key not in index:
-                index[key] = len(tags)
-                tags.append(rest)
-                newest.append(-1)
-            j = index[key]
-            if last_t[i] > newest[j]:  # the tags of the newest bucket are the current ones
-                tags[j], newest[j] = rest, int(last_t[i])
-            remap.append(j)
         parts = []
-        if len(inner):
-            rows = np.asarray(remap, dtype=np.int64)[inner.rows]
-            keep = rows >= 0
-            parts.append(Partials(*(getattr(inner, f)[keep] for f in SLOTS)))
-            parts[-1].rows = rows[keep]
-        for lo, hi in ((how.lo, how.inner_lo), (how.inner_hi, how.hi)):
-            if lo >= hi:
+        for kind, lo, hi in how.segments:
+            if kind == "raw":
+                raw = self.read(sel, from_ns(lo), from_ns(hi))
+                for i, key in enumerate(raw.keys):
+                    if key not in index:
+                        index[key] = len(tags)
+                        tags.append(raw.tags[i])
+                        newest.append(-1)
+                    t, v = raw.series(i)
+                    rows = np.full(len(t), index[key], dtype=np.int64)
+                    parts.append(Partials.of_points(rows, t, v))
                 continue
-            raw = self.read(sel, from_ns(lo), from_ns(hi))
-            for i, key in enumerate(raw.keys):
+            tag_sets, found = self.rollups.read(sel.quantity, kind, self._where(sel, lo, hi))
+            last_t = np.full(len(tag_sets), -1, dtype=np.int64)
+            np.maximum.at(last_t, found.rows, found.t)
+            remap = []
+            for i, ts in enumerate(tag_sets):
+                rest = dict(ts)
+                key = SeriesKey(rest.pop("device", ""), sel.quantity, rest.pop("channel", None))
+                if sel.devices is not None and key.device not in sel.devices:
+                    remap.append(-1)
+                    continue
                 if key not in index:
                     index[key] = len(tags)
-                    tags.append(raw.tags[i])
-                t, v = raw.series(i)
-                parts.append(Partials.of_points(np.full(len(t), index[key], dtype=np.int64), t, v))
+                    tags.append(rest)
+                    newest.append(-1)
+                j = index[key]
+                if last_t[i] > newest[j]:  # the tags of the newest bucket are the current ones
+                    tags[j], newest[j] = rest, int(last_t[i])
+                remap.append(j)
+            if len(found):
+                rows = np.asarray(remap, dtype=np.int64)[found.rows]
+                keep = rows >= 0
+                parts.append(Partials(*(getattr(found, f)[keep] for f in SLOTS)))
+                parts[-1].rows = rows[keep]
         keys = sorted(index, key=index.__getitem__)
         order = sorted(range(len(keys)), key=keys.__getitem__)
         rank = np.empty(len(keys), dtype=np.int64)

@@ -147,14 +147,11 @@ def finish(p: Partials, edges: Int64Array, agg: Agg, n_rows: int) -> FloatArray:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """How to read a long aggregate: raw points on [lo, inner_lo) and [inner_hi, hi), rollups of
-    ``table`` ("1h" or "1d") in between."""
+    """How to read a long aggregate: consecutive [lo, hi) segments, each read from ``"raw"``
+    points, ``"1h"`` or ``"1d"`` rollups — raw only where a span does not start or end on the
+    hour, hourly rollups between the hour and the first or last local midnight."""
 
-    table: str
-    lo: int
-    inner_lo: int
-    inner_hi: int
-    hi: int
+    segments: tuple[tuple[str, int, int], ...]
 
 
 def plan(
@@ -174,18 +171,26 @@ def plan(
         return None
     if (fixed is not None and fixed % HOUR_NS) or np.any(edges % HOUR_NS):
         return None  # sub-hour windows, or a zone whose midnights are not on the hour grid
-    inner_lo, inner_hi = -(-lo // HOUR_NS) * HOUR_NS, hi // HOUR_NS * HOUR_NS
+    h_lo, h_hi = -(-lo // HOUR_NS) * HOUR_NS, hi // HOUR_NS * HOUR_NS
+    if h_lo >= h_hi:
+        return None
+    d_lo = d_hi = h_hi
     if fixed is None:
-        days = day_edges(inner_lo, inner_hi, config.zone)
+        days = day_edges(h_lo, h_hi, config.zone)
         # Local days of the rollup zone are whole windows when every window edge is one of them.
         if np.isin(edges[(edges >= days[0]) & (edges <= days[-1])], days).all():
-            d_lo = int(days[np.searchsorted(days, inner_lo)])
-            d_hi = int(days[np.searchsorted(days, inner_hi, side="right") - 1])
-            if d_lo < d_hi:
-                return Plan("1d", lo, d_lo, d_hi, hi)
-    if inner_lo >= inner_hi:
-        return None
-    return Plan("1h", lo, inner_lo, inner_hi, hi)
+            d_lo = int(days[np.searchsorted(days, h_lo)])
+            d_hi = int(days[np.searchsorted(days, h_hi, side="right") - 1])
+            if d_lo >= d_hi:
+                d_lo = d_hi = h_hi
+    segments = (
+        ("raw", lo, h_lo),
+        ("1h", h_lo, d_lo),
+        ("1d", d_lo, d_hi),
+        ("1h", d_hi, h_hi),
+        ("raw", h_hi, hi),
+    )
+    return Plan(tuple((kind, a, b) for kind, a, b in segments if a < b))
 
 
 def grid(

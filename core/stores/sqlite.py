@@ -407,10 +407,12 @@ class SqliteStore:
         try:
             series = self._select_series(conn, selection)
             ids = [s[0] for s in series]
-            parts = [sqlite_rollups.read_rollups(conn, how.table, ids, how.inner_lo, how.inner_hi)]
-            for lo, hi in ((how.lo, how.inner_lo), (how.inner_hi, how.hi)):
-                if lo < hi:
-                    parts.append(Partials.of_points(*self._fetch(conn, ids, lo, hi)))
+            parts = [
+                Partials.of_points(*self._fetch(conn, ids, lo, hi))
+                if kind == "raw"
+                else sqlite_rollups.read_rollups(conn, kind, ids, lo, hi)
+                for kind, lo, hi in how.segments
+            ]
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"SQLite store {self._path}: {exc}") from exc
         position = {sid: i for i, sid in enumerate(ids)}
