@@ -128,6 +128,7 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=5, help="rollups: years of hourly data")
     parser.add_argument("--target-devices", type=int, default=10_000, help="rollups: extrapolate")
     parser.add_argument("--influx-url", default=None)
+    parser.add_argument("--no-rollups", action="store_true", help="writes: stores without rollups")
     args = parser.parse_args()
     if args.scenario == "rollups":
         from bench.store_rollups import run_rollups
@@ -144,7 +145,8 @@ def main() -> None:
     )
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        sqlite = SqliteStore(Path(tmp) / "bench.sqlite")
+        off: dict[str, Any] = {"rollups": None} if args.no_rollups else {}
+        sqlite = SqliteStore(Path(tmp) / "bench.sqlite", **off)
         results.append(bench_store("sqlite", sqlite, readings, tags))
         sqlite.close()
         server = None
@@ -154,7 +156,7 @@ def main() -> None:
             server.start()
             url = server.url
         try:
-            influx = InfluxStore(url, "bench", timeout_s=30)
+            influx = InfluxStore(url, "bench", timeout_s=30, **off)
             influx.create_database()
             results.append(bench_store("influxdb", influx, readings, tags))
             ceiling = raw_ceiling(url, readings, tags)

@@ -51,8 +51,7 @@ class InfluxSettings(BaseModel):
     rollup_duration: str = Field("INF", description="Rollup policy duration (InfluxQL: 3650d, INF)")
     raw_duration: str | None = Field(
         None,
-        description="If set, the raw policy's duration: a backstop that drops whole shards, "
-        "blind to rollups; longer than every raw retention",
+        description="Raw policy duration, a backstop blind to rollups: above every retention",
     )
 
 
