@@ -439,7 +439,8 @@ class InfluxStore:
                     rows = np.full(len(t), index[key], dtype=np.int64)
                     parts.append(Partials.of_points(rows, t, v))
                 continue
-            tag_sets, found = self.rollups.read(sel.quantity, kind, self._where(sel, lo, hi))
+            where = self._where(sel, lo, hi)
+            tag_sets, found = self.rollups.read(sel.quantity, kind, where, agg)
             last_t = np.full(len(tag_sets), -1, dtype=np.int64)
             np.maximum.at(last_t, found.rows, found.t)
             remap = []

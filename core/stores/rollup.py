@@ -43,6 +43,11 @@ def fields_of(quantity: str) -> tuple[str, ...]:
     return FIELDS
 
 
+def needs(agg: Agg) -> str:
+    """The partial that ``agg`` is finished from (MEAN also uses the counts)."""
+    return _NEEDS[agg]
+
+
 def serves(quantity: str, agg: Agg) -> bool:
     """Whether the rollups of ``quantity`` can answer ``agg``."""
     return _NEEDS[agg] in fields_of(quantity)
