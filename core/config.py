@@ -63,6 +63,11 @@ class RollupSettings(BaseModel):
     min_span_days: float = Field(
         2, gt=0, description="Aggregates over at least this span read rollups, not raw points"
     )
+    refresh_in_writes: bool = Field(
+        False,
+        description="Writes roll up the days they leave behind (slows ingest); else reads and "
+        "`vigie store rollup` do",
+    )
     raw_retention_days: dict[str, int] = Field(
         {}, description="Days of raw readings kept per quantity; absent: the default"
     )

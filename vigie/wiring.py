@@ -35,7 +35,11 @@ from ingest.spool import Spool
 
 def build_store(settings: StoreSettings) -> TimeSeriesStore:
     r = settings.rollups
-    rollups = RollupConfig(r.zone, timedelta(days=r.min_span_days)) if r.enabled else None
+    rollups = (
+        RollupConfig(r.zone, timedelta(days=r.min_span_days), r.refresh_in_writes)
+        if r.enabled
+        else None
+    )
     if settings.backend == "sqlite":
         return SqliteStore(settings.sqlite_path, rollups=rollups)
     influx = settings.influxdb

@@ -175,7 +175,7 @@ class InfluxStore:
             bad = self._write_batch(lines[lo : lo + self._batch_size], deadline)
             result.accepted += len(lines[lo : lo + self._batch_size]) - len(bad)
             result.rejected.extend(Rejected(owners[lo + i], why) for i, why in bad.items())
-        if self.rollups is not None and marks:
+        if self.rollups is not None and self.rollups.config.refresh_in_writes and marks:
             self._roll_past_days(max(h for _, h in marks))
         return result
 

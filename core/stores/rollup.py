@@ -55,11 +55,14 @@ def serves(quantity: str, agg: Agg) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class RollupConfig:
-    """Where daily buckets start (the territory's zone) and which spans are long enough to read
-    rollups rather than raw points."""
+    """Where daily buckets start (the territory's zone), which spans are long enough to read
+    rollups rather than raw points, and whether writes roll up finished days themselves."""
 
     zone: str = "Europe/Paris"
     min_span: timedelta = timedelta(days=2)
+    # Roll up the days a write stream leaves behind inside write(): off by default, since it
+    # cut ingest's points/s several-fold (decision 019); reads and `vigie store rollup` catch up.
+    refresh_in_writes: bool = False
 
 
 DEFAULT = RollupConfig()

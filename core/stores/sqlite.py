@@ -190,7 +190,7 @@ class SqliteStore:
 
     def _today(self, marks: set[tuple[str, int]]) -> int:
         """Start of the local day of the newest hour marked (0 without rollups)."""
-        if self._rollups is None or not marks:
+        if self._rollups is None or not self._rollups.refresh_in_writes or not marks:
             return 0
         return rollup.day_start(max(h for _, h in marks), self._rollups.zone)
 

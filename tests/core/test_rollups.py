@@ -153,6 +153,7 @@ def test_a_purge_keeps_the_answers_and_only_covered_raw_points(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     write(store, readings)
+    store.refresh_rollups()  # as the hourly timer does
     sel = Selection.of("temperature_c")
     now = datetime(2027, 1, 1, tzinfo=UTC)
     keep = {q: timedelta(days=60) for q in QUANTITIES}
@@ -238,4 +239,31 @@ def test_influx_refuses_to_purge_readings_written_before_rollups_existed(
     finally:
         store.close()
         old.close()
+        influx_query(influx_server.url, f'DROP DATABASE "{database}"')
+
+
+def test_writes_can_roll_up_the_days_they_leave_behind(
+    tmp_path: Path, influx_server: Any, readings: list[Reading]
+) -> None:
+    from core.stores.influx import InfluxStore
+    from core.stores.rollup import RollupConfig
+
+    config = RollupConfig(refresh_in_writes=True)
+    week = [r for r in readings if r.time < datetime(2026, 1, 8, tzinfo=UTC)]
+    sqlite = SqliteStore(tmp_path / "eager.sqlite", rollups=config)
+    database = f"vigie_test_{uuid.uuid4().hex[:12]}"
+    influx = InfluxStore(influx_server.url, database, rollups=config)
+    influx.create_database()
+    try:
+        write(sqlite, week, call=500)
+        write(influx, week, call=500)
+        # Without any read or refresh: every day but the last one is rolled up.
+        days = sqlite._reader().execute("SELECT COUNT(DISTINCT t) FROM rollup_1d").fetchone()[0]
+        assert days == 7
+        assert influx.rollups is not None
+        _, rows = influx.rollups.read("temperature_c", "1d", "time >= 0")
+        assert len(set(rows.t.tolist())) == 7
+    finally:
+        sqlite.close()
+        influx.close()
         influx_query(influx_server.url, f'DROP DATABASE "{database}"')
