@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,6 +15,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from core.quantities import QUANTITIES
 from core.state.vocabulary import EnergyCarrier
 
 PLACEHOLDER_SECRET = "change-me"
@@ -46,6 +47,54 @@ class InfluxSettings(BaseModel):
     timeout_s: float = Field(5.0, gt=0, description="Per-request timeout, seconds")
     batch_size: int = Field(5000, ge=1, description="Lines per /write request")
     gzip: bool = Field(True, description="Compress write bodies")
+    rollup_retention_policy: str = Field(
+        "vigie_rollups", description="Retention policy of hourly and daily rollups"
+    )
+    rollup_duration: str = Field("INF", description="Rollup policy duration (InfluxQL: 3650d, INF)")
+    raw_duration: str | None = Field(
+        None,
+        description="Raw policy duration, a backstop blind to rollups: above every retention",
+    )
+
+
+class RollupSettings(BaseModel):
+    """Hourly and daily rollups, and how long raw readings are kept once rolled up."""
+
+    enabled: bool = Field(True, description="Keep rollups; long-span queries read them")
+    zone: ZoneName = Field("Europe/Paris", description="Zone of the daily rollups' local days")
+    min_span_days: float = Field(
+        2, gt=0, description="Aggregates over at least this span read rollups, not raw points"
+    )
+    refresh_in_writes: bool = Field(
+        False,
+        description="Writes roll up the days they leave behind (slows ingest); else reads and "
+        "`vigie store rollup` do",
+    )
+    raw_retention_days: dict[str, int] = Field(
+        {}, description="Days of raw readings kept per quantity; absent: the default"
+    )
+    default_raw_retention_days: int | None = Field(
+        None, ge=1, description="Days of raw readings kept; none: raw readings are kept forever"
+    )
+
+    @field_validator("raw_retention_days")
+    @classmethod
+    def _known_quantities(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(QUANTITIES))
+        if unknown:
+            raise ValueError(f"unknown quantities: {', '.join(unknown)}")
+        if any(days < 1 for days in value.values()):
+            raise ValueError("raw retention is at least one day")
+        return value
+
+    def retention(self) -> dict[str, timedelta]:
+        """Raw retention per quantity; quantities kept forever are absent."""
+        out = {}
+        for q in QUANTITIES:
+            days = self.raw_retention_days.get(q, self.default_raw_retention_days)
+            if days is not None:
+                out[q] = timedelta(days=days)
+        return out
 
 
 class StoreSettings(BaseModel):
@@ -56,6 +105,7 @@ class StoreSettings(BaseModel):
         Path("var/vigie/timeseries.sqlite"), description="SQLite file of the embedded store"
     )
     influxdb: InfluxSettings = InfluxSettings()
+    rollups: RollupSettings = RollupSettings()
 
 
 class StateSettings(BaseModel):

@@ -56,6 +56,7 @@ from vigie.readings_cli import readings_app
 from vigie.replay import replay, replay_spool_path
 from vigie.report_cli import report_app
 from vigie.simulate import simulate
+from vigie.store_cli import store_app
 from vigie.supervisor import EXIT_FAILED, Supervisor
 from vigie.wiring import (
     build_consumer,
@@ -91,6 +92,7 @@ app.add_typer(readings_app, name="readings")
 app.add_typer(report_app, name="report")
 app.add_typer(hub_app, name="hub")
 app.add_typer(dashboards_app, name="dashboards")
+app.add_typer(store_app, name="store")
 app.command()(simulate)
 
 ConfigOption = Annotated[

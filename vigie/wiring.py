@@ -23,6 +23,7 @@ from core.config import HubSettings, Settings, StoreSettings
 from core.state.checkpoints import Checkpoints
 from core.state.store import StateStore
 from core.stores.influx import InfluxStore
+from core.stores.rollup import RollupConfig
 from core.stores.sqlite import SqliteStore
 from core.timeseries import TimeSeriesStore
 from ingest.consumer import Consumer
@@ -33,8 +34,14 @@ from ingest.spool import Spool
 
 
 def build_store(settings: StoreSettings) -> TimeSeriesStore:
+    r = settings.rollups
+    rollups = (
+        RollupConfig(r.zone, timedelta(days=r.min_span_days), r.refresh_in_writes)
+        if r.enabled
+        else None
+    )
     if settings.backend == "sqlite":
-        return SqliteStore(settings.sqlite_path)
+        return SqliteStore(settings.sqlite_path, rollups=rollups)
     influx = settings.influxdb
     return InfluxStore(
         influx.url,
@@ -46,6 +53,8 @@ def build_store(settings: StoreSettings) -> TimeSeriesStore:
         timeout_s=influx.timeout_s,
         batch_size=influx.batch_size,
         gzip=influx.gzip,
+        rollups=rollups,
+        rollup_retention_policy=influx.rollup_retention_policy,
     )
 
 
