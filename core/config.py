@@ -61,7 +61,9 @@ class RollupSettings(BaseModel):
     """Hourly and daily rollups, and how long raw readings are kept once rolled up."""
 
     enabled: bool = Field(True, description="Keep rollups; long-span queries read them")
-    zone: ZoneName = Field("Europe/Paris", description="Zone of the daily rollups' local days")
+    zone: ZoneName = Field(
+        DEFAULT_ZONE, description="Zone of the daily rollups' local days; default: the territory's"
+    )
     min_span_days: float = Field(
         2, gt=0, description="Aggregates over at least this span read rollups, not raw points"
     )
@@ -465,9 +467,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _one_zone(self) -> Settings:
         """Sections that show or judge local time follow ``zone`` unless set on their own."""
-        for section, field in ((self.kpi, "zone"), (self.hub, "zone"), (self.alerts, "zone")):
-            if field not in section.model_fields_set:
-                setattr(section, field, self.zone)
+        for section in (self.kpi, self.hub, self.alerts, self.store.rollups):
+            if "zone" not in section.model_fields_set:
+                section.zone = self.zone
         quiet = self.alerts.quiet_hours
         if "timezone" not in quiet.model_fields_set:
             quiet.timezone = self.zone

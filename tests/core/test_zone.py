@@ -22,6 +22,7 @@ def test_sections_follow_the_territory_zone() -> None:
     assert settings.hub.zone == "America/Cayenne"
     assert settings.alerts.zone == "America/Cayenne"
     assert settings.alerts.quiet_hours.timezone == "America/Cayenne"
+    assert settings.store.rollups.zone == "America/Cayenne"
 
 
 def test_a_section_may_keep_its_own_zone() -> None:
