@@ -35,6 +35,10 @@ def get_clock(services: ServicesDep) -> Clock:
     return services.clock
 
 
+def get_zone(services: ServicesDep) -> str:
+    return services.zone
+
+
 def get_kpi_settings(services: ServicesDep) -> KpiSettings:
     return services.kpi
 
@@ -49,6 +53,7 @@ ScreensDep = Annotated[HubScreens, Depends(get_screens)]
 StateDep = Annotated[StateStore, Depends(get_state)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 KpiSettingsDep = Annotated[KpiSettings, Depends(get_kpi_settings)]
+ZoneDep = Annotated[str, Depends(get_zone)]  # the territory's time zone
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def create_app(services: Services) -> FastAPI:
     # Inside the telemetry middleware (added later, so outer): refusals are counted too.
     app.add_middleware(JsonBodiesOnly)
     telemetry.install(app, services.metrics)
-    services.metrics.register(PartsCollector(lambda: services.parts, services.clock))
+    services.metrics.register(PartsCollector(lambda: services.parts, services.wall))
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(devices.router)

@@ -1,9 +1,16 @@
 """Ingest throughput: 200,000 ChirpStack uplinks of 10,000 devices, MQTT → InfluxDB, durable.
 
 Usage: python bench/ingest.py [--frames N] [--devices N] [--batch-size N] [--protobuf-share F]
-                              [--workers N] [--mqtt 5|3.1.1] [--profile FILE]
+                              [--workers N[,N...]] [--mqtt 5|3.1.1] [--peer nodered]
+                              [--profile FILE]
 Prints a table and writes bench/results/ingest.json (ingest-N-workers.json with ``--workers N``,
 a ``-mqtt311`` suffix with ``--mqtt 3.1.1``: ingest and ceiling then both speak MQTT 3.1.1).
+``--workers 1,2`` runs Vigie once per count on the same published frames (each run its own
+sessions and database). ``--peer nodered`` (when ``npm`` is present) installs Node-RED 4.1 and
+node-red-contrib-influxdb in a temp folder and runs the same frames through the equivalent batched
+flow (``bench/ingest_nodered.py``) before Vigie; it prints the side-by-side table with the ratios
+and writes bench/results/ingest-nodered.json. The load average is printed before each run: on a
+shared machine, ratios measured in one run are what compare.
 With ``--profile``, py-spy (if installed) samples the (first) ingest process, all threads, during
 the timed window; its raw stacks go to FILE, the top functions are printed, no JSON is written.
 
@@ -64,6 +71,7 @@ from paho.mqtt.properties import Properties
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import ingest_nodered as peer  # noqa: E402
 from core.config import IngestSettings, MqttSettings  # noqa: E402
 from core.state.registry_io import import_registry  # noqa: E402
 from core.state.store import StateStore  # noqa: E402
@@ -77,6 +85,8 @@ INGEST_ID = "vigie-bench"
 CEILING_ID = "bench-ceiling"
 SHARED_GROUP = "vigie"
 DATABASE = "bench"
+NODERED_ID = "bench-nodered"
+NODERED_DB = "bench_nodered"
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -216,6 +226,7 @@ def worker_config(
     broker: MosquittoServer,
     influx: InfluxServer,
     state_url: str,
+    database: str,
     **ingest: Any,
 ) -> Path:
     group = f'shared_group = "{SHARED_GROUP}"' if ingest.pop("shared") else ""
@@ -240,7 +251,7 @@ backend = "influxdb"
 
 [store.influxdb]
 url = "{influx.url}"
-database = "{DATABASE}"
+database = "{database}"
 timeout_s = 30
 
 [state]
@@ -260,6 +271,7 @@ def ingest(
     workers: list[str],
     protocol: str,
     profile: Path | None,
+    database: str = DATABASE,
 ) -> dict[str, float]:
     """Run the ``vigie ingest`` workers until they have made n frames durable, together."""
     ports = [free_port() for _ in workers]
@@ -280,6 +292,7 @@ def ingest(
                         broker,
                         influx,
                         state_url,
+                        database,
                         batch_size=batch_size,
                         metrics_port=port,
                         shared=len(workers) > 1,
@@ -358,7 +371,9 @@ def top_functions(raw: Path, top: int = 25) -> list[tuple[str, float, float]]:
     return [(f, n / total, inclusive[f] / total) for f, n in own.most_common(top)]
 
 
-def check_stored(influx: InfluxServer, n: int, base: datetime) -> dict[str, int]:
+def check_stored(
+    influx: InfluxServer, n: int, base: datetime, database: str = DATABASE
+) -> dict[str, int]:
     lo = int(base.timestamp()) * 1_000_000_000
     hi = lo + n * 1_000_000
     query = ";".join(
@@ -366,7 +381,7 @@ def check_stored(influx: InfluxServer, n: int, base: datetime) -> dict[str, int]
         for m in ("climate", "device", "radio")
     )
     body = httpx.post(
-        f"{influx.url}/query", params={"db": DATABASE}, data={"q": query}, timeout=60
+        f"{influx.url}/query", params={"db": database}, data={"q": query}, timeout=60
     ).json()
     counts: dict[str, int] = {}
     for result in body["results"]:
@@ -399,6 +414,76 @@ devices:
 """
 
 
+def nodered(
+    tmp: Path,
+    broker: MosquittoServer,
+    influx: InfluxServer,
+    n: int,
+    batch_size: int,
+    protocol: str,
+    devices: list[str],
+) -> dict[str, float] | None:
+    """The peer's run: Node-RED on its session until InfluxDB took n frames from it."""
+    folder = peer.install(tmp / "nodered", print)
+    if folder is None:
+        return None
+    port = free_port()
+    tags = {d: {"tenant": "caudry", "building": f"b{i % 50}"} for i, d in enumerate(devices)}
+    flows = peer.flow(
+        broker=(broker.host, broker.port),
+        client_id=NODERED_ID,
+        protocol=protocol,
+        topic="application/+/device/+/event/up",
+        influx=(LOOPBACK, int(influx.url.rsplit(":", 1)[1])),
+        database=NODERED_DB,
+        batch=batch_size,
+        registry=tags,
+    )
+    process = peer.start(folder, tmp / "nodered-user", port, flows)
+    others = {"influxd": influx.pid, "mosquitto": broker.pid}
+    try:
+        while peer.stored(port) < 0:
+            if process.poll() is not None:
+                raise RuntimeError(f"Node-RED exited: see {tmp / 'nodered-user'}")
+            time.sleep(0.01)
+        t0, cpu0 = time.perf_counter(), cpu_s(process.pid)
+        other0 = {name: cpu_s(pid) for name, pid in others.items() if pid}
+        while (done := peer.stored(port)) < n:
+            if process.poll() is not None or time.perf_counter() - t0 > 900:
+                raise RuntimeError(f"Node-RED stalled at {done} of {n} frames")
+            time.sleep(0.05)
+        seconds = time.perf_counter() - t0
+        cpu = cpu_s(process.pid) - cpu0
+        other = {f"{k}_cpu_s": cpu_s(pid) - other0[k] for k, pid in others.items() if pid}
+        rss = peak_rss_mb(process.pid)
+    finally:
+        process.terminate()
+        process.wait(30)
+    return {
+        "frames_per_s": n / seconds,
+        "seconds": seconds,
+        "cpu_s": cpu,
+        "startup_cpu_s": cpu0,
+        "peak_rss_mb": rss,
+        **other,
+    }
+
+
+def row(run: dict[str, float], n: int) -> dict[str, float]:
+    return {
+        "frames_per_s": round(run["frames_per_s"]),
+        "cpu_us_per_frame": round(1e6 * run["cpu_s"] / n),
+        "peak_rss_mb": round(run.get("peak_rss_mb", float("nan"))),
+        "influxd_cpu_us_per_frame": round(1e6 * run.get("influxd_cpu_s", float("nan")) / n),
+        "mosquitto_cpu_us_per_frame": round(1e6 * run.get("mosquitto_cpu_s", float("nan")) / n),
+        "load_average_1m": round(run.get("load_1m", float("nan")), 2),
+    }
+
+
+def worker_names(count: int) -> list[str]:
+    return [INGEST_ID] if count == 1 else [f"{INGEST_ID}-{count}-{i + 1}" for i in range(count)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=200_000)
@@ -406,12 +491,18 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--protobuf-share", type=float, default=0.0)
     parser.add_argument(
-        "--workers", type=int, default=1, help="ingest processes on a shared subscription"
+        "--workers",
+        type=lambda text: [int(x) for x in text.split(",")],
+        default=[1],
+        help="ingest processes on a shared subscription; a list (1,2) runs each count in turn",
     )
     parser.add_argument("--mqtt", choices=["5", "3.1.1"], default="5", help="MQTT version")
+    parser.add_argument("--peer", choices=["nodered"], default=None, help="run the peer too")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy raw stacks to FILE")
     args = parser.parse_args()
     n, load = args.frames, os.getloadavg()
+    if args.peer and args.protobuf_share:
+        parser.error("the Node-RED flow reads JSON events only")
 
     devices = [f"a84042fb{i:08x}" for i in range(args.devices)]
     base = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
@@ -432,6 +523,9 @@ def main() -> None:
     ]
     print(f"made {n:,} frames for {len(devices):,} devices in {time.perf_counter() - t0:.1f} s")
 
+    runs: dict[int, dict[str, float]] = {}
+    counts: dict[int, dict[str, int]] = {}
+    peer_run: dict[str, float] | None = None
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         state_url = f"sqlite:///{tmp / 'state.sqlite'}"
@@ -444,39 +538,148 @@ def main() -> None:
             MosquittoServer(tmp / "mosquitto") as broker,
             InfluxServer(tmp / "influxd") as influx,
         ):
-            store = InfluxStore(influx.url, DATABASE)
-            store.create_database()
-            store.close()
-            workers = (
-                [INGEST_ID]
-                if args.workers == 1
-                else [f"{INGEST_ID}-{i + 1}" for i in range(args.workers)]
-            )
-            for name in workers:
-                create_session(broker, name, args.mqtt, SHARED_GROUP if args.workers > 1 else None)
+            for database in [database_of(w) for w in args.workers] + [NODERED_DB]:
+                store = InfluxStore(influx.url, database)
+                store.create_database()
+                store.close()
+            for count in args.workers:
+                for name in worker_names(count):
+                    create_session(broker, name, args.mqtt, SHARED_GROUP if count > 1 else None)
             create_session(broker, CEILING_ID, args.mqtt)
+            if args.peer:
+                create_session(broker, NODERED_ID, args.mqtt)
             published_s = publish(broker, messages)
             print(f"published {n:,} frames in {published_s:.1f} s ({n / published_s:,.0f}/s)")
             del messages
             bare = ceiling(broker, n, args.mqtt)
             print(f"ceiling: {bare['frames_per_s']:,.0f} frames/s")
-            run = ingest(
-                tmp, broker, influx, state_url, n, args.batch_size, workers, args.mqtt, args.profile
-            )
-            counts = check_stored(influx, n, base)
-    expected = 8 * n
-    if sum(counts.values()) != expected or set(counts.values()) != {n}:
-        raise SystemExit(f"InfluxDB does not hold every reading once: {counts}")
+            if args.peer:
+                load_1m = os.getloadavg()[0]
+                print(f"load average before Node-RED: {load_1m:.2f}")
+                peer_run = nodered(tmp, broker, influx, n, args.batch_size, args.mqtt, devices)
+                if peer_run is not None:
+                    peer_run["load_1m"] = load_1m
+                    print(f"Node-RED: {peer_run['frames_per_s']:,.0f} frames/s")
+                    got = check_stored(influx, n, base, NODERED_DB)
+                    if sum(got.values()) != 8 * n or set(got.values()) != {n}:
+                        raise SystemExit(f"InfluxDB does not hold Node-RED's readings once: {got}")
+            for count in args.workers:
+                load_1m = os.getloadavg()[0]
+                print(f"load average before Vigie, {count} worker(s): {load_1m:.2f}")
+                runs[count] = ingest(
+                    tmp,
+                    broker,
+                    influx,
+                    state_url,
+                    n,
+                    args.batch_size,
+                    worker_names(count),
+                    args.mqtt,
+                    args.profile,
+                    database_of(count),
+                )
+                runs[count]["load_1m"] = load_1m
+                print(f"Vigie, {count} worker(s): {runs[count]['frames_per_s']:,.0f} frames/s")
+                counts[count] = check_stored(influx, n, base, database_of(count))
+    for count, got in counts.items():
+        if sum(got.values()) != 8 * n or set(got.values()) != {n}:
+            raise SystemExit(f"InfluxDB does not hold every reading once ({count}): {got}")
 
+    machine = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average_at_start": [round(x, 2) for x in load],
+    }
+    if args.peer:
+        side_by_side(args, n, len(devices), bare, peer_run, runs, machine)
+    for count, run in runs.items():
+        report(args, count, n, len(devices), bare, run, counts[count], published_s, machine)
+
+
+def database_of(workers: int) -> str:
+    return DATABASE if workers == 1 else f"{DATABASE}_{workers}"
+
+
+def side_by_side(
+    args: argparse.Namespace,
+    n: int,
+    devices: int,
+    bare: dict[str, float],
+    peer_run: dict[str, float] | None,
+    runs: dict[int, dict[str, float]],
+    machine: dict[str, Any],
+) -> None:
+    """The table of the same frames through Node-RED and Vigie, with Vigie's ratios to it."""
+    rows: dict[str, dict[str, float]] = {}
+    if peer_run is not None:
+        rows["Node-RED 4.1 + node-red-contrib-influxdb, batched, QoS 1 (acks on receipt)"] = row(
+            peer_run, n
+        )
+    rows["bare paho subscriber, json + base64 only (ceiling)"] = {
+        "frames_per_s": round(bare["frames_per_s"]),
+        "cpu_us_per_frame": round(1e6 * bare["cpu_s"] / n),
+    }
+    for count, run in runs.items():
+        label = f"Vigie, {count} worker{'s' if count > 1 else ''} (durable, dedup, decoded)"
+        rows[label] = row(run, n)
+        if peer_run is not None:
+            rows[label]["frames_per_s_ratio_to_nodered"] = round(
+                run["frames_per_s"] / peer_run["frames_per_s"], 2
+            )
+            rows[label]["cpu_per_frame_ratio_to_nodered"] = round(
+                run["cpu_s"] / peer_run["cpu_s"], 2
+            )
+    print(f"\n{n:,} frames of {devices:,} devices, batch {args.batch_size}, MQTT {args.mqtt}")
+    print("| pipeline | frames/s | CPU µs/frame | peak RSS MB | load 1m | vs Node-RED |")
+    print("|---|---|---|---|---|---|")
+    for label, r in rows.items():
+        ratio = ""
+        if "frames_per_s_ratio_to_nodered" in r:
+            ratio = (
+                f"{r['frames_per_s_ratio_to_nodered']}× frames/s, "
+                f"{r['cpu_per_frame_ratio_to_nodered']}× CPU/frame"
+            )
+        print(
+            f"| {label} | {r['frames_per_s']:,} | {r['cpu_us_per_frame']} | "
+            f"{r.get('peak_rss_mb', '')} | {r.get('load_average_1m', '')} | {ratio} |"
+        )
+    if args.profile:
+        return
+    out = ROOT / "bench" / "results" / "ingest-nodered.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result = {
+        "benchmark": "ingest side by side with Node-RED",
+        "frames": n,
+        "devices": devices,
+        "batch_size": args.batch_size,
+        "mqtt": args.mqtt,
+        "rows": rows,
+        "machine": machine,
+    }
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
+def report(
+    args: argparse.Namespace,
+    workers: int,
+    n: int,
+    devices: int,
+    bare: dict[str, float],
+    run: dict[str, float],
+    counts: dict[str, int],
+    published_s: float,
+    machine: dict[str, Any],
+) -> None:
     result: dict[str, Any] = {
         "benchmark": "ingest",
         "frames": n,
-        "devices": len(devices),
+        "devices": devices,
         "readings_per_frame": 8,
         "protobuf_share": args.protobuf_share,
         "batch_size": args.batch_size,
         "ingest": "subprocess: python -m vigie ingest --config FILE",
-        "workers": args.workers,
+        "workers": workers,
         "mqtt": args.mqtt,
         "durable_frames_per_s": round(run["frames_per_s"]),
         "durable_readings_per_s": round(8 * run["frames_per_s"]),
@@ -494,13 +697,11 @@ def main() -> None:
         "target_frames_per_s": 20_000,
         "stored_readings": counts,
         "publish_frames_per_s": round(n / published_s),
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "load_average_at_start": [round(x, 2) for x in load],
-        },
+        "load_average_1m_before": round(run.get("load_1m", float("nan")), 2),
+        "machine": machine,
         "bench_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
+    print()
     width = max(len(k) for k in result)
     for key, value in result.items():
         if key not in ("stored_readings", "machine"):
@@ -510,7 +711,7 @@ def main() -> None:
         for function, own, inclusive in top_functions(args.profile):
             print(f"{100 * own:5.1f} % {100 * inclusive:5.1f} %  {function}")
         return  # a profiled run is slower: its numbers are not the benchmark's
-    name = "ingest" + (f"-{args.workers}-workers" if args.workers > 1 else "")
+    name = "ingest" + (f"-{workers}-workers" if workers > 1 else "")
     name += "-mqtt311.json" if args.mqtt == "3.1.1" else ".json"
     out = ROOT / "bench" / "results" / name
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,9 @@
 """Write 1,000,000 readings for 10,000 devices into each store; time writes, latest() and reads.
 
 Usage: python bench/store_write.py [--readings N] [--devices N] [--influx-url URL]
+       python bench/store_write.py --scenario rollups [--years 5] [--devices 100]
 Without --influx-url a private influxd (Debian's influxdb package) is started in a temp dir.
-Prints a table and writes bench/results/store_write.json.
+Prints a table and writes bench/results/store_write.json (store_rollups.json for rollups).
 """
 
 from __future__ import annotations
@@ -121,10 +122,20 @@ def raw_ceiling(url: str, readings: list[Reading], tags: Any) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", choices=("writes", "rollups"), default="writes")
     parser.add_argument("--readings", type=int, default=1_000_000)
-    parser.add_argument("--devices", type=int, default=10_000)
+    parser.add_argument("--devices", type=int, default=None, help="10,000; rollups: 100")
+    parser.add_argument("--years", type=int, default=5, help="rollups: years of hourly data")
+    parser.add_argument("--target-devices", type=int, default=10_000, help="rollups: extrapolate")
     parser.add_argument("--influx-url", default=None)
+    parser.add_argument("--no-rollups", action="store_true", help="writes: stores without rollups")
     args = parser.parse_args()
+    if args.scenario == "rollups":
+        from bench.store_rollups import run_rollups
+
+        run_rollups(args.years, args.devices or 100, args.target_devices, args.influx_url)
+        return
+    args.devices = args.devices or 10_000
 
     t0 = time.perf_counter()
     readings, tags = make_readings(args.readings, args.devices)
@@ -134,7 +145,8 @@ def main() -> None:
     )
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        sqlite = SqliteStore(Path(tmp) / "bench.sqlite")
+        off: dict[str, Any] = {"rollups": None} if args.no_rollups else {}
+        sqlite = SqliteStore(Path(tmp) / "bench.sqlite", **off)
         results.append(bench_store("sqlite", sqlite, readings, tags))
         sqlite.close()
         server = None
@@ -144,7 +156,7 @@ def main() -> None:
             server.start()
             url = server.url
         try:
-            influx = InfluxStore(url, "bench", timeout_s=30)
+            influx = InfluxStore(url, "bench", timeout_s=30, **off)
             influx.create_database()
             results.append(bench_store("influxdb", influx, readings, tags))
             ceiling = raw_ceiling(url, readings, tags)

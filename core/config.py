@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,6 +15,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from core.quantities import QUANTITIES
 from core.state.vocabulary import EnergyCarrier
 
 PLACEHOLDER_SECRET = "change-me"
@@ -30,6 +31,8 @@ def _known_zone(value: str) -> str:
 
 # An IANA zone name that this machine's tz database knows.
 ZoneName = Annotated[str, AfterValidator(_known_zone)]
+# The territory's zone when none is configured: French authorities, mainland.
+DEFAULT_ZONE = "Europe/Paris"
 
 
 class InfluxSettings(BaseModel):
@@ -44,6 +47,56 @@ class InfluxSettings(BaseModel):
     timeout_s: float = Field(5.0, gt=0, description="Per-request timeout, seconds")
     batch_size: int = Field(5000, ge=1, description="Lines per /write request")
     gzip: bool = Field(True, description="Compress write bodies")
+    rollup_retention_policy: str = Field(
+        "vigie_rollups", description="Retention policy of hourly and daily rollups"
+    )
+    rollup_duration: str = Field("INF", description="Rollup policy duration (InfluxQL: 3650d, INF)")
+    raw_duration: str | None = Field(
+        None,
+        description="Raw policy duration, a backstop blind to rollups: above every retention",
+    )
+
+
+class RollupSettings(BaseModel):
+    """Hourly and daily rollups, and how long raw readings are kept once rolled up."""
+
+    enabled: bool = Field(True, description="Keep rollups; long-span queries read them")
+    zone: ZoneName = Field(
+        DEFAULT_ZONE, description="Zone of the daily rollups' local days; default: the territory's"
+    )
+    min_span_days: float = Field(
+        2, gt=0, description="Aggregates over at least this span read rollups, not raw points"
+    )
+    refresh_in_writes: bool = Field(
+        False,
+        description="Writes roll up the days they leave behind (slows ingest); else reads and "
+        "`vigie store rollup` do",
+    )
+    raw_retention_days: dict[str, int] = Field(
+        {}, description="Days of raw readings kept per quantity; absent: the default"
+    )
+    default_raw_retention_days: int | None = Field(
+        None, ge=1, description="Days of raw readings kept; none: raw readings are kept forever"
+    )
+
+    @field_validator("raw_retention_days")
+    @classmethod
+    def _known_quantities(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(QUANTITIES))
+        if unknown:
+            raise ValueError(f"unknown quantities: {', '.join(unknown)}")
+        if any(days < 1 for days in value.values()):
+            raise ValueError("raw retention is at least one day")
+        return value
+
+    def retention(self) -> dict[str, timedelta]:
+        """Raw retention per quantity; quantities kept forever are absent."""
+        out = {}
+        for q in QUANTITIES:
+            days = self.raw_retention_days.get(q, self.default_raw_retention_days)
+            if days is not None:
+                out[q] = timedelta(days=days)
+        return out
 
 
 class StoreSettings(BaseModel):
@@ -54,6 +107,7 @@ class StoreSettings(BaseModel):
         Path("var/vigie/timeseries.sqlite"), description="SQLite file of the embedded store"
     )
     influxdb: InfluxSettings = InfluxSettings()
+    rollups: RollupSettings = RollupSettings()
 
 
 class StateSettings(BaseModel):
@@ -161,7 +215,9 @@ class HubSettings(BaseModel):
         description="Counts computed longer ago (store unreachable) show 'données indisponibles'",
     )
     departures: int = Field(8, ge=1, le=30, description="Departures listed per screen")
-    zone: ZoneName = Field("Europe/Paris", description="Zone of the times the screens show")
+    zone: ZoneName = Field(
+        DEFAULT_ZONE, description="Zone of the times the screens show; default: the territory's"
+    )
     refresh_s: float = Field(15, ge=2, description="How often the screens ask for new data")
 
 
@@ -171,7 +227,9 @@ class QuietHoursSettings(BaseModel):
     enabled: bool = Field(True, description="Hold non-critical notices during the window")
     start: time = Field(time(20, 0), description="Local start; the window may cross midnight")
     end: time = Field(time(7, 30), description="Local end; held notices go out after it")
-    timezone: ZoneName = Field("Europe/Paris", description="Zone of start and end (DST-aware)")
+    timezone: ZoneName = Field(
+        DEFAULT_ZONE, description="Zone of start and end (DST-aware); default: the territory's"
+    )
 
 
 class AlertRoute(BaseModel):
@@ -210,6 +268,10 @@ class WebhookSettings(BaseModel):
 
 class AlertsSettings(BaseModel):
     """Alerts: cost estimates, notification routes, quiet hours, rate limit, escalation."""
+
+    zone: ZoneName = Field(
+        DEFAULT_ZONE, description="Zone of the times notices show; default: the territory's"
+    )
 
     price_eur_m3: float = Field(
         4.0,
@@ -277,6 +339,10 @@ def _carriers(value: dict[str, float]) -> dict[str, float]:
 
 class KpiSettings(BaseModel):
     """Energy KPIs and sobriety reports: emission factors, prices, climate normals, references."""
+
+    zone: ZoneName = Field(
+        DEFAULT_ZONE, description="Zone of local days and months; default: the territory's `zone`"
+    )
 
     emission_factors_kgco2e_kwh: dict[str, float] = Field(
         {
@@ -371,6 +437,11 @@ class Settings(BaseSettings):
         "development", description="production refuses placeholder secrets"
     )
     log_json: bool = Field(False, description="Log one JSON object per line")
+    zone: ZoneName = Field(
+        DEFAULT_ZONE,
+        description="The territory's time zone: its local days, nights, weeks, months and "
+        "holidays (readings are stored in UTC)",
+    )
     store: StoreSettings = StoreSettings()
     state: StateSettings = StateSettings()
     mqtt: MqttSettings = MqttSettings()
@@ -392,6 +463,17 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Explicit arguments, then the environment, then vigie.toml, then defaults.
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @model_validator(mode="after")
+    def _one_zone(self) -> Settings:
+        """Sections that show or judge local time follow ``zone`` unless set on their own."""
+        for section in (self.kpi, self.hub, self.alerts, self.store.rollups):
+            if "zone" not in section.model_fields_set:
+                section.zone = self.zone
+        quiet = self.alerts.quiet_hours
+        if "timezone" not in quiet.model_fields_set:
+            quiet.timezone = self.zone
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Settings:

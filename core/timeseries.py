@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.reading import Reading
 from core.series import SeriesGrid, SeriesSet
@@ -137,4 +137,18 @@ class TimeSeriesStore(Protocol):
 
     def close(self) -> None:
         """Release connections; pending writes have already been made durable by ``write``."""
+        ...
+
+
+@runtime_checkable
+class RollupStore(Protocol):
+    """A store that keeps hourly and daily rollups and can purge raw readings they cover."""
+
+    def refresh_rollups(self, quantity: str | None = None) -> int:
+        """Bring the rollups up to date with every reading written; returns hours recomputed."""
+        ...
+
+    def purge(self, retention: Mapping[str, timedelta], now: datetime) -> dict[str, int]:
+        """Delete raw readings older than their quantity's retention, never any a rollup does
+        not cover yet."""
         ...

@@ -1,11 +1,15 @@
 """The MQTT consumer: QoS 1, a persistent session, and acknowledgements only once durable.
 
-paho-mqtt 2.x with ``manual_ack=True``: the network thread queues each message; the worker thread
-takes batches (``batch_size`` messages or ``batch_ms``), hands them to the pipeline, and acks them
-only when the pipeline has made them durable. A crash before that leaves them unacknowledged, so
-the broker sends them again after reconnection (MQTT 5: ``clean_start=False`` and a session expiry
-keep the session; the fixed client id finds it again). N workers share the load through a shared
-subscription (``$share/<group>/<filter>``).
+paho-mqtt 2.x with ``manual_ack=True``, driven by one thread: ``run`` reads the socket itself
+(paho's external-loop interface: ``loop_read``, ``loop_write``, ``loop_misc``) until it holds a
+batch (``batch_size`` messages or ``batch_ms``), hands it to the pipeline, and acks its messages
+only when the pipeline has made them durable. No network thread, no per-message queue: on a small
+machine, handing every message from one thread to another cost more than decoding it. While a
+batch is being made durable the socket is not read, and the broker holds on (back-pressure). A
+crash before the acks leaves the messages unacknowledged, so the broker sends them again after
+reconnection (MQTT 5: ``clean_start=False`` and a session expiry keep the session; the fixed
+client id finds it again). N workers share the load through a shared subscription
+(``$share/<group>/<filter>``).
 
 A batch that cannot be made durable is retried with backoff (``ingest.failures``) for as long as
 waiting can help; a failure that cannot heal (refused credentials, a missing database) ends
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import queue
+import select
 import socket
 import ssl
 import threading
@@ -97,7 +101,11 @@ class Consumer:
         self._mqtt = mqtt_settings
         self._settings = settings
         self._clock = clock or SystemClock()
-        self._inbox: queue.Queue[Message] = queue.Queue(maxsize=4 * settings.batch_size)
+        # Messages read and not yet in a batch; read while a batch fails, up to ``_held_max``.
+        self._received: list[Message] = []
+        self._held_max = 4 * settings.batch_size
+        self._reconnect_at = 0.0
+        self._reconnect_delay = 1.0
         self._on_batch = on_batch
         self._retry = RetryPolicy(first_s=settings.retry_s, max_s=settings.retry_max_s)
         self.health = IngestHealth(
@@ -127,12 +135,11 @@ class Consumer:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
-        self._client.reconnect_delay_set(min_delay=1, max_delay=10)
 
     def status(self, now: datetime) -> PartStatus:
         return self.health.status(now)
 
-    # -- network thread ---------------------------------------------------------------------------
+    # -- network callbacks (called by paho from ``run``'s own reads) -------------------------------
 
     def _on_connect(
         self, client: mqtt.Client, _ud: object, _flags: object, reason: ReasonCode, _p: object
@@ -154,20 +161,23 @@ class Consumer:
     ) -> None:
         self.connected.clear()
         self.health.disconnected(self._clock.now())
+        # Not yet in a batch, not acknowledged: the broker sends them again on the new connection.
+        self._received.clear()
         if self._stopping:
             log.info("disconnected from the broker")
         else:
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, _c: mqtt.Client, _ud: object, msg: mqtt.MQTTMessage) -> None:
-        # Blocks when the worker is behind: the socket stops being read, the broker holds on.
-        self._inbox.put(Message(msg.topic, bytes(msg.payload), (msg.mid, msg.qos)))
+        self._received.append(Message(msg.topic, bytes(msg.payload), (msg.mid, msg.qos)))
 
-    # -- worker thread ----------------------------------------------------------------------------
+    # -- the one thread ---------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
         """Consume until ``stop``; raises Fatal (the worker is marked failed) when a failure
         cannot heal."""
+        self._stopping = False
+        self._received.clear()
         try:
             self._connect()
             while not stop.is_set():
@@ -175,7 +185,7 @@ class Consumer:
                     raise self._refused
                 if not self._until_done(self._pipeline.drain, stop):
                     break
-                batch = self._take()
+                batch = self._take(stop)
                 if batch:
                     self.health.took(self._clock.now())
                     if not self._until_done(functools.partial(self._make_durable, batch), stop):
@@ -189,8 +199,7 @@ class Consumer:
             self.health.ended(PartState.STOPPED, "stopped")
         finally:
             self._stopping = True
-            self._client.disconnect()
-            self._client.loop_stop()
+            self._client.disconnect()  # sent at once: paho writes when no loop thread runs
 
     def _connect(self) -> None:
         if self._tls is not None:
@@ -204,7 +213,8 @@ class Consumer:
             )
         else:
             self._client.connect_async(self._mqtt.host, self._mqtt.port, keepalive=30)
-        self._client.loop_start()
+        self._reconnect_at = 0.0
+        self._reconnect_delay = 1.0
 
     def _check_certificate(self, context: ssl.SSLContext) -> None:
         """Fatal at once if the broker's certificate is not trusted: paho's connection loop
@@ -249,7 +259,7 @@ class Consumer:
                     describe(exc),
                     exc_info=kind is Kind.UNEXPECTED,  # a bug: its traceback is wanted
                 )
-                if stop.wait(pause):
+                if self._idle(pause, stop):
                     return False
             else:
                 if attempt:
@@ -262,22 +272,80 @@ class Consumer:
         self._pipeline.drain()
         self._pipeline.handle(batch)
 
-    def _take(self) -> list[Message]:
-        try:
-            first = self._inbox.get(timeout=self._settings.batch_ms / 1000)
-        except queue.Empty:
-            return []
-        batch = [first]
-        deadline = time.monotonic() + self._settings.batch_ms / 1000
-        while len(batch) < self._settings.batch_size:
+    def _take(self, stop: threading.Event) -> list[Message]:
+        """A batch: ``batch_size`` messages, or what came within ``batch_ms`` of the first; none
+        if nothing came within ``batch_ms`` (the caller then drains the spool, checks ``stop``)."""
+        size, wait = self._settings.batch_size, self._settings.batch_ms / 1000
+        deadline = time.monotonic() + wait
+        first = bool(self._received)
+        while len(self._received) < size and not stop.is_set():
             left = deadline - time.monotonic()
-            try:
-                batch.append(
-                    self._inbox.get(timeout=max(left, 0)) if left > 0 else self._inbox.get_nowait()
-                )
-            except queue.Empty:
+            if left <= 0:
                 break
+            self._pump(left, size)
+            if self._received and not first:
+                first = True
+                deadline = time.monotonic() + wait
+        batch, self._received = self._received[:size], self._received[size:]
         return batch
+
+    def _idle(self, seconds: float, stop: threading.Event) -> bool:
+        """Wait ``seconds`` (True if ``stop`` was set meanwhile), keeping the connection alive
+        and reading ahead, up to ``_held_max`` messages; past that, the broker holds on."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if len(self._received) >= self._held_max:
+                if stop.wait(min(left, 0.5)):
+                    return True
+            else:
+                self._pump(min(left, 0.5), self._held_max)
+                if stop.is_set():
+                    return True
+        return stop.is_set()
+
+    def _pump(self, timeout: float, up_to: int) -> None:
+        """One turn of the network, waiting at most ``timeout``: connect if we are not; else read
+        what arrived (until ``up_to`` messages are held), send what is queued, keep alive."""
+        client = self._client
+        sock = client.socket()
+        if sock is None:
+            self._reconnect(timeout)
+            return
+        buffered = getattr(sock, "pending", None)  # TLS: bytes already decrypted, unseen by select
+        try:
+            if buffered is not None and buffered():
+                readable = True
+                writable = client.want_write()
+            else:
+                r, w, _ = select.select([sock], [sock] if client.want_write() else [], [], timeout)
+                readable, writable = bool(r), bool(w)
+        except (OSError, ValueError):  # closed under us: paho finds out and reconnects
+            readable, writable = True, False
+        if readable:
+            # paho reads one packet a call: go on while whole messages keep coming.
+            while client.socket() is not None and len(self._received) < up_to:
+                held = len(self._received)
+                if client.loop_read() != mqtt.MQTT_ERR_SUCCESS or len(self._received) == held:
+                    break
+        if client.socket() is not None and (writable or client.want_write()):
+            client.loop_write()
+        if client.socket() is not None:
+            client.loop_misc()
+
+    def _reconnect(self, timeout: float) -> None:
+        """Connect (again), at most once per ``_reconnect_delay`` (1 s, doubling up to 10 s)."""
+        now = time.monotonic()
+        if now < self._reconnect_at:
+            time.sleep(min(timeout, self._reconnect_at - now))
+            return
+        try:
+            self._client.reconnect()
+        except OSError as exc:
+            self._reconnect_at = time.monotonic() + self._reconnect_delay
+            self._reconnect_delay = min(2 * self._reconnect_delay, 10.0)
+            log.debug("MQTT connection failed, retrying: %s", describe(exc))
+        else:
+            self._reconnect_delay = 1.0
 
     def _acknowledge(self, batch: list[Message]) -> None:
         for message in batch:

@@ -19,6 +19,7 @@ from ingest.derive import derived
 from ingest.directory import DeviceInfo
 from ingest.events import STATUS_CHANNEL, Status, Uplink
 from ingest.objects import from_object
+from ingest.vetted import maker
 
 Problem = tuple[str, str]  # (dead-letter reason, detail)
 
@@ -41,11 +42,12 @@ def readings_of(
     """Readings of the (quantity, value) pairs an envelope carried; out of range: a problem."""
     readings: list[Reading] = []
     problems: list[tuple[str, str]] = []
+    make = maker(device)
     for quantity, value in pairs:
         if value is None:
             continue
         try:
-            readings.append(Reading(time, device, quantity, value, channel))
+            readings.append(make(time, device, quantity, value, channel))
         except ReadingError as exc:
             problems.append(("out_of_range", f"{quantity}: {exc}"))
     return readings, problems
@@ -70,8 +72,9 @@ def decode_uplink(up: Uplink, device: DeviceInfo, settings: IngestSettings) -> D
         (
             ("rssi_dbm", r.rssi_dbm),
             ("snr_db", r.snr_db),
-            ("gateway_count", r.gateway_count if r.gateway_count else None),
-            ("spreading_factor", r.spreading_factor),
+            # As floats, which readings hold: ints would take Reading's slower road to the same.
+            ("gateway_count", float(r.gateway_count) if r.gateway_count else None),
+            ("spreading_factor", float(r.spreading_factor) if r.spreading_factor else None),
         ),
         up.time,
         up.device,

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import prometheus_client
 import typer
@@ -19,7 +20,7 @@ from api.display_tokens import issue_display_token
 from api.main import create_app
 from api.part_metrics import PartsCollector
 from api.services import Services
-from core.clock import SystemClock
+from core.clock import ScaledClock, SystemClock
 from core.config import Settings, load_settings
 from core.config_example import render_example
 from core.health import Fatal
@@ -34,12 +35,17 @@ from vigie import logs
 from vigie.alerts_cli import alerts_app
 from vigie.analytics_cli import analytics_app
 from vigie.broker import demo_broker
+from vigie.dashboards_cli import dashboards_app
 from vigie.demo import (
     SAMPLE_TERRITORY,
+    HistoryReplay,
+    after,
     demo_hubs,
     demo_settings,
     free_port,
+    live_days,
     load_registry,
+    report_tenant,
     run_realtime_feed,
     run_simulator,
     write_bus_network,
@@ -50,6 +56,7 @@ from vigie.readings_cli import readings_app
 from vigie.replay import replay, replay_spool_path
 from vigie.report_cli import report_app
 from vigie.simulate import simulate
+from vigie.store_cli import store_app
 from vigie.supervisor import EXIT_FAILED, Supervisor
 from vigie.wiring import (
     build_consumer,
@@ -84,6 +91,8 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(readings_app, name="readings")
 app.add_typer(report_app, name="report")
 app.add_typer(hub_app, name="hub")
+app.add_typer(dashboards_app, name="dashboards")
+app.add_typer(store_app, name="store")
 app.command()(simulate)
 
 ConfigOption = Annotated[
@@ -108,19 +117,31 @@ def demo(
     broker_port: Annotated[
         int, typer.Option(help="Port of the embedded MQTT broker (another if taken)")
     ] = 1883,
-    history_days: Annotated[int, typer.Option(help="Days of history published at start")] = 2,
+    history_days: Annotated[
+        int, typer.Option(min=1, max=365, help="Days of history replayed at start")
+    ] = 30,
+    speed: Annotated[
+        float, typer.Option(min=1, max=3600, help="Simulated seconds per second once live")
+    ] = 60,
+    seed: Annotated[int, typer.Option(help="The simulation's seed (its weather and faults)")] = 1,
 ) -> None:
     """Run the whole chain on embedded defaults: MQTT broker, simulated territory, ingest,
-    SQLite stores and API; print the URLs."""
+    SQLite stores, analytics and API; print the URLs."""
     logs.configure(json_lines=False)
     broker = demo_broker("127.0.0.1", free_port("127.0.0.1", broker_port))
-    settings = demo_settings(directory, broker.port, broker.protocol)
-    services = build_services(settings)
+    settings = demo_settings(directory, broker.port, broker.protocol, speed)
+    services = build_services(settings, ScaledClock(speed))
+    services.wall_clock = SystemClock()  # parts' liveness stays in wall time
     report = load_registry(services, directory, SAMPLE_TERRITORY)
     gtfs, realtime = write_bus_network(directory, SAMPLE_TERRITORY, services.clock)
     broker.start()
     supervisor = Supervisor()
-    _start_workers(supervisor, settings, services)
+    history = HistoryReplay(
+        build_pipeline(settings, services, spool_path=directory / "spool.history.sqlite"),
+        services.clock,
+    )
+    services.parts.append(history)
+    _start_workers(supervisor, settings, services, analytics_after=history.done)
     supervisor.start(
         "bus feed", lambda stop: run_realtime_feed(gtfs, realtime, services.clock, stop)
     )
@@ -129,20 +150,30 @@ def demo(
         lambda stop: run_simulator(
             SAMPLE_TERRITORY,
             (broker.host, broker.port),
+            history,
             services.clock,
             stop,
             history_days=history_days,
+            future_days=live_days(speed),
+            seed=seed,
         ),
     )
     base = f"http://{host}:{port}"
     kind = type(broker).__name__.removesuffix("Broker").lower()
+    year = services.clock.now().astimezone(ZoneInfo(settings.zone)).year
     typer.echo(
         f"Vigie demo — data in {directory}/, {kind} MQTT broker on {broker.host}:{broker.port}"
     )
     typer.echo(f"  registry:  {report}")
-    typer.echo(f"  simulator: the Caudrésis, {history_days} days of history, then live")
+    typer.echo(
+        f"  simulator: the Caudrésis, {history_days} days of history replayed now, then live "
+        f"at {speed:g}× (analytics start once the history is in)"
+    )
     typer.echo(f"  API docs:  {base}/docs")
     typer.echo(f"  health:    {base}/health")
+    typer.echo(f"  alerts:    {base}/api/v1/alerts?status=open")
+    if (tenant := report_tenant(services)) is not None:
+        typer.echo(f"  report:    {base}/api/v1/kpis/portfolio.html?tenant={tenant}&year={year}")
     typer.echo(f"  devices:   {base}/api/v1/devices")
     typer.echo(f"  metrics:   {base}/metrics")
     for code in demo_hubs(services):
@@ -155,15 +186,31 @@ def demo(
         broker.stop()
 
 
-def _start_workers(supervisor: Supervisor, settings: Settings, services: Services) -> None:
-    """The ingest worker, and the analytics runner when enabled, as parts of the process."""
+def _start_workers(
+    supervisor: Supervisor,
+    settings: Settings,
+    services: Services,
+    analytics_after: threading.Event | None = None,
+) -> None:
+    """The ingest worker, and the analytics runner when enabled (once ``analytics_after`` is
+    set, if given), as parts of the process."""
     consumer = build_consumer(settings, services)
     services.parts.append(consumer)
     supervisor.start("ingest", consumer.run)
-    if settings.analytics.enabled:
-        runner = build_runner(settings, services)
+    if not settings.analytics.enabled:
+        return
+    if analytics_after is None:
+        runner = build_runner(settings, services)  # a configuration error stops the start here
         services.parts.append(runner)
         supervisor.start("analytics", runner.run)
+        return
+
+    def analytics(stop: threading.Event) -> None:
+        late = build_runner(settings, services)  # its health counts from when it starts
+        services.parts.append(late)
+        late.run(stop)
+
+    supervisor.start("analytics", after(analytics_after, analytics))
 
 
 class _Server(uvicorn.Server):
@@ -286,7 +333,7 @@ def ingest(ctx: typer.Context, config: ConfigOption = None) -> None:
         services = _services(settings)
         consumer = build_consumer(settings, services)
     if settings.ingest.metrics_port:
-        services.metrics.register(PartsCollector(lambda: [consumer], services.clock))
+        services.metrics.register(PartsCollector(lambda: [consumer], services.wall))
         prometheus_client.start_http_server(
             settings.ingest.metrics_port, addr=settings.api.host, registry=services.metrics
         )

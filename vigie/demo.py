@@ -1,17 +1,22 @@
 """``vigie demo``: the whole chain in one process on embedded defaults.
 
-An embedded MQTT broker, the simulated Caudrésis publishing ChirpStack/TTS envelopes on it (the
-last ``history_days`` at once, then live, each message when its time comes), the ingest worker
-(the real consumer and pipeline), SQLite stores, and the API.
+An embedded MQTT broker; the simulated Caudrésis, whose last ``history_days`` of ChirpStack/TTS
+envelopes go through the ingest pipeline at once (a catch-up, as after an outage) and whose
+later ones are published on the broker when their time comes, in accelerated time; the ingest
+worker (the real consumer and pipeline), SQLite stores, the analytics runner once the history
+is in, and the API.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta
+from itertools import chain
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,13 +33,16 @@ from core.config import (
     StateSettings,
     StoreSettings,
 )
-from core.state.models import Hub
+from core.health import Fact, PartState, PartStatus, age_s
+from core.state.models import Hub, Tenant
 from core.state.registry_io import ImportReport, import_registry
+from ingest.pipeline import Message, Pipeline
 from simulator.engine import Emission, Engine, EngineConfig, run_physics
 from simulator.output import publish
 from simulator.territory_file import load_territory, write_registry
 from simulator.transit import bus_network, realtime_feed
 
+log = logging.getLogger("vigie")
 SAMPLE_TERRITORY = Path(__file__).parents[1] / "simulator" / "data" / "caudresis.yaml"
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -51,8 +59,15 @@ def free_port(host: str, preferred: int) -> int:
     raise OSError(f"no free port on {host}")
 
 
-def demo_settings(directory: Path, broker_port: int, protocol: str) -> Settings:
-    """Embedded defaults under one directory: nothing to install, nothing to configure."""
+def demo_settings(
+    directory: Path, broker_port: int, protocol: str, speed: float = 1.0
+) -> Settings:
+    """Embedded defaults under one directory: nothing to install, nothing to configure.
+
+    The hub's freshness limits are ages in the clock's time, which runs ``speed`` times faster
+    than the machine's caches and refreshes: they are scaled with it, so that a screen still
+    calls stale what has been silent for two minutes of wall time, not two seconds.
+    """
     return Settings(
         store=StoreSettings(backend="sqlite", sqlite_path=directory / "timeseries.sqlite"),
         state=StateSettings.model_validate({"url": f"sqlite:///{directory / 'state.sqlite'}"}),
@@ -67,7 +82,10 @@ def demo_settings(directory: Path, broker_port: int, protocol: str) -> Settings:
         analytics=AnalyticsSettings(every_s=60.0),
         # The simulated bus network of the hubs (simulator/transit.py), as files.
         hub=HubSettings(
-            gtfs=str(directory / "gtfs.zip"), gtfs_realtime=str(directory / "gtfs-rt.pb")
+            gtfs=str(directory / "gtfs.zip"),
+            gtfs_realtime=str(directory / "gtfs-rt.pb"),
+            parking_max_age_s=HubSettings().parking_max_age_s * speed,
+            realtime_max_age_s=HubSettings().realtime_max_age_s * speed,
         ),
     )
 
@@ -100,26 +118,114 @@ def paced(
         yield e
 
 
+class HistoryReplay:
+    """The demo's history going through the ingest pipeline, as a part: ``/health`` says how far
+    it is, and ``done`` tells the analytics runner it may start."""
+
+    name = "history"
+
+    def __init__(self, pipeline: Pipeline, clock: Clock, batch_size: int = 1000) -> None:
+        self._pipeline = pipeline
+        self._clock = clock
+        self._batch_size = batch_size
+        self.done = threading.Event()
+        self.messages = 0
+        self.reached: datetime | None = None  # the publish time of the last message handed over
+
+    def status(self, now: datetime) -> PartStatus:
+        facts: dict[str, Fact] = {"messages": self.messages}
+        if self.done.is_set():
+            return PartStatus(self.name, PartState.STOPPED, True, "history replayed", facts)
+        behind = age_s(self._clock.now(), self.reached)
+        detail = f"replaying the history: {self.messages} messages so far"
+        return PartStatus(
+            self.name, PartState.STARTING, True, detail, {**facts, "behind_s": behind}
+        )
+
+    def replay(self, stream: Iterator[Emission], stop: threading.Event) -> Emission | None:
+        """Hand every message already due to the pipeline, in batches, and return the first one
+        not yet due (None at the end of the stream or on stop); ``done`` is set on the way out.
+
+        Through the broker, a month of a territory's messages would take minutes even on
+        Mosquitto (far longer on the in-process broker); the pipeline is the worker's own.
+        """
+        batch: list[Message] = []
+        try:
+            for e in stream:
+                if stop.is_set():
+                    return None
+                if e.publish_time > self._clock.now():
+                    return e
+                if e.published:
+                    batch.append(Message(e.topic, e.payload))
+                if len(batch) >= self._batch_size:
+                    self._hand(batch, e.publish_time)
+                    batch = []
+            return None
+        finally:
+            if batch:
+                self._hand(batch, self.reached)
+            self._pipeline.drain()
+            self.done.set()
+            if not stop.is_set():
+                log.info("demo: history replayed, %d messages; analytics start", self.messages)
+
+    def _hand(self, batch: list[Message], reached: datetime | None) -> None:
+        self._pipeline.handle(batch)
+        self.messages += len(batch)
+        self.reached = reached
+
+
+def live_days(speed: float, hours: float = 6.0) -> int:
+    """Days of simulated future for ``hours`` of demo at ``speed`` (at least two)."""
+    return max(2, math.ceil(speed * hours / 24))
+
+
 def run_simulator(
     territory_file: Path,
     broker: tuple[str, int],
+    history: HistoryReplay,
     clock: Clock,
     stop: threading.Event,
-    history_days: int = 2,
+    history_days: int = 30,
+    future_days: int = 2,
     seed: int = 1,
 ) -> None:
-    """Publish from local midnight ``history_days`` ago until the end of tomorrow."""
+    """From local midnight ``history_days`` ago: the past through ``history`` at once, the next
+    ``future_days`` on the broker, each message on time."""
     today = clock.now().astimezone(PARIS).replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=history_days)
-    days = history_days + 2
+    days = history_days + 1 + future_days
     territory = load_territory(territory_file)
     physics = run_physics(territory, start, days, seed)
-    engine = Engine(territory, physics.truths, start, days, seed, EngineConfig(format="mix"))
+    stream = iter(Engine(territory, physics.truths, start, days, seed, EngineConfig(format="mix")))
+    first_live = history.replay(stream, stop)
+    if first_live is None:
+        return
     try:
-        publish(paced(engine, clock, stop), broker[0], broker[1], client_id="vigie-demo-simulator")
+        publish(
+            paced(chain([first_live], stream), clock, stop),
+            broker[0],
+            broker[1],
+            client_id="vigie-demo-simulator",
+        )
     except RuntimeError:
         if not stop.is_set():
             raise  # a broker lost while the demo runs is an error; at shutdown it is expected
+
+
+def after(
+    event: threading.Event, worker: Callable[[threading.Event], None]
+) -> Callable[[threading.Event], None]:
+    """``worker``, started once ``event`` is set (or never, if the process stops first)."""
+
+    def run(stop: threading.Event) -> None:
+        while not event.wait(0.5):
+            if stop.is_set():
+                return
+        worker(stop)
+
+    return run
 
 
 def write_bus_network(directory: Path, territory_file: Path, clock: Clock) -> tuple[Path, Path]:
@@ -141,6 +247,14 @@ def run_realtime_feed(
         partial.replace(realtime)  # readers never see half a feed
         if stop.wait(every_s):
             return
+
+
+def report_tenant(services: Services) -> str | None:
+    """The code of the territory's agglomeration (a tenant that groups others), for its report."""
+    with services.state.session() as session:
+        return session.scalars(
+            select(Tenant.code).where(Tenant.parent_id.is_(None)).order_by(Tenant.id)
+        ).first()
 
 
 def demo_hubs(services: Services) -> list[str]:

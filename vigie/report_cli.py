@@ -93,6 +93,6 @@ def sobriety(
     if operat is not None:
         operat.parent.mkdir(parents=True, exist_ok=True)
         years = sorted((b.current for b in p.buildings), key=lambda y: y.building.code)
-        operat.write_bytes(operat_csv(years))
+        operat.write_bytes(operat_csv(years, p.settings.zone))
     partial = " (year in progress)" if p.partial else ""
     typer.echo(f"{len(p.buildings)} building(s), {p.year}{partial} → {target}", err=True)

@@ -25,6 +25,7 @@ from core.config import HubSettings, Settings, StoreSettings
 from core.state.checkpoints import Checkpoints
 from core.state.store import StateStore
 from core.stores.influx import InfluxStore
+from core.stores.rollup import RollupConfig
 from core.stores.sqlite import SqliteStore
 from core.timeseries import TimeSeriesStore
 from ingest.consumer import Consumer
@@ -35,8 +36,14 @@ from ingest.spool import Spool
 
 
 def build_store(settings: StoreSettings) -> TimeSeriesStore:
+    r = settings.rollups
+    rollups = (
+        RollupConfig(r.zone, timedelta(days=r.min_span_days), r.refresh_in_writes)
+        if r.enabled
+        else None
+    )
     if settings.backend == "sqlite":
-        return SqliteStore(settings.sqlite_path)
+        return SqliteStore(settings.sqlite_path, rollups=rollups)
     influx = settings.influxdb
     return InfluxStore(
         influx.url,
@@ -48,6 +55,8 @@ def build_store(settings: StoreSettings) -> TimeSeriesStore:
         timeout_s=influx.timeout_s,
         batch_size=influx.batch_size,
         gzip=influx.gzip,
+        rollups=rollups,
+        rollup_retention_policy=influx.rollup_retention_policy,
     )
 
 
@@ -57,8 +66,9 @@ def build_state(settings: Settings) -> StateStore:
     return state
 
 
-def build_services(settings: Settings) -> Services:
-    clock = SystemClock()
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    """The process's stores and services, on the machine's clock unless another is given."""
+    clock = clock or SystemClock()
     store, state = build_store(settings.store), build_state(settings)
     return Services(
         store=store,
@@ -66,6 +76,7 @@ def build_services(settings: Settings) -> Services:
         clock=clock,
         kpi=settings.kpi,
         hub=settings.hub,
+        zone=settings.zone,
         transit=build_transit(settings.hub, clock),
         # Snapshots in a worker process, started by the API only (lazily elsewhere: never).
         parking=ParkingBoard(
@@ -175,6 +186,7 @@ def build_runner(settings: Settings, services: Services) -> AnalyticsRunner:
             lookback=timedelta(days=analytics.water_lookback_days),
             parameters=analytics.detectors,
             disabled=analytics.disabled_detectors,
+            zone=settings.zone,
         )
     ]
     return AnalyticsRunner(
@@ -184,4 +196,5 @@ def build_runner(settings: Settings, services: Services) -> AnalyticsRunner:
         Checkpoints(services.state),
         clock,
         every_s=settings.analytics.every_s,
+        wall_clock=services.wall,
     )

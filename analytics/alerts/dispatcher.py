@@ -195,7 +195,7 @@ class Dispatcher:
                         n.destination,
                         n.severity,
                         n.attempts,
-                        build_notice(alert, event, self._settings.base_url),
+                        build_notice(alert, event, self._settings.base_url, self._settings.zone),
                     )
                 )
         recent: dict[tuple[str, str], int] = {}

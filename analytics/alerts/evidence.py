@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from core.config import DEFAULT_ZONE
 from core.quantities import QUANTITIES
 from core.series import from_ns
 from core.timeseries import ANY_CHANNEL, Agg, Selection, StoreUnavailable, TimeSeriesStore
 from core.windows import parse_every
 
 MAX_POINTS = 20_000  # per series: beyond, ask the detector to name windows (every)
-ZONE = "Europe/Paris"  # calendar of day and longer windows
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +48,14 @@ def series_specs(evidence: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def read_evidence(
-    evidence: Mapping[str, Any], store: TimeSeriesStore, start: datetime, end: datetime
+    evidence: Mapping[str, Any],
+    store: TimeSeriesStore,
+    start: datetime,
+    end: datetime,
+    zone: str = DEFAULT_ZONE,
 ) -> list[EvidenceSeries]:
-    """Every series the evidence names; ``start`` and ``end`` apply where a spec gives none.
+    """Every series the evidence names; ``start`` and ``end`` apply where a spec gives none;
+    day and longer windows are local to ``zone``.
 
     A bad spec or an unreachable store gives an entry with ``error`` instead of failing: the
     alert stays readable without its chart.
@@ -65,7 +70,7 @@ def read_evidence(
             device, quantity, channel, None, None, None, every if isinstance(every, str) else None
         )
         try:
-            out.extend(_read(spec, base, store, start, end))
+            out.extend(_read(spec, base, store, start, end, zone))
         except (ValueError, TypeError) as exc:
             out.append(replace(base, error=f"bad series in evidence: {exc}"))
         except StoreUnavailable as exc:
@@ -79,6 +84,7 @@ def _read(
     store: TimeSeriesStore,
     default_start: datetime,
     default_end: datetime,
+    zone: str,
 ) -> list[EvidenceSeries]:
     if not base.device:
         raise ValueError("no device")
@@ -106,7 +112,7 @@ def _read(
     else:
         parse_every(base.every)
         grid = store.aggregate(
-            selection, start, end, base.every, Agg(spec.get("agg", "mean")), ZONE
+            selection, start, end, base.every, Agg(spec.get("agg", "mean")), zone
         )
         if grid.starts.size > MAX_POINTS:
             raise ValueError(f"more than {MAX_POINTS} windows: name a longer 'every'")

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from analytics.findings import Estimates, Severity, SubjectKind
+from core.config import DEFAULT_ZONE
 
 
 class AlertStatus(StrEnum):
@@ -51,3 +52,4 @@ class Notice:
     # snooze, until when findings are held back.
     resolution: str | None = None
     suppressed_until: datetime | None = None
+    zone: str = DEFAULT_ZONE  # of the local times the message shows

@@ -7,6 +7,7 @@ from datetime import datetime
 from analytics.alerts.model import AlertStatus, Notice, NoticeKind
 from analytics.detectors.registry import ALERT_TYPES
 from analytics.findings import Estimates, Severity, SubjectKind
+from core.config import DEFAULT_ZONE
 from core.state.alerts import Alert, AlertEvent
 
 # The API's alert resource (api/routes/alerts.py); analytics cannot import the API layer.
@@ -17,7 +18,9 @@ def alert_url(base_url: str, alert_id: int) -> str:
     return f"{base_url.rstrip('/')}{ALERT_PATH}/{alert_id}"
 
 
-def build_notice(alert: Alert, event: AlertEvent, base_url: str) -> Notice:
+def build_notice(
+    alert: Alert, event: AlertEvent, base_url: str, zone: str = DEFAULT_ZONE
+) -> Notice:
     """The notice of ``event``: severity, status and estimates as they were at that step (from
     its snapshot), the alert's identity and current evidence."""
     if event.notice is None:
@@ -47,4 +50,5 @@ def build_notice(alert: Alert, event: AlertEvent, base_url: str) -> Notice:
         url=alert_url(base_url, alert.id),
         resolution=details.get("resolution"),
         suppressed_until=datetime.fromisoformat(until) if until else None,
+        zone=zone,
     )

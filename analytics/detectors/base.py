@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from analytics.findings import AlertType, Clearance, Finding, SubjectKind
+from core.config import DEFAULT_ZONE
 from core.state.store import StateStore
 from core.timeseries import TimeSeriesStore
 
@@ -62,8 +63,15 @@ class Feed(Protocol):
     def name(self) -> str: ...
 
     def load(
-        self, store: TimeSeriesStore, subjects: Sequence[Subject], start: datetime, end: datetime
-    ) -> Any: ...
+        self,
+        store: TimeSeriesStore,
+        subjects: Sequence[Subject],
+        start: datetime,
+        end: datetime,
+        zone: str = DEFAULT_ZONE,
+    ) -> Any:
+        """The data; ``zone`` is the territory's, of local hours, nights and days."""
+        ...
 
 
 class WindowKind(StrEnum):
@@ -176,6 +184,7 @@ class Pass:
     end: datetime
     since: datetime | None  # where its previous pass stopped (None: first pass)
     state: Mapping[str, Any]  # what its previous pass left (JSON), {} at first
+    zone: str = DEFAULT_ZONE  # the territory's: local hours, nights, days
 
 
 @dataclass

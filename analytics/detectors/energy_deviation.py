@@ -19,12 +19,13 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from analytics.detectors.base import Detection, Pass, Spec, Window, WindowKind
 from analytics.detectors.energy_feeds import BUILDING_HOURS, BUILDINGS
-from analytics.energy.building_hours import HOUR_NS, PARIS, BuildingHours
+from analytics.energy.building_hours import HOUR_NS, BuildingHours
 from analytics.energy.deviation import (
     DeviationEvent,
     DeviationParams,
@@ -123,7 +124,12 @@ def score_registers(b: BuildingHours, params: DeviationParams) -> list[MeterDevi
             with np.errstate(divide="ignore", invalid="ignore"):
                 out.append(
                     score_meter(
-                        hours, b.kwh[r], b.outdoor_c, zone=PARIS, params=params, holidays=holidays
+                        hours,
+                        b.kwh[r],
+                        b.outdoor_c,
+                        zone=ZoneInfo(b.zone),
+                        params=params,
+                        holidays=holidays,
                     )
                 )
         except (ArithmeticError, ValueError) as exc:

@@ -20,7 +20,7 @@ from analytics.energy.building_hours import BuildingHours, Register, build, hour
 from analytics.findings import SubjectKind
 from analytics.kpi.inventory import BuildingInfo, portfolio_buildings
 from core.calendar import FrenchCalendar
-from core.config import KpiSettings
+from core.config import DEFAULT_ZONE, KpiSettings
 from core.series import FloatArray, Int64Array, SeriesSet
 from core.state.models import Tenant
 from core.state.store import StateStore
@@ -62,9 +62,15 @@ class BuildingHoursFeed:
     settings: KpiSettings = field(default_factory=KpiSettings)
 
     def load(
-        self, store: TimeSeriesStore, subjects: Sequence[Subject], start: datetime, end: datetime
+        self,
+        store: TimeSeriesStore,
+        subjects: Sequence[Subject],
+        start: datetime,
+        end: datetime,
+        zone: str = DEFAULT_ZONE,
     ) -> list[BuildingHours]:
         infos: list[BuildingInfo] = [s.parameters["info"] for s in subjects]
+        settings = self.settings.model_copy(update={"zone": zone})
         meters = [m.device for i in infos for m in i.meters]
         climate = [d for i in infos for d in i.climate]
         probes = [p for i in infos for p in i.outdoor]
@@ -119,7 +125,7 @@ class BuildingHoursFeed:
                         if (p.device, p.channel) in outdoor
                     ],
                     self.calendar,
-                    self.settings,
+                    settings,
                 )
             )
         return out

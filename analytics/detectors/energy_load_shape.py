@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 from analytics.detectors.base import Detection, Pass, Spec, Window, WindowKind
 from analytics.detectors.energy_feeds import BUILDING_HOURS, BUILDINGS
-from analytics.energy.building_hours import HOUR_NS, PARIS
+from analytics.energy.building_hours import HOUR_NS
 from analytics.energy.load_shape import LoadShapeParams, latest_shape_anomaly
 from analytics.findings import AlertType, Finding, Severity, SubjectKind
 from core.series import from_ns
@@ -44,7 +45,7 @@ class EnergyLoadShape:
                 out.judged.add((TYPE.code, b.code))
             if anomaly is None:
                 continue
-            day = datetime.combine(anomaly.day.astype(object), time(0), PARIS)
+            day = datetime.combine(anomaly.day.astype(object), time(0), ZoneInfo(b.zone))
             out.findings.append(
                 Finding(
                     type=TYPE.code,

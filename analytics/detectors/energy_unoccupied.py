@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 from analytics.detectors.base import Detection, Pass, Spec, Window, WindowKind
 from analytics.detectors.energy_feeds import BUILDING_HOURS, BUILDINGS
-from analytics.energy.building_hours import HOUR_NS, PARIS
+from analytics.energy.building_hours import HOUR_NS
 from analytics.energy.unoccupied import UnoccupiedParams, detect_unoccupied
 from analytics.findings import AlertType, Finding, Severity, SubjectKind
 from core.calendar import FrenchCalendar
@@ -72,7 +73,7 @@ class EnergyUnoccupied:
             worst = max(events, key=lambda e: float(e.evidence["extra_kwh"]))
             price = PRICES.get(str(worst.evidence["carrier"]))
             extra = float(worst.evidence["extra_kwh"])
-            first = datetime.combine(worst.first_day.astype(object), time(0), PARIS)
+            first = datetime.combine(worst.first_day.astype(object), time(0), ZoneInfo(b.zone))
             end_ns = int(b.hours_ns[-1]) + HOUR_NS
             out.findings.append(
                 Finding(

@@ -16,6 +16,7 @@ from analytics.water.loading import (
     sector_matrix,
 )
 from analytics.water.meter_hours import HOUSEHOLD_HOURLY_RULES, MeterHours, RegisterRules
+from core.config import DEFAULT_ZONE
 from core.series import FloatArray, Int64Array, SeriesSet
 from core.timeseries import Selection, TimeSeriesStore
 
@@ -28,10 +29,15 @@ class HourlyRegisters:
     rules: RegisterRules
 
     def load(
-        self, store: TimeSeriesStore, subjects: Sequence[Subject], start: datetime, end: datetime
+        self,
+        store: TimeSeriesStore,
+        subjects: Sequence[Subject],
+        start: datetime,
+        end: datetime,
+        zone: str = DEFAULT_ZONE,
     ) -> MeterHours:
         devices = [s.devices[0] for s in subjects]
-        return register_matrix(store, devices, start, end, rules=self.rules)
+        return register_matrix(store, devices, start, end, rules=self.rules, tz=zone)
 
 
 @dataclass(frozen=True)
@@ -41,10 +47,15 @@ class SectorQuarterHours:
     name: str = "sector_quarter_hours"
 
     def load(
-        self, store: TimeSeriesStore, subjects: Sequence[Subject], start: datetime, end: datetime
+        self,
+        store: TimeSeriesStore,
+        subjects: Sequence[Subject],
+        start: datetime,
+        end: datetime,
+        zone: str = DEFAULT_ZONE,
     ) -> MeterHours:
         boundaries = [SectorMeters(inflow=list(s.devices)) for s in subjects]
-        return sector_matrix(store, boundaries, start, end)
+        return sector_matrix(store, boundaries, start, end, tz=zone)
 
 
 @dataclass(frozen=True)
@@ -54,10 +65,15 @@ class SectorInflows:
     name: str = "sector_inflows"
 
     def load(
-        self, store: TimeSeriesStore, subjects: Sequence[Subject], start: datetime, end: datetime
+        self,
+        store: TimeSeriesStore,
+        subjects: Sequence[Subject],
+        start: datetime,
+        end: datetime,
+        zone: str = DEFAULT_ZONE,
     ) -> dict[str, tuple[Int64Array, FloatArray]]:
         return {
-            s.code: sector_inflow(store, SectorMeters(inflow=list(s.devices)), start, end)
+            s.code: sector_inflow(store, SectorMeters(inflow=list(s.devices)), start, end, tz=zone)
             for s in subjects
         }
 
@@ -69,7 +85,12 @@ class LevelReadings:
     name: str = "level_readings"
 
     def load(
-        self, store: TimeSeriesStore, subjects: Sequence[Subject], start: datetime, end: datetime
+        self,
+        store: TimeSeriesStore,
+        subjects: Sequence[Subject],
+        start: datetime,
+        end: datetime,
+        zone: str = DEFAULT_ZONE,
     ) -> SeriesSet:
         devices = [d for s in subjects for d in s.devices]
         return store.read(Selection.of(LEVEL_QUANTITY, devices), start, end)

@@ -25,6 +25,7 @@ from analytics.parking.learned import samples_by_device
 from analytics.parking.registry import SensorRecord, SpaceRecord, areas_with_spaces, space_records
 from analytics.parking.settings import ParkingSettings
 from analytics.parking.space import QUANTITY, Timeline, changes
+from core.config import DEFAULT_ZONE
 from core.series import SeriesSet
 from core.state.models import ParkingArea
 from core.state.store import StateStore
@@ -93,7 +94,12 @@ class OccupiedReadings:
     name: str = "occupied_readings"
 
     def load(
-        self, store: TimeSeriesStore, subjects: Sequence[Subject], start: datetime, end: datetime
+        self,
+        store: TimeSeriesStore,
+        subjects: Sequence[Subject],
+        start: datetime,
+        end: datetime,
+        zone: str = DEFAULT_ZONE,
     ) -> SeriesSet:
         devices = [d for s in subjects for d in s.devices]
         return store.read(Selection.of(QUANTITY, devices), start, end)

@@ -25,12 +25,11 @@ from analytics.kpi.comfort import occupied_heating_hours
 from analytics.kpi.inventory import BuildingInfo
 from analytics.kpi.register import hourly_use
 from core.calendar import FrenchCalendar
-from core.config import KpiSettings
+from core.config import DEFAULT_ZONE, KpiSettings
 from core.series import NS, FloatArray, Int64Array, to_ns
 
 BoolArray = npt.NDArray[np.bool_]
 HOUR_NS = 3600 * NS
-PARIS = ZoneInfo("Europe/Paris")
 AROUND = timedelta(days=14)  # how far occupancy is looked at either side of the window
 ALL_YEAR = ["01-01", "12-31"]
 MAX_GAP_NS = 3 * HOUR_NS
@@ -55,7 +54,7 @@ class BuildingHours:
     code: str
     tenant: str
     hours_ns: Int64Array
-    local_day: npt.NDArray[np.datetime64]  # the hour's local (Europe/Paris) date
+    local_day: npt.NDArray[np.datetime64]  # the hour's local date (in ``zone``)
     occupied: BoolArray
     heating_season: BoolArray
     since_open_h: FloatArray  # hours since the building was last occupied (0 when occupied)
@@ -66,6 +65,7 @@ class BuildingHours:
     co2_devices: tuple[str, ...]
     co2_ppm: FloatArray  # [sensor, hour]
     outdoor_c: FloatArray
+    zone: str = DEFAULT_ZONE  # the territory's, of local days and hours
 
     @property
     def n(self) -> int:
@@ -135,7 +135,7 @@ def occupancy(
 
 
 def _season(hours_ns: Int64Array, settings: KpiSettings) -> BoolArray:
-    days = local_days(hours_ns)
+    days = local_days(hours_ns, settings.zone)
     md = np.array([str(d)[5:] for d in days.astype("datetime64[D]")])
     first, last = settings.heating_season
     if first <= last:
@@ -143,14 +143,14 @@ def _season(hours_ns: Int64Array, settings: KpiSettings) -> BoolArray:
     return np.asarray((md >= first) | (md <= last))
 
 
-def local_days(hours_ns: Int64Array) -> npt.NDArray[np.datetime64]:
-    """The local (Europe/Paris) date of each hour."""
+def local_days(hours_ns: Int64Array, zone: str = DEFAULT_ZONE) -> npt.NDArray[np.datetime64]:
+    """The local date (in ``zone``) of each hour."""
     if len(hours_ns) == 0:
         return np.zeros(0, dtype="datetime64[D]")
-    # Paris is UTC+1 or UTC+2: find the offset of each distinct UTC day once.
+    tz = ZoneInfo(zone)
     out = np.empty(len(hours_ns), dtype="datetime64[D]")
     for i, t in enumerate(hours_ns.tolist()):
-        local = datetime.fromtimestamp(t // NS, UTC).astimezone(PARIS)
+        local = datetime.fromtimestamp(t // NS, UTC).astimezone(tz)
         out[i] = np.datetime64(local.date())
     return out
 
@@ -214,7 +214,7 @@ def build(
         code=info.code,
         tenant=info.tenant,
         hours_ns=hours_ns,
-        local_day=local_days(hours_ns),
+        local_day=local_days(hours_ns, settings.zone),
         occupied=occupied,
         heating_season=season,
         since_open_h=since,
@@ -225,4 +225,5 @@ def build(
         co2_devices=tuple(d for d, _, _ in co2),
         co2_ppm=co2_ppm,
         outdoor_c=np.asarray(outdoor_c, dtype=np.float64),
+        zone=settings.zone,
     )

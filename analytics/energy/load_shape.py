@@ -31,8 +31,6 @@ import numpy as np
 from analytics.energy.building_hours import BuildingHours
 from core.series import NS, FloatArray
 
-PARIS = ZoneInfo("Europe/Paris")
-
 
 @dataclass(frozen=True)
 class LoadShapeParams:
@@ -55,8 +53,9 @@ def daily_profiles(b: BuildingHours) -> tuple[np.ndarray, FloatArray, np.ndarray
     """Complete local days, their kWh by local hour [day, 24], and whether each was occupied."""
     rows = [r for r, reg in enumerate(b.registers) if reg.heating_share < 1.0]
     total = b.kwh[rows].sum(axis=0) if rows else np.full(b.n, np.nan)
+    zone = ZoneInfo(b.zone)
     local_hour = np.array(
-        [datetime.fromtimestamp(int(t) // NS, UTC).astimezone(PARIS).hour for t in b.hours_ns],
+        [datetime.fromtimestamp(int(t) // NS, UTC).astimezone(zone).hour for t in b.hours_ns],
         dtype=np.int64,
     )
     days, inverse = np.unique(b.local_day, return_inverse=True)

@@ -28,12 +28,11 @@ import numpy as np
 from analytics.kpi.degree_days import MonthDegreeDays, daily_temperatures, monthly_degree_days
 from analytics.kpi.inventory import BuildingInfo, Meter
 from analytics.kpi.register import hourly_use, register_use
-from core.config import KpiSettings
+from core.config import DEFAULT_ZONE, KpiSettings
 from core.series import NS, FloatArray, Int64Array, SeriesSet, to_ns
 from core.timeseries import Selection, TimeSeriesStore
 from core.windows import parse_every, window_edges
 
-PARIS = "Europe/Paris"
 MARGIN = timedelta(days=3)  # readings looked up beyond the year, to frame its edges
 MAX_GAP_NS = 6 * 3600 * NS  # intervals longer than this are gaps (a meter silent 6 h)
 BASELOAD_MAX_GAP_NS = 2 * 3600 * NS
@@ -108,9 +107,11 @@ class BuildingYear:
         return self.coverage > 0.0
 
 
-def year_bounds(year: int, now: datetime) -> tuple[datetime, datetime, bool]:
+def year_bounds(
+    year: int, now: datetime, zone_name: str = DEFAULT_ZONE
+) -> tuple[datetime, datetime, bool]:
     """The local calendar year in UTC, cut at ``now``; whether it is cut."""
-    zone = ZoneInfo(PARIS)
+    zone = ZoneInfo(zone_name)
     start = datetime.combine(date(year, 1, 1), time(), zone).astimezone(UTC)
     end = datetime.combine(date(year + 1, 1, 1), time(), zone).astimezone(UTC)
     if start >= now:
@@ -118,9 +119,9 @@ def year_bounds(year: int, now: datetime) -> tuple[datetime, datetime, bool]:
     return start, min(end, now), end > now
 
 
-def _edges(start: datetime, end: datetime, every: str) -> Int64Array:
+def _edges(start: datetime, end: datetime, every: str, zone: str) -> Int64Array:
     """Window edges from ``start``, the last window cut at ``end``."""
-    edges = window_edges(start, end, parse_every(every), PARIS)
+    edges = window_edges(start, end, parse_every(every), zone)
     edges = edges[edges < to_ns(end)]
     return np.append(edges, to_ns(end)).astype(np.int64)
 
@@ -242,9 +243,9 @@ def building_year(
     baseload: bool = True,
 ) -> BuildingYear:
     """The building's KPIs for ``year``; raises ValueError when the year has not started."""
-    start, end, partial = year_bounds(year, now)
-    month_edges = _edges(start, end, "1mo")
-    hour_edges = _edges(start, end, "1h") if baseload else None
+    start, end, partial = year_bounds(year, now, settings.zone)
+    month_edges = _edges(start, end, "1mo", settings.zone)
+    hour_edges = _edges(start, end, "1h", settings.zone) if baseload else None
     n = len(month_edges) - 1
     notes: list[Note] = []
     if not building.meters:
@@ -266,7 +267,7 @@ def building_year(
             if share < 1.0 - 1e-9:
                 notes.append(Note("meter_incomplete", u.meter.device, share))
 
-    dd = _degree_days(store, building, start, end, now, month_edges)
+    dd = _degree_days(store, building, start, end, now, month_edges, settings.zone)
     if not building.outdoor:
         notes.append(Note("no_outdoor_temperature"))
     elif any(m.costic is None for m in dd):
@@ -285,8 +286,9 @@ def building_year(
         else (np.full(n, np.nan), np.zeros(n))
     )
     months: list[MonthKpi] = []
+    zone = ZoneInfo(settings.zone)
     for j in range(n):
-        first = datetime.fromtimestamp(int(month_edges[j]) / NS, UTC).astimezone(ZoneInfo(PARIS))
+        first = datetime.fromtimestamp(int(month_edges[j]) / NS, UTC).astimezone(zone)
         by_carrier = {
             c: float(sum(u.monthly[j] for u in uses if u.meter.carrier == c)) for c in carriers
         }
@@ -382,8 +384,9 @@ def _degree_days(
     end: datetime,
     now: datetime,
     month_edges: Int64Array,
+    zone_name: str,
 ) -> list[MonthDegreeDays]:
-    zone = ZoneInfo(PARIS)
+    zone = ZoneInfo(zone_name)
     first = start.astimezone(zone).date()
     last = (end - timedelta(microseconds=1)).astimezone(zone).date()
     # Day D's Tx needs the readings until 06:00 UTC on D+1.

@@ -30,7 +30,6 @@ from core.series import Int64Array, to_ns
 from core.state.vocabulary import WEEKDAYS
 from core.timeseries import Agg, Selection, TimeSeriesStore
 
-PARIS = ZoneInfo("Europe/Paris")
 SCHOOL = "enseignement"
 
 
@@ -70,8 +69,9 @@ def occupied_heating_hours(
 ) -> Int64Array:
     """Start (ns UTC) of every occupied heating hour in ``[start, end)``, ascending."""
     schedule = building.schedule or {}
-    first = start.astimezone(PARIS).date()
-    last = end.astimezone(PARIS).date()
+    zone = ZoneInfo(settings.zone)
+    first = start.astimezone(zone).date()
+    last = end.astimezone(zone).date()
     lo, hi = to_ns(start), to_ns(end)
     hours: set[int] = set()
     day = first
@@ -85,7 +85,7 @@ def occupied_heating_hours(
             for a, b in ranges:
                 # Hours whose middle (hh:30) lies in [a, b).
                 for h in range(-(-(_minutes(a) - 30) // 60), -(-(_minutes(b) - 30) // 60)):
-                    t = to_ns(datetime.combine(day, time(h), PARIS))
+                    t = to_ns(datetime.combine(day, time(h), zone))
                     if lo <= t < hi:
                         hours.add(t)
         day += timedelta(days=1)

@@ -19,9 +19,8 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from analytics.kpi.building import BuildingYear
+from core.config import DEFAULT_ZONE
 from core.csv_cells import safe_cell
-
-PARIS = ZoneInfo("Europe/Paris")
 
 # OPERAT's energy names (as its declaration screens list them) for our carriers.
 ENERGY_LABELS = {
@@ -52,13 +51,14 @@ COLUMNS = (
 )
 
 
-def operat_rows(years: list[BuildingYear]) -> list[list[object]]:
-    """The rows, building by building, carrier by carrier."""
+def operat_rows(years: list[BuildingYear], zone: str = DEFAULT_ZONE) -> list[list[object]]:
+    """The rows, building by building, carrier by carrier (dates local to ``zone``)."""
+    tz = ZoneInfo(zone)
     rows: list[list[object]] = []
     for y in years:
         b = y.building
-        first = y.start.astimezone(PARIS).date()
-        last = (y.end - timedelta(microseconds=1)).astimezone(PARIS).date()
+        first = y.start.astimezone(tz).date()
+        last = (y.end - timedelta(microseconds=1)).astimezone(tz).date()
         subject = b.floor_area_m2 is not None and b.floor_area_m2 >= 1000
         for c in y.carriers:
             rows.append(
@@ -82,11 +82,11 @@ def operat_rows(years: list[BuildingYear]) -> list[list[object]]:
     return rows
 
 
-def operat_csv(years: list[BuildingYear]) -> bytes:
+def operat_csv(years: list[BuildingYear], zone: str = DEFAULT_ZONE) -> bytes:
     """The file: UTF-8 with a byte-order mark (for Excel), CRLF line ends."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for row in operat_rows(years):
+    for row in operat_rows(years, zone):
         writer.writerow([safe_cell(v) for v in row])
     return buffer.getvalue().encode("utf-8-sig")

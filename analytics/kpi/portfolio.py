@@ -151,7 +151,7 @@ def portfolio_year(
     scope = tenant_scope(state, tenant)
     if scope is None:
         raise LookupError(f"no tenant {tenant!r} in the registry")
-    _, _, partial = year_bounds(year, now)
+    _, _, partial = year_bounds(year, now, settings.zone)
     calendar = calendar or FrenchCalendar()
     reports = [
         building_report(store, b, year, now, settings, calendar)

@@ -29,8 +29,6 @@ from analytics.kpi.wording import (
     yes_no,
 )
 
-PARIS = ZoneInfo("Europe/Paris")
-
 
 def _row(code: str, name: str) -> str:
     """The start of a building's table row: its code for machines, its name for people."""
@@ -318,7 +316,7 @@ configurée ; valorisé au prix moyen du bâtiment.</li>
 
 def render_report(p: PortfolioYear) -> str:
     """The whole report as one HTML document."""
-    generated = p.generated_at.astimezone(PARIS)
+    generated = p.generated_at.astimezone(ZoneInfo(p.settings.zone))
     scope = ", ".join(p.tenants)
     partial = (
         f"<p><b>Année {p.year} en cours</b> : chiffres arrêtés au "

@@ -20,6 +20,7 @@ from analytics.detectors.base import Detection, Detector, ParamValue, Pass, Subj
 from analytics.detectors.registry import DETECTORS
 from analytics.findings import Clearance
 from analytics.watch.base import WatchResult
+from core.config import DEFAULT_ZONE
 from core.health import Fatal
 from core.state.store import StateStore
 from core.timeseries import StoreUnavailable, TimeSeriesStore
@@ -39,8 +40,10 @@ class DetectorWatch:
         lookback: timedelta = timedelta(days=35),
         parameters: Mapping[str, Mapping[str, ParamValue]] | None = None,
         disabled: Collection[str] = (),
+        zone: str = DEFAULT_ZONE,
     ) -> None:
         self._store = store
+        self._zone = zone
         self._state = state
         self._lookback = lookback
         unknown = sorted((set(parameters or {}) | set(disabled)) - set(detectors))
@@ -89,9 +92,16 @@ class DetectorWatch:
                     continue
                 key = (spec.reads.name, spec.subjects.name, start, end)
                 if key not in data:
-                    data[key] = spec.reads.load(self._store, watched, start, end)
+                    data[key] = spec.reads.load(self._store, watched, start, end, self._zone)
                 run = Pass(
-                    watched, data[key], self._params[name], start, end, last, saved.get("state", {})
+                    watched,
+                    data[key],
+                    self._params[name],
+                    start,
+                    end,
+                    last,
+                    saved.get("state", {}),
+                    self._zone,
                 )
                 detection = detector.detect(run)
             except StoreUnavailable as exc:

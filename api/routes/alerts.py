@@ -19,7 +19,7 @@ from analytics.alerts.evidence import read_evidence
 from analytics.alerts.model import AlertStatus
 from analytics.alerts.queries import AlertFilter, AlertView, alert_events, get_alert, list_alerts
 from analytics.findings import Severity
-from api.deps import Caller, CallerDep, ClockDep, StateDep, StoreDep
+from api.deps import Caller, CallerDep, ClockDep, StateDep, StoreDep, ZoneDep
 from api.errors import CONFLICT, NOT_FOUND, NOT_JSON, STORE_DOWN, UNREADABLE, invalid
 from api.params import AlertIdPath, Instant, Offset
 from api.routes import API_V1
@@ -267,7 +267,12 @@ def _visible(state: StateStore, caller: Caller, alert_id: int) -> AlertView:
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetail, responses={**NOT_FOUND, **STORE_DOWN})
 def alert(
-    alert_id: AlertIdPath, state: StateDep, store: StoreDep, clock: ClockDep, caller: CallerDep
+    alert_id: AlertIdPath,
+    state: StateDep,
+    store: StoreDep,
+    clock: ClockDep,
+    caller: CallerDep,
+    zone: ZoneDep,
 ) -> AlertDetail:
     """One alert, its history, and the series its evidence names (read from the store)."""
     a = _visible(state, caller, alert_id)
@@ -287,7 +292,7 @@ def alert(
             points=[PointOut(time=t, value=v) for t, v in s.points],
             error=s.error,
         )
-        for s in read_evidence(a.evidence, store, a.start, a.resolved_at or clock.now())
+        for s in read_evidence(a.evidence, store, a.start, a.resolved_at or clock.now(), zone)
     ]
     return AlertDetail(**_out(a).model_dump(), events=events, series=series)
 

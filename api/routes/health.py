@@ -56,7 +56,7 @@ def health(services: ServicesDep, response: Response) -> Health:
         checks["state"] = Check(ok=True, detail=state.engine.dialect.name)
     except SQLAlchemyError as exc:
         checks["state"] = Check(ok=False, detail=f"{type(exc).__name__}: {exc}")
-    now = services.clock.now()
+    now = services.wall.now()
     parts = {}
     for part in services.parts:
         s = part.status(now)

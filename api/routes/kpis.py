@@ -40,7 +40,7 @@ HTML: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {"schema": {"type": "string"}}}}
 }
 YearQuery = Annotated[
-    int, Query(ge=2010, le=2100, description="Calendar year, Europe/Paris (2010 or later)")
+    int, Query(ge=2010, le=2100, description="Local calendar year (2010 or later)")
 ]
 TenantQuery = Annotated[
     str,
@@ -187,7 +187,7 @@ def operat(tenant: TenantQuery, year: YearQuery, p: PortfolioDep) -> Response:
     docs/decisions/011-energy-kpis.md for what of ADEME's import format is confirmed)."""
     years = sorted((r.current for r in p.buildings), key=lambda y: y.building.code)
     return Response(
-        operat_csv(years),
+        operat_csv(years, p.settings.zone),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="operat-{tenant}-{year}.csv"'},
     )

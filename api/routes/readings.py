@@ -18,7 +18,7 @@ import numpy as np
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from api.deps import CallerDep, ClockDep, StoreDep
+from api.deps import CallerDep, ClockDep, StoreDep, ZoneDep
 from api.errors import STORE_DOWN, invalid
 from api.params import Instant
 from api.routes import API_V1
@@ -76,6 +76,7 @@ def readings(
     store: StoreDep,
     clock: ClockDep,
     caller: CallerDep,
+    zone: ZoneDep,
     device: Annotated[str, Query(description="DevEUI, 16 hex digits", pattern=DEVEUI)],
     quantity: Annotated[str, Query(description="A quantity of the vocabulary, e.g. volume_m3")],
     start: Annotated[Instant | None, Query(description="Inclusive; default end − 24 h")] = None,
@@ -84,7 +85,9 @@ def readings(
         str | None, Query(description="Window: 15m, 1h, 1d, 1w, 1mo", max_length=16)
     ] = None,
     agg: Annotated[Agg, Query(description="Aggregation per window")] = Agg.MEAN,
-    tz: Annotated[str, Query(description="Zone of day and longer windows")] = "Europe/Paris",
+    tz: Annotated[
+        str | None, Query(description="Zone of day and longer windows; default: the territory's")
+    ] = None,
     channel: Annotated[str | None, Query(description="Only this channel", max_length=64)] = None,
 ) -> ReadingsOut:
     q = QUANTITIES.get(quantity)
@@ -97,6 +100,7 @@ def readings(
     start = start or end - DEFAULT_SPAN
     if end <= start:
         raise invalid(("query", "end"), "end must be after start")
+    tz = tz or zone
     if tz not in _zones():
         raise invalid(("query", "tz"), f"unknown time zone {tz!r}")
     selection = Selection.of(

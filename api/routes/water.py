@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from analytics.water.balance import Coverage, SectorBalance, sector_balance
 from analytics.water.rpqs import rpqs_indicators, volumes_from_balance
-from api.deps import CallerDep, ClockDep, StateDep, StoreDep
+from api.deps import CallerDep, ClockDep, StateDep, StoreDep, ZoneDep
 from api.errors import NOT_FOUND, STORE_DOWN, invalid
 from api.params import Instant
 from api.routes import API_V1
@@ -25,7 +25,6 @@ from core.timeseries import TimeSeriesStore
 
 router = APIRouter(prefix=f"{API_V1}/water", tags=["water"])
 
-PARIS = "Europe/Paris"
 DEFAULT_SPAN = timedelta(days=7)
 MAX_SPAN = timedelta(days=400)
 
@@ -191,7 +190,8 @@ def rpqs(
     store: StoreDep,
     clock: ClockDep,
     caller: CallerDep,
-    year: Annotated[int, Query(ge=2000, le=2100, description="Calendar year (Europe/Paris)")],
+    territory_zone: ZoneDep,
+    year: Annotated[int, Query(ge=2000, le=2100, description="Calendar year (local)")],
     unmetered_m3: Annotated[
         float,
         Query(
@@ -217,7 +217,7 @@ def rpqs(
     (consumer meters); V sans comptage and V de service are the service's own figures.
     """
     sector = _sector(state, code, caller.tenants)
-    zone = ZoneInfo(PARIS)
+    zone = ZoneInfo(territory_zone)
     start = datetime.combine(date(year, 1, 1), time(), zone).astimezone(UTC)
     end = datetime.combine(date(year + 1, 1, 1), time(), zone).astimezone(UTC)
     now = clock.now()

@@ -10,10 +10,11 @@ turns into per-reading rejects; 401, 403 and 404 raise ``StoreError``.
 from __future__ import annotations
 
 import gzip as gzip_lib
+import logging
 import re
 import time
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import httpx
@@ -30,18 +31,24 @@ from core.series import (
     from_ns,
     to_ns,
 )
+from core.stores import rollup
 from core.stores.influx_http import MAX_RETRIES, InfluxHttp, error_text, refusal
+from core.stores.influx_rollups import InfluxRollups
 from core.stores.line_protocol import LineBuilder, quote_identifier, quote_literal
+from core.stores.rollup import DEFAULT, HOUR_NS, SLOTS, Partials, RollupConfig
 from core.timeseries import (
     ANY_CHANNEL,
     Agg,
     Rejected,
     Selection,
+    StoreError,
+    StoreUnavailable,
     Tags,
     WriteResult,
 )
 from core.windows import parse_every, partial_granularity_ns, reduce, window_edges
 
+log = logging.getLogger(__name__)
 _UNPARSABLE = re.compile(r"unable to parse '(.*?)': ([^\n]*?)(?= unable to parse '|\n|$)", re.S)
 _DEVICE_FILTER_MAX = 200  # devices per OR-list; beyond a few lists, filter client-side
 _LOOKBACKS: tuple[int | None, ...] = (1, 7, 31, 366, None)  # days; None: all history
@@ -90,6 +97,8 @@ class InfluxStore:
         batch_size: int = 5000,
         gzip: bool = True,
         transport: httpx.BaseTransport | None = None,
+        rollups: RollupConfig | None = DEFAULT,
+        rollup_retention_policy: str = "vigie_rollups",
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -107,12 +116,36 @@ class InfluxStore:
         self._batch_size = batch_size
         self._gzip = gzip
         self._lines = LineBuilder()
+        self.rollups: InfluxRollups | None = None
+        if rollups is not None:
+            rollup.zone_ok(rollups.zone)
+            self.rollups = InfluxRollups(
+                self._query,
+                self._write_lines,
+                database,
+                self._from,
+                rollup_retention_policy,
+                rollups,
+            )
+        self._policies_checked = False
+        self._day_seen = 0  # newest local day this process wrote: older days are complete
 
     # -- administration -------------------------------------------------------------------------
 
     def create_database(self) -> None:
-        """Create the database if it does not exist (InfluxDB 1.x; 2.x needs a DBRP mapping)."""
+        """Create the database if it does not exist (InfluxDB 1.x; 2.x needs a DBRP mapping),
+        with the rollups' retention policy."""
         self._query([f"CREATE DATABASE {quote_identifier(self._db)}"])
+        self.ensure_retention()
+
+    def ensure_retention(
+        self, raw_duration: str | None = None, rollup_duration: str = "INF"
+    ) -> None:
+        """Create or alter the rollup policy and, when given, the raw policy's duration
+        (InfluxQL durations: ``400d``, ``INF``)."""
+        if self.rollups is not None:
+            self.rollups.ensure_policies(self._rp, raw_duration, rollup_duration)
+            self._policies_checked = True
 
     def drop_database(self) -> None:
         self._query([f"DROP DATABASE {quote_identifier(self._db)}"])
@@ -134,13 +167,70 @@ class InfluxStore:
         lines, owners, refused = self._lines.build(readings, tags or {})
         result = WriteResult(rejected=[Rejected(r, why) for r, why in refused])
         deadline = time.monotonic() + max(self._timeout_s * (MAX_RETRIES + 1), 1.0)
+        marks = {(r.quantity, to_ns(r.time) // HOUR_NS * HOUR_NS) for r in owners}
+        if self.rollups is not None and marks:
+            # Marks first: a crash between the two writes leaves a mark without data, harmless.
+            self._mark(marks, deadline)
         for lo in range(0, len(lines), self._batch_size):
             bad = self._write_batch(lines[lo : lo + self._batch_size], deadline)
             result.accepted += len(lines[lo : lo + self._batch_size]) - len(bad)
             result.rejected.extend(Rejected(owners[lo + i], why) for i, why in bad.items())
+        if self.rollups is not None and self.rollups.config.refresh_in_writes and marks:
+            self._roll_past_days(max(h for _, h in marks))
         return result
 
-    def _write_batch(self, lines: list[str], deadline: float) -> dict[int, str]:
+    def _roll_past_days(self, newest: int) -> None:
+        """When the stream reaches a new local day, roll up the days it has left behind, each
+        once (a long read rolls up what it needs first). The readings are stored and their hours
+        marked, so a failure here only delays the rollups."""
+        assert self.rollups is not None
+        today = rollup.day_start(newest, self.rollups.config.zone)
+        if today > self._day_seen:
+            self._day_seen = today
+            try:
+                self.rollups.refresh(before=today)
+            except (StoreUnavailable, StoreError) as exc:
+                log.warning("InfluxDB rollups wait for the next refresh: %s", exc)
+
+    def _mark(self, marks: set[tuple[str, int]], deadline: float) -> None:
+        assert self.rollups is not None
+        lines = self.rollups.mark_lines(marks)
+        try:
+            self._write_lines(lines, self.rollups.rp, deadline)
+        except StoreError:
+            if self._policies_checked:
+                raise
+            try:
+                self.ensure_retention()  # a database made before rollups: add their policy once
+                self._write_lines(lines, self.rollups.rp, deadline)
+            except StoreError as exc:
+                # No policy to hold them (2.x/3.x v1 compatibility has no DDL): run without
+                # rollups, reads from raw points, no purge, rather than refuse readings.
+                log.error("InfluxDB rollups disabled: no retention policy for them: %s", exc)
+                self.rollups = None
+
+    def _write_lines(self, lines: list[str], rp: str, deadline: float | None = None) -> None:
+        """Write Vigie's own lines (rollups, marks) to ``rp``; any refusal is a StoreError."""
+        if deadline is None:
+            deadline = time.monotonic() + max(self._timeout_s * (MAX_RETRIES + 1), 1.0)
+        for lo in range(0, len(lines), self._batch_size):
+            bad = self._write_batch(lines[lo : lo + self._batch_size], deadline, rp)
+            if bad:
+                raise StoreError(f"InfluxDB refused rollup lines: {next(iter(bad.values()))}")
+
+    def refresh_rollups(self, quantity: str | None = None) -> int:
+        """Bring the rollups up to date with every reading written; returns hours recomputed."""
+        return 0 if self.rollups is None else self.rollups.refresh(quantity)
+
+    def purge(self, retention: Mapping[str, timedelta], now: datetime) -> dict[str, int]:
+        """Delete raw points older than their retention, once rolled up (per measurement)."""
+        if self.rollups is None:
+            raise StoreError("purging raw readings needs rollups: they are disabled")
+        return self.rollups.purge(retention, now)
+
+    def _write_batch(
+        self, lines: list[str], deadline: float, rp: str | None = None
+    ) -> dict[int, str]:
         """Write lines; return the index and reason of each line the server refused."""
         body = "\n".join(lines).encode()
         headers = {"Content-Type": "text/plain; charset=utf-8"}
@@ -148,21 +238,23 @@ class InfluxStore:
             body = gzip_lib.compress(body, compresslevel=1)
             headers["Content-Encoding"] = "gzip"
         params = {"db": self._db, "precision": "ns"}
-        if self._rp:
-            params["rp"] = self._rp
+        if rp or self._rp:
+            params["rp"] = rp or self._rp or ""
         response = self._http.write(body, params, headers, deadline)
         if response.status_code == 204:
             return {}
         if response.status_code == 413 and len(lines) > 1:
             half = len(lines) // 2
-            left = self._write_batch(lines[:half], deadline)
-            right = self._write_batch(lines[half:], deadline)
+            left = self._write_batch(lines[:half], deadline, rp)
+            right = self._write_batch(lines[half:], deadline, rp)
             return left | {i + half: why for i, why in right.items()}
         if response.status_code == 400:
-            return self._partial(lines, error_text(response), deadline)
+            return self._partial(lines, error_text(response), deadline, rp)
         raise refusal(response)
 
-    def _partial(self, lines: list[str], error: str, deadline: float) -> dict[int, str]:
+    def _partial(
+        self, lines: list[str], error: str, deadline: float, rp: str | None = None
+    ) -> dict[int, str]:
         """Map a 400 partial-write error to the lines it refused.
 
         InfluxDB names each unparsable line; other refusals (a field type conflict) only give a
@@ -183,7 +275,7 @@ class InfluxStore:
         half = len(rest) // 2
         for part in (rest[:half], rest[half:]):
             if part:
-                found = self._write_batch([lines[i] for i in part], deadline)
+                found = self._write_batch([lines[i] for i in part], deadline, rp)
                 bad.update({part[j]: why for j, why in found.items()})
         return bad
 
@@ -285,6 +377,10 @@ class InfluxStore:
         agg = Agg(agg)
         step = parse_every(every)
         edges = window_edges(start, end, step, tz)
+        if self.rollups is not None:
+            how = rollup.plan(selection.quantity, agg, step, edges, start, end, self.rollups.config)
+            if how is not None:
+                return self._from_rollups(selection, how, edges, agg)
         if step.fixed_ns is not None:
             grouped = self._partials(selection, start, end, agg, f"time({step.fixed_ns}ns)")
         else:
@@ -316,6 +412,65 @@ class InfluxStore:
             ends=edges[1:].copy(),
             values=values,
         )
+
+    def _from_rollups(
+        self, sel: Selection, how: rollup.Plan, edges: Int64Array, agg: Agg
+    ) -> SeriesGrid:
+        """Raw points at the ragged ends of the span, rollups of whole buckets in between.
+
+        Rollup series mirror raw tag sets; those of one device (moved in the registry) are
+        joined bucket by bucket, which is exact unless both tag sets hold the same time.
+        """
+        assert self.rollups is not None
+        self.rollups.refresh(sel.quantity, before=how.segments[-1][2])
+        index: dict[SeriesKey, int] = {}
+        tags: list[dict[str, str]] = []
+        newest: list[int] = []
+        parts = []
+        for kind, lo, hi in how.segments:
+            if kind == "raw":
+                raw = self.read(sel, from_ns(lo), from_ns(hi))
+                for i, key in enumerate(raw.keys):
+                    if key not in index:
+                        index[key] = len(tags)
+                        tags.append(raw.tags[i])
+                        newest.append(-1)
+                    t, v = raw.series(i)
+                    rows = np.full(len(t), index[key], dtype=np.int64)
+                    parts.append(Partials.of_points(rows, t, v))
+                continue
+            where = self._where(sel, lo, hi)
+            tag_sets, found = self.rollups.read(sel.quantity, kind, where, agg)
+            last_t = np.full(len(tag_sets), -1, dtype=np.int64)
+            np.maximum.at(last_t, found.rows, found.t)
+            remap = []
+            for i, ts in enumerate(tag_sets):
+                rest = dict(ts)
+                key = SeriesKey(rest.pop("device", ""), sel.quantity, rest.pop("channel", None))
+                if sel.devices is not None and key.device not in sel.devices:
+                    remap.append(-1)
+                    continue
+                if key not in index:
+                    index[key] = len(tags)
+                    tags.append(rest)
+                    newest.append(-1)
+                j = index[key]
+                if last_t[i] > newest[j]:  # the tags of the newest bucket are the current ones
+                    tags[j], newest[j] = rest, int(last_t[i])
+                remap.append(j)
+            if len(found):
+                rows = np.asarray(remap, dtype=np.int64)[found.rows]
+                keep = rows >= 0
+                parts.append(Partials(*(getattr(found, f)[keep] for f in SLOTS)))
+                parts[-1].rows = rows[keep]
+        keys = sorted(index, key=index.__getitem__)
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        rank = np.empty(len(keys), dtype=np.int64)
+        rank[order] = np.arange(len(keys))
+        joined = Partials.concat(parts)
+        joined.rows = rank[joined.rows]
+        joined = Partials.concat([joined])  # sorted again by the new rows
+        return rollup.grid([keys[i] for i in order], [tags[i] for i in order], joined, edges, agg)
 
     def _partials(
         self,

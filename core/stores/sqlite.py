@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +22,14 @@ from core.series import (
     from_ns,
     to_ns,
 )
+from core.stores import rollup, sqlite_rollups
+from core.stores.rollup import DEFAULT, HOUR_NS, Partials, RollupConfig
 from core.timeseries import (
     ANY_CHANNEL,
     TAG_KEYS,
     Agg,
     Selection,
+    StoreError,
     StoreUnavailable,
     Tags,
     WriteResult,
@@ -64,6 +68,7 @@ _UPSERT_LATEST = (
     "ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value "
     "WHERE excluded.ts >= latest.ts"
 )
+log = logging.getLogger(__name__)
 _DAY_NS = 86_400 * NS
 _MAX_DAY_LIST = 4000  # about 11 years of days in one IN (...) list
 _ROW = np.dtype([("series", np.int64), ("ts", np.int64), ("value", np.float64)])
@@ -96,7 +101,13 @@ class SqliteStore:
     never wait for ingest.
     """
 
-    def __init__(self, path: str | Path, *, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        timeout_s: float = 10.0,
+        rollups: RollupConfig | None = DEFAULT,
+    ) -> None:
         self._path = str(path)
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
@@ -105,6 +116,17 @@ class SqliteStore:
         self._local = threading.local()
         self._writer = self._connect()
         self._writer.executescript(_SCHEMA)
+        self._rollups = rollups
+        self._day_seen = 0  # newest local day this process wrote: older days are complete
+        if rollups is not None:
+            rollup.zone_ok(rollups.zone)
+            fresh = not self._writer.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'rollup_dirty'"
+            ).fetchone()
+            with self._writer:
+                self._writer.executescript(sqlite_rollups.SCHEMA)
+                if fresh:
+                    self._writer.execute(sqlite_rollups.MARK_EXISTING)
         # (device, quantity, channel) -> (id, the tags mapping last seen, its tag column values);
         # keeping the mapping lets the hot path compare by identity before comparing values.
         self._series: dict[tuple[str, str, str], tuple[int, Tags | None, tuple[str | None, ...]]]
@@ -134,6 +156,11 @@ class SqliteStore:
         if not readings:
             return WriteResult()
         tags = tags or {}
+        marks = (
+            {(r.quantity, to_ns(r.time) // HOUR_NS * HOUR_NS) for r in readings}
+            if self._rollups is not None
+            else set()
+        )
         with self._write_lock:
             conn = self._writer
             try:
@@ -141,11 +168,87 @@ class SqliteStore:
                     rows = self._points(conn, readings, tags)
                     conn.executemany(_UPSERT, rows)
                     conn.executemany(_UPSERT_LATEST, _newest(rows))
+                    if marks:
+                        conn.executemany(sqlite_rollups.MARK, marks)
             except sqlite3.OperationalError as exc:
                 # The cache may now name series rows that the rollback removed.
                 self._reload_series(conn)
                 raise StoreUnavailable(f"SQLite store {self._path}: {exc}") from exc
+            today = self._today(marks)
+            if today > self._day_seen:
+                # The stream reached a new local day: roll up the days it has left behind, each
+                # once (a long read rolls up what it needs first). The readings are durable and
+                # their hours marked, so a failure here only delays the rollups.
+                self._day_seen = today
+                try:
+                    self._refresh(before=today)
+                except sqlite3.OperationalError as exc:
+                    log.warning("rollups of %s wait for the next refresh: %s", self._path, exc)
         return WriteResult(accepted=len(readings))
+
+    # -- rollups and retention -------------------------------------------------------------------
+
+    def _today(self, marks: set[tuple[str, int]]) -> int:
+        """Start of the local day of the newest hour marked (0 without rollups)."""
+        if self._rollups is None or not self._rollups.refresh_in_writes or not marks:
+            return 0
+        return rollup.day_start(max(h for _, h in marks), self._rollups.zone)
+
+    def _series_ids(self, conn: sqlite3.Connection, quantity: str) -> list[int]:
+        return [s[0] for s in self._select_series(conn, Selection.of(quantity))]
+
+    def _refresh(self, quantity: str | None = None, before: int | None = None) -> int:
+        """Recompute dirty hours in one IMMEDIATE transaction; the write lock is held."""
+        if self._rollups is None:
+            return 0
+        conn = self._writer
+        conn.execute("BEGIN IMMEDIATE")  # other processes' writes wait: no mark is lost
+        try:
+            n = sqlite_rollups.refresh(
+                conn,
+                self._fetch,
+                lambda q: self._series_ids(conn, q),
+                self._rollups.zone,
+                quantity,
+                before,
+            )
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+        return n
+
+    def refresh_rollups(self, quantity: str | None = None) -> int:
+        """Bring the rollups up to date with every reading written; returns hours recomputed."""
+        with self._write_lock:
+            try:
+                return self._refresh(quantity)
+            except sqlite3.OperationalError as exc:
+                raise StoreUnavailable(f"SQLite store {self._path}: {exc}") from exc
+
+    def purge(self, retention: Mapping[str, timedelta], now: datetime) -> dict[str, int]:
+        """Delete raw points older than each quantity's retention, once rolled up; returns the
+        points deleted per quantity. Hours not yet rolled up are kept whatever their age."""
+        if self._rollups is None:
+            raise StoreError("purging raw readings needs rollups: they are disabled")
+        out: dict[str, int] = {}
+        with self._write_lock:
+            try:
+                self._refresh()
+                conn = self._writer
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for quantity, keep in sorted(retention.items()):
+                        cutoff = to_ns(now - keep) // HOUR_NS * HOUR_NS
+                        ids = self._series_ids(conn, quantity)
+                        out[quantity] = sqlite_rollups.purge(conn, quantity, ids, cutoff)
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+            except sqlite3.OperationalError as exc:
+                raise StoreUnavailable(f"SQLite store {self._path}: {exc}") from exc
+        return out
 
     def _points(
         self, conn: sqlite3.Connection, readings: Sequence[Reading], tags: Mapping[str, Tags]
@@ -277,15 +380,52 @@ class SqliteStore:
         agg: Agg = Agg.MEAN,
         tz: str = "UTC",
     ) -> SeriesGrid:
-        edges = window_edges(start, end, parse_every(every), tz)
+        agg = Agg(agg)
+        step = parse_every(every)
+        edges = window_edges(start, end, step, tz)
+        how = None
+        if self._rollups is not None:
+            how = rollup.plan(selection.quantity, agg, step, edges, start, end, self._rollups)
+        if how is not None:
+            return self._from_rollups(selection, how, edges, agg)
         series, rows, ts, vals = self._read(selection, start, end)
-        grid = reduce(ts, vals, edges, Agg(agg), rows=rows, n_rows=len(series))
+        grid = reduce(ts, vals, edges, agg, rows=rows, n_rows=len(series))
         return SeriesGrid(
             keys=[SeriesKey(s[1], s[2], s[3] or None) for s in series],
             tags=[s[4] for s in series],
             starts=edges[:-1].copy(),
             ends=edges[1:].copy(),
             values=grid,
+        )
+
+    def _from_rollups(
+        self, selection: Selection, how: rollup.Plan, edges: Int64Array, agg: Agg
+    ) -> SeriesGrid:
+        """Raw points at the ragged ends of the span, rollups of whole buckets in between."""
+        self.refresh_rollups(selection.quantity)
+        conn = self._reader()
+        try:
+            series = self._select_series(conn, selection)
+            ids = [s[0] for s in series]
+            parts = [
+                Partials.of_points(*self._fetch(conn, ids, lo, hi))
+                if kind == "raw"
+                else sqlite_rollups.read_rollups(conn, kind, ids, lo, hi)
+                for kind, lo, hi in how.segments
+            ]
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"SQLite store {self._path}: {exc}") from exc
+        position = {sid: i for i, sid in enumerate(ids)}
+        for p in parts:
+            p.rows = np.fromiter(
+                (position[s] for s in p.rows.tolist()), dtype=np.int64, count=len(p.rows)
+            )
+        return rollup.grid(
+            [SeriesKey(s[1], s[2], s[3] or None) for s in series],
+            [s[4] for s in series],
+            Partials.concat(parts),
+            edges,
+            agg,
         )
 
     def latest(

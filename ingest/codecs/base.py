@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from core.reading import Reading, ReadingError
+from ingest.vetted import maker
 
 # The application fPorts (LoRaWAN: 0 carries MAC commands, 224 is the test port, 225-255 are
 # reserved): what a codec accepts when the vendor's format does not depend on the port.
@@ -71,6 +72,7 @@ class Emitter:
         # Registry parameters a frame cannot carry (e.g. a history period set by downlink).
         self.params: Mapping[str, float] = params or {}
         self.result = Decoded()
+        self._make = maker(device)
         self._kept: list[str] = []  # documented values without a quantity, see ``keep``
 
     def add(
@@ -78,7 +80,7 @@ class Emitter:
     ) -> None:
         """One reading at ``at`` (default: the receive time); out-of-range becomes an error."""
         try:
-            reading = Reading(at or self.received_at, self.device, quantity, value, channel)
+            reading = self._make(at or self.received_at, self.device, quantity, value, channel)
         except ReadingError as exc:
             code = (
                 CodecErrorCode.OUT_OF_RANGE if exc.field == "value" else CodecErrorCode.BAD_PAYLOAD

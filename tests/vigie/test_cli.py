@@ -121,13 +121,20 @@ def test_demo_runs_the_whole_chain_until_interrupted(tmp_path: Path) -> None:
         devices = httpx.get(f"{base}/api/v1/devices", params={"limit": 1000}, timeout=5).json()
         assert devices["total"] > 600, "the simulated territory's registry is loaded"
         climate = next(d["dev_eui"] for d in devices["items"] if d["role"] == "climate")
-        # Frames flow broker → ingest → store: the device soon has readings.
+        # The day of history goes through the pipeline: the device soon has readings.
         _wait(lambda: (_get(f"{base}/api/v1/devices/{climate}") or {}).get("latest"), demo, 120)
+        # Then live frames flow broker → ingest worker → store: it makes a batch durable.
+        _wait(lambda: _ingest_fact(base, "last_durable_batch_age_s") is not None, demo, 120)
     finally:
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=60)
     assert demo.returncode == 0, output
     assert f"{base}/docs" in output
+
+
+def _ingest_fact(base: str, fact: str) -> object:
+    response = httpx.get(f"{base}/health", timeout=5)
+    return response.json()["parts"]["ingest"]["facts"].get(fact)
 
 
 def _get(url: str) -> dict[str, object] | None:

@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 
 from analytics.alerts.model import AlertStatus, Notice, NoticeKind
 from analytics.findings import Severity, SubjectKind
-
-PARIS = ZoneInfo("Europe/Paris")
+from core.config import DEFAULT_ZONE
 
 # Thousands are grouped with a no-break space (French typography), so a number is never split
 # across two lines by a mail client; the decimal separator is a comma.
@@ -52,7 +51,7 @@ RESOLVED_FR = {
     "manual": "Alerte clôturée à la main.",
     "false_alarm": "Alerte classée fausse alerte : elle ne sera plus signalée tant que la "
     "condition n'aura pas cessé.",
-    "snoozed": "Alerte mise en sourdine jusqu'au {until} (heure de Paris), ou jusqu'à ce que "
+    "snoozed": "Alerte mise en sourdine jusqu'au {until} (heure locale), ou jusqu'à ce que "
     "la condition cesse.",
 }
 
@@ -89,9 +88,9 @@ def format_cost(eur: float) -> str:
     return f"{format_number(eur, 2)}{NBSP}€"
 
 
-def format_local_time(when: datetime) -> str:
+def format_local_time(when: datetime, zone: str = DEFAULT_ZONE) -> str:
     """``"22/11/2026 à 03:00"`` in Paris time; a naive time is taken as UTC (as stored)."""
-    return as_utc(when).astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+    return as_utc(when).astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y à %H:%M")
 
 
 def format_duration(start: datetime, end: datetime) -> str:
@@ -125,7 +124,9 @@ def lead(notice: Notice) -> str:
         return "Relance : cette alerte n'a pas été acquittée dans le délai prévu."
     if notice.kind is NoticeKind.RESOLVED:
         return RESOLVED_FR.get(notice.resolution or "auto", RESOLVED_FR["fixed"]).format(
-            until=format_local_time(notice.suppressed_until) if notice.suppressed_until else "?"
+            until=format_local_time(notice.suppressed_until, notice.zone)
+            if notice.suppressed_until
+            else "?"
         )
     return "Nouvelle alerte : une anomalie vient d'être détectée."
 
@@ -138,8 +139,8 @@ def facts(notice: Notice) -> list[tuple[str, str]]:
         ("État", STATUS_FR[notice.status]),
         ("Collectivité", notice.tenant),
         (SUBJECT_KIND_FR[notice.subject_kind].capitalize(), notice.subject),
-        ("Depuis le", f"{format_local_time(notice.start)} (heure de Paris)"),
-        ("Dernière observation", format_local_time(notice.last_seen)),
+        ("Depuis le", f"{format_local_time(notice.start, notice.zone)} (heure locale)"),
+        ("Dernière observation", format_local_time(notice.last_seen, notice.zone)),
         ("Durée observée", format_duration(notice.start, notice.last_seen)),
     ]
     estimates = notice.estimates

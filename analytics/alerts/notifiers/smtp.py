@@ -9,10 +9,11 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
+from zoneinfo import ZoneInfo
 
 from analytics.alerts.channel import NotifyError
 from analytics.alerts.model import Notice
-from analytics.alerts.notifiers.message import PARIS, as_utc, render
+from analytics.alerts.notifiers.message import as_utc, render
 from analytics.alerts.notifiers.payload import event_id
 from core.clock import Clock, SystemClock
 
@@ -68,7 +69,9 @@ class SmtpNotifier:
         message["Subject"] = rendered.subject
         message["From"] = self._config.sender
         message["To"] = ", ".join(formataddr(r) for r in recipients)
-        message["Date"] = format_datetime(self._clock.now().astimezone(PARIS))
+        message["Date"] = format_datetime(
+            as_utc(self._clock.now()).astimezone(ZoneInfo(notice.zone))
+        )
         # Same notice, same Message-ID: a retried delivery can be recognised as a duplicate.
         # All notices of one alert reference one root id, so mail clients thread them.
         stamp = int(as_utc(notice.last_seen).timestamp())

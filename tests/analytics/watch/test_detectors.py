@@ -292,7 +292,12 @@ class _CountingFeed:
     loads: list[tuple[datetime, datetime]]
 
     def load(
-        self, store: TimeSeriesStore, subjects: Sequence[Subject], start: datetime, end: datetime
+        self,
+        store: TimeSeriesStore,
+        subjects: Sequence[Subject],
+        start: datetime,
+        end: datetime,
+        zone: str = "Europe/Paris",
     ) -> int:
         self.loads.append((start, end))
         return len(subjects)

@@ -105,7 +105,7 @@ def test_body_has_every_key_number_in_french() -> None:
         ("État", "ouverte"),
         ("Collectivité", "caudry"),
         ("Secteur", "nord"),
-        ("Depuis le", "22/11/2026 à 03:00 (heure de Paris)"),
+        ("Depuis le", "22/11/2026 à 03:00 (heure locale)"),
         ("Dernière observation", "24/11/2026 à 08:30"),
         ("Durée observée", f"2{NB}j 5{NB}h"),
         ("Débit estimé", f"1,25{NB}m³/h"),
@@ -178,7 +178,7 @@ def test_each_lifecycle_step_says_what_happened(
     [
         ("fixed", "Alerte clôturée à la main : le problème a été traité."),
         ("false_alarm", "Alerte classée fausse alerte : elle ne sera plus signalée tant que"),
-        ("snoozed", "Alerte mise en sourdine jusqu'au 27/11/2026 à 08:00 (heure de Paris)"),
+        ("snoozed", "Alerte mise en sourdine jusqu'au 27/11/2026 à 08:00 (heure locale)"),
     ],
 )
 def test_a_resolution_by_hand_says_how_it_was_closed(resolution: str, lead: str) -> None:

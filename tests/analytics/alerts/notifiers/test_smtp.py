@@ -127,7 +127,7 @@ def test_sends_a_french_email_with_the_key_numbers(notice: Notice) -> None:
     assert message["X-Vigie-Event-Id"] == "42:opened:2026-11-24T07:30:00Z"
     body = plain_body(message)
     for expected in (
-        "Depuis le            : 22/11/2026 à 03:00 (heure de Paris)",
+        "Depuis le            : 22/11/2026 à 03:00 (heure locale)",
         f"Débit estimé         : 1,25{NB}m³/h",
         f"Volume perdu estimé  : 1{NB}234,5{NB}m³",
         f"Coût estimé          : 4{NB}938,00{NB}€",
