@@ -14,6 +14,7 @@ from analytics.alerts.engine import AlertEngine
 from analytics.alerts.notifiers.mqtt import MqttNotifier, MqttNotifierConfig
 from analytics.alerts.notifiers.smtp import SmtpConfig, SmtpNotifier
 from analytics.alerts.notifiers.webhook import WebhookNotifier
+from analytics.parking.settings import ParkingSettings
 from analytics.runner import AnalyticsRunner
 from analytics.transit.feeds import TransitFeeds
 from analytics.watch.base import Watch
@@ -83,6 +84,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             state,
             store,
             clock,
+            ParkingSettings(zone=settings.hub.zone),
             worker_stores=partial(parking_stores, settings.store, settings.state.url),
         ),
     )

@@ -144,7 +144,9 @@ class ParkingSensors:
 
     def detect(self, run: Pass) -> Detection:
         p: ParkingSensorParams = run.params
-        settings = ParkingSettings(default_heartbeat_s=p.default_heartbeat_s, grace=p.grace)
+        settings = ParkingSettings(
+            default_heartbeat_s=p.default_heartbeat_s, grace=p.grace, zone=run.zone
+        )
         seqs = samples_by_device(run.data, run.end)
         out = Detection(counts={"subjects": len(run.subjects)})
         for subject in run.subjects:

@@ -43,7 +43,7 @@ from analytics.parking.space import (
     samples,
     space_history,
 )
-from analytics.parking.week import PARIS, Holidays
+from analytics.parking.week import Holidays
 from core.reading import Reading
 
 
@@ -182,13 +182,14 @@ def learn_space_limits(
     readings: Iterable[Reading],
     until: datetime,
     settings: ParkingSettings | None = None,
-    zone: str = PARIS,
+    zone: str | None = None,
     holidays: Holidays | None = None,
 ) -> SpaceLimits:
     """How long the area's spaces plausibly stay occupied, and their shares of the area's
     arrivals, from their readings up to ``until`` (weeks of them: the limits are per hour of
-    the week)."""
+    the week; the local week is ``zone``'s, by default the settings')."""
     settings = settings or ParkingSettings()
+    zone = zone or settings.zone
     mine = by_device(readings)
     histories = {
         sp.device.dev_eui: changes(

@@ -20,7 +20,7 @@ from analytics.parking.history import HistoryPoint, counts_at, forecast_model
 from analytics.parking.registry import AreaLike, SpaceLike
 from analytics.parking.settings import ParkingSettings
 from analytics.parking.space import QUANTITY, Change, SpaceState, SpaceStatus, Timeline, changes
-from analytics.parking.week import PARIS, Holidays
+from analytics.parking.week import Holidays
 from core.reading import Reading
 from core.series import SeriesSet, from_ns, to_ns
 
@@ -44,12 +44,14 @@ def learn_area(
     start: datetime,
     until: datetime,
     settings: ParkingSettings | None = None,
-    zone: str = PARIS,
+    zone: str | None = None,
     holidays: Holidays | None = None,
 ) -> AreaModels:
     """Limits, forecast and anchors from the area's sensors' samples over [start, until]
-    (``seqs`` by DevEUI, as ``samples`` or ``samples_by_device`` give them)."""
+    (``seqs`` by DevEUI, as ``samples`` or ``samples_by_device`` give them); the local week is
+    ``zone``'s, by default the settings'."""
     settings = settings or ParkingSettings()
+    zone = zone or settings.zone
     histories: dict[str, list[Change]] = {}
     lines: list[Timeline] = []
     for sp in spaces:

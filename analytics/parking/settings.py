@@ -40,6 +40,8 @@ class ParkingSettings:
     full_free: int = 0
     almost_full_share: float = 0.10
     unknown_share_max: float = 0.5
+    # The territory's zone: the local week of the learned limits and forecasts.
+    zone: str = "Europe/Paris"
 
     @property
     def hold(self) -> timedelta:
