@@ -14,7 +14,7 @@ from core.timeseries import StoreError, StoreUnavailable
 
 
 class Problem(BaseModel):
-    """Why a request was refused (400, 403, 404, 409, 415, 502, 503)."""
+    """Why a request was refused (400, 401, 403, 404, 409, 415, 502, 503)."""
 
     detail: str
 
@@ -24,6 +24,7 @@ def _documented(status: int, description: str) -> dict[int | str, dict[str, Any]
 
 
 # ``responses=`` of the routes: every status a route can answer is in the OpenAPI document.
+UNAUTHORIZED = _documented(401, "No API key, or one unknown or revoked")
 UNREADABLE = _documented(400, "The body could not be read as JSON text (e.g. not UTF-8)")
 FORBIDDEN = _documented(403, "The credentials given do not open this resource")
 NOT_FOUND = _documented(404, "No such resource, or not one the caller may see")

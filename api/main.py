@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
-from api import errors, telemetry
+from api import access, errors, telemetry
+from api.errors import FORBIDDEN, UNAUTHORIZED
 from api.hub_screen import HubScreens
 from api.json_bodies import JsonBodiesOnly
+from api.keyring import KeyRing
 from api.part_metrics import PartsCollector
 from api.routes import (
     alerts,
@@ -38,14 +40,24 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(JsonBodiesOnly)
     telemetry.install(app, services.metrics)
     services.metrics.register(PartsCollector(lambda: services.parts, services.clock))
-    app.include_router(health.router)
-    app.include_router(metrics.router)
-    app.include_router(devices.router)
-    app.include_router(readings.router)
-    app.include_router(alerts.router)
-    app.include_router(water.router)
-    app.include_router(kpis.router)
-    app.include_router(hubs.router)
-    app.include_router(hub_screen.router)
-    app.include_router(parking.router)
+    # Every router with its access policy (api/access.py): a router added without one is
+    # caught by tests/api/test_isolation.py.
+    app.state.keys = KeyRing(services.state, services.clock, access.KEY_TTL)
+    keyed = {**UNAUTHORIZED, **FORBIDDEN}
+    for router, policy in (
+        (health.router, access.OPERATIONS),
+        (metrics.router, access.OPERATIONS),
+        (devices.router, access.DEVICES),
+        (readings.router, access.READINGS),
+        (alerts.router, access.ALERTS),
+        (water.router, access.WATER),
+        (kpis.router, access.KPIS),
+        (hubs.router, access.HUBS),
+        (hub_screen.router, access.HUB_SCREENS),
+        (parking.router, access.PARKING),
+    ):
+        public = policy.public >= {r.path for r in router.routes}  # type: ignore[attr-defined]
+        app.include_router(
+            router, dependencies=[Depends(policy)], responses={} if public else keyed
+        )
     return app

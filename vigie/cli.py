@@ -37,6 +37,7 @@ from vigie.broker import demo_broker
 from vigie.demo import (
     SAMPLE_TERRITORY,
     demo_hubs,
+    demo_key,
     demo_settings,
     free_port,
     load_registry,
@@ -46,6 +47,7 @@ from vigie.demo import (
 )
 from vigie.evaluate import evaluate_app
 from vigie.hub_cli import hub_app, screen_url
+from vigie.keys_cli import keys_app
 from vigie.readings_cli import readings_app
 from vigie.replay import replay, replay_spool_path
 from vigie.report_cli import report_app
@@ -84,6 +86,7 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(readings_app, name="readings")
 app.add_typer(report_app, name="report")
 app.add_typer(hub_app, name="hub")
+app.add_typer(keys_app, name="keys")
 app.command()(simulate)
 
 ConfigOption = Annotated[
@@ -145,6 +148,7 @@ def demo(
     typer.echo(f"  health:    {base}/health")
     typer.echo(f"  devices:   {base}/api/v1/devices")
     typer.echo(f"  metrics:   {base}/metrics")
+    typer.echo(f"  API key:   {demo_key(services)}  (admin; header Authorization: Bearer …)")
     for code in demo_hubs(services):
         token = issue_display_token(services.state, code)
         typer.echo(f"  hub screen: {screen_url(base, code, token)}")
