@@ -4,13 +4,15 @@ Keys come as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``. A resolved
 for ``KEY_TTL`` on the services' clock, so a request costs a SHA-256 and a dictionary lookup,
 not a database query; a revoked key therefore stops working within ``KEY_TTL``.
 
-Refusals: 401 without a valid key; 403 for a key whose role may not use the route (whatever
+Public routes are rate-limited per client address (429 with Retry-After). Refusals: 401
+without a valid key; 403 for a key whose role may not use the route (whatever
 object it names, so it tells nothing about other tenants); 404, from the routes, for an object
 outside the key's tenants, exactly as for one that does not exist.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,6 +23,7 @@ from starlette.routing import Match
 
 from api.deps import get_caller
 from api.keyring import Caller
+from api.rate_limit import TokenBuckets
 from api.services import Services
 from core.state.api_keys import Role
 
@@ -52,12 +55,19 @@ class Policy:
     ) -> None:
         template = _template(request)
         if template in self.public:
-            request.state.public = True
+            limits: TokenBuckets = request.app.state.public_limits
+            client = request.client.host if request.client else "?"
+            wait = limits.take(client)
+            if wait is not None:
+                raise HTTPException(
+                    429, "too many requests", headers={"Retry-After": str(math.ceil(wait))}
+                )
             return
         if caller is None:
             raise HTTPException(
                 401, "an API key is required", headers={"WWW-Authenticate": "Bearer"}
             )
+        request.state.caller = caller  # for the audit log (api/audit_log.py)
         allowed = self.read if request.method in SAFE_METHODS else self.write
         if caller.role not in allowed:
             raise HTTPException(403, f"a {caller.role.value} key may not use this route")
@@ -104,6 +114,7 @@ ALERTS = Policy(read=STAFF, write=frozenset({Role.ADMIN, Role.TECHNICIAN, Role.W
 WATER = Policy(read=frozenset({Role.ADMIN, Role.WATER, Role.VIEWER}))
 KPIS = Policy(read=frozenset({Role.ADMIN, Role.TECHNICIAN, Role.VIEWER}))
 HUBS = Policy(read=ALL_ROLES)
+AUDIT = Policy(read=frozenset({Role.ADMIN}))
 PUBLIC_PARKING = frozenset(
     {
         "/api/v1/parking/areas",

@@ -19,6 +19,7 @@ class Caller:
     tenants: frozenset[str] | None  # None: every tenant
     role: Role = Role.ADMIN
     key_id: int | None = None
+    tenant: str | None = None  # the key's own tenant (its scope's root)
 
 
 def credentials(bearer: str | None, api_key: str | None) -> str | None:
@@ -58,7 +59,13 @@ class KeyRing:
         caller = (
             None
             if info is None
-            else Caller(name=info.name, tenants=info.scope, role=info.role, key_id=info.id)
+            else Caller(
+                name=info.name,
+                tenants=info.scope,
+                role=info.role,
+                key_id=info.id,
+                tenant=info.tenant,
+            )
         )
         with self._lock:
             if len(self._known) >= self.MAX_ENTRIES:

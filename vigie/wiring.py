@@ -63,6 +63,7 @@ def build_services(settings: Settings) -> Services:
         clock=clock,
         kpi=settings.kpi,
         hub=settings.hub,
+        api=settings.api,
         transit=build_transit(settings.hub, clock),
     )
 

@@ -117,3 +117,32 @@ def test_a_revoked_key_is_refused_once_the_cache_expires(
     assert api.get("/api/v1/devices", headers=headers).status_code == 200  # cached
     world.clock.advance(KEY_TTL + timedelta(seconds=1))
     assert api.get("/api/v1/devices", headers=headers).status_code == 401
+
+
+def test_every_change_is_in_the_audit_log_of_its_tenant(api: TestClient, world: World) -> None:
+    alert_id = world.communes["alpha"].alert_id
+    technician = world.headers("alpha", Role.TECHNICIAN)
+    assert api.post(f"/api/v1/alerts/{alert_id}/ack", json={}, headers=technician).is_success
+    refused = api.post("/api/v1/hubs/alpha-pole/messages", json={"text": "x"}, headers=technician)
+    assert refused.status_code == 403
+    api.get("/api/v1/alerts", headers=technician)  # reads are not logged
+
+    page = api.get("/api/v1/audit", headers=world.headers("alpha")).json()
+    assert page["total"] == 1  # the refusal changed nothing
+    [first] = page["items"]
+    assert (first["actor"], first["method"], first["path"], first["status"]) == (
+        "alpha technician",
+        "POST",
+        f"/api/v1/alerts/{alert_id}/ack",
+        200,
+    )
+    assert first["tenant"] == "alpha" and first["client_ip"] == "testclient"
+    assert first["at"].startswith("2026-11-02T12:00") and first["key_id"] is not None
+
+    assert api.get("/api/v1/audit", headers=world.headers("beta")).json()["total"] == 0
+    assert api.get("/api/v1/audit", headers=world.headers("agglo")).json()["total"] == 1
+    assert api.get("/api/v1/audit", headers=technician).status_code == 403
+    text = api.get("/api/v1/audit.csv", headers=world.headers("alpha")).content.decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("id,at,key_id,actor") and len(lines) == 2
+    assert "alpha technician" in text and "2026-11-02T12:00:00Z" in text
