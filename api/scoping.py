@@ -35,3 +35,16 @@ def visible_device(state: StateStore, caller: Caller, dev_eui: str) -> None:
         raise HTTPException(404, f"no device {dev_eui!r} in the registry")
     if is_household(row[1], row[2]) and caller.role not in HOUSEHOLD_READERS:
         raise HTTPException(403, "household meters are personal data: a water key reads them")
+
+
+def household_devices(state: StateStore, dev_euis: list[str]) -> set[str]:
+    """Which of these DevEUIs are household water meters."""
+    if not dev_euis:
+        return set()
+    with state.session() as session:
+        rows = session.execute(
+            select(Device.dev_eui, Device.role, Device.building_id).where(
+                Device.dev_eui.in_([d.lower() for d in dev_euis])
+            )
+        ).all()
+    return {eui for eui, role, building in rows if is_household(role, building)}

@@ -23,6 +23,7 @@ from api.deps import Caller, CallerDep, ClockDep, StateDep, StoreDep
 from api.errors import CONFLICT, NOT_FOUND, NOT_JSON, STORE_DOWN, UNREADABLE, invalid
 from api.params import AlertIdPath, Instant, Offset
 from api.routes import API_V1
+from api.scoping import HOUSEHOLD_READERS, household_devices
 from core.csv_cells import safe_cell
 from core.state.alerts import Resolution
 from core.state.store import StateStore
@@ -289,6 +290,9 @@ def alert(
         )
         for s in read_evidence(a.evidence, store, a.start, a.resolved_at or clock.now())
     ]
+    if caller.role not in HOUSEHOLD_READERS:  # a home's consumption is not theirs to read
+        private = household_devices(state, [s.device for s in series])
+        series = [s for s in series if s.device not in private]
     return AlertDetail(**_out(a).model_dump(), events=events, series=series)
 
 

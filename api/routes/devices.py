@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from api.deps import CallerDep, StateDep, StoreDep
-from api.errors import NOT_FOUND, STORE_DOWN
+from api.errors import FORBIDDEN, NOT_FOUND, STORE_DOWN
 from api.params import Offset
 from api.routes import API_V1
+from api.scoping import HOUSEHOLD_READERS, is_household
 from core.state.models import Device, Tenant
 
 router = APIRouter(prefix=f"{API_V1}/devices", tags=["devices"])
@@ -106,7 +107,9 @@ def list_devices(
     return DevicePage(total=total, limit=limit, offset=offset, items=items)
 
 
-@router.get("/{dev_eui}", response_model=DeviceDetail, responses={**NOT_FOUND, **STORE_DOWN})
+@router.get(
+    "/{dev_eui}", response_model=DeviceDetail, responses={**FORBIDDEN, **NOT_FOUND, **STORE_DOWN}
+)
 def device(dev_eui: str, state: StateDep, store: StoreDep, caller: CallerDep) -> DeviceDetail:
     with state.session() as session:
         d = session.scalars(
@@ -114,6 +117,8 @@ def device(dev_eui: str, state: StateDep, store: StoreDep, caller: CallerDep) ->
         ).one_or_none()
         if d is None or (caller.tenants is not None and d.tenant.code not in caller.tenants):
             raise HTTPException(404, f"no device {dev_eui!r} in the registry")
+        if is_household(d.role, d.building_id) and caller.role not in HOUSEHOLD_READERS:
+            raise HTTPException(403, "household meters are personal data: a water key reads them")
         out = _out(d)
     latest = [
         LatestOut(quantity=r.quantity, channel=r.channel, time=r.time, value=r.value)

@@ -146,3 +146,21 @@ def test_every_change_is_in_the_audit_log_of_its_tenant(api: TestClient, world: 
     lines = text.strip().splitlines()
     assert lines[0].startswith("id,at,key_id,actor") and len(lines) == 2
     assert "alpha technician" in text and "2026-11-02T12:00:00Z" in text
+
+
+@pytest.mark.parametrize(
+    ("role", "visible"),
+    [(Role.ADMIN, True), (Role.WATER, True), (Role.TECHNICIAN, False), (Role.VIEWER, False)],
+)
+def test_household_consumption_is_kept_from_roles_without_a_need(
+    api: TestClient, world: World, role: Role, visible: bool
+) -> None:
+    alpha = world.communes["alpha"]
+    headers = world.headers("alpha", role)
+    detail = api.get(f"/api/v1/devices/{alpha.household}", headers=headers)
+    assert detail.status_code == (200 if visible else 403)
+    assert api.get(f"/api/v1/devices/{alpha.meter}", headers=headers).status_code == 200
+    alert = api.get(f"/api/v1/alerts/{alpha.alert_id}", headers=headers)
+    assert alert.status_code == 200  # the alert is theirs; the home's series is not
+    devices = [s["device"] for s in alert.json()["series"]]
+    assert devices == ([alpha.household] if visible else [])
