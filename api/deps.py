@@ -10,6 +10,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from api.hub_screen import HubScreens
 from api.keyring import Caller as Caller
 from api.keyring import KeyRing, credentials
+from api.pseudonyms import Pseudonyms
 from api.services import Services
 from core.clock import Clock
 from core.config import KpiSettings
@@ -46,6 +47,12 @@ def get_screens(request: Request) -> HubScreens:
     return screens
 
 
+def get_pseudonyms(request: Request) -> Pseudonyms:
+    pseudonyms: Pseudonyms = request.app.state.pseudonyms
+    return pseudonyms
+
+
+PseudonymsDep = Annotated[Pseudonyms, Depends(get_pseudonyms)]
 StoreDep = Annotated[TimeSeriesStore, Depends(get_store)]
 ScreensDep = Annotated[HubScreens, Depends(get_screens)]
 StateDep = Annotated[StateStore, Depends(get_state)]

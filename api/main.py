@@ -12,6 +12,7 @@ from api.hub_screen import HubScreens
 from api.json_bodies import JsonBodiesOnly
 from api.keyring import KeyRing
 from api.part_metrics import PartsCollector
+from api.pseudonyms import Pseudonyms
 from api.rate_limit import TokenBuckets
 from api.routes import (
     alerts,
@@ -57,6 +58,8 @@ def create_app(services: Services) -> FastAPI:
     # Every router with its access policy (api/access.py): a router added without one is
     # caught by tests/api/test_isolation.py.
     app.state.keys = KeyRing(services.state, services.clock, access.KEY_TTL)
+    key = services.api.pseudonym_key
+    app.state.pseudonyms = Pseudonyms(key.get_secret_value().encode() if key else None)
     app.state.public_limits = TokenBuckets(
         services.api.public_rate_per_s, services.api.public_burst, services.clock
     )

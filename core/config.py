@@ -146,6 +146,11 @@ class ApiSettings(BaseModel):
     public_burst: int = Field(
         60, ge=1, description="Requests a client may make at once to public routes before 429"
     )
+    pseudonym_key: SecretStr | None = Field(
+        None,
+        description="Key of the HMAC that pseudonymises household meter ids for roles other "
+        "than water and admin; none: a random key per process (pseudonyms change at restart)",
+    )
 
 
 class HubSettings(BaseModel):

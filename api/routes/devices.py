@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from api.deps import CallerDep, StateDep, StoreDep
+from api.deps import CallerDep, PseudonymsDep, StateDep, StoreDep
 from api.errors import FORBIDDEN, NOT_FOUND, STORE_DOWN
 from api.params import Offset
 from api.routes import API_V1
@@ -83,6 +83,7 @@ _LOADS = (
 def list_devices(
     state: StateDep,
     caller: CallerDep,
+    pseudonyms: PseudonymsDep,
     tenant: Annotated[str | None, Query(description="Tenant code")] = None,
     role: Annotated[str | None, Query(description="e.g. water_meter, parking_space")] = None,
     codec_id: Annotated[str | None, Query(description="e.g. axioma/qalcosonic-w1")] = None,
@@ -104,6 +105,10 @@ def list_devices(
             query.options(*_LOADS).order_by(Device.dev_eui).limit(limit).offset(offset)
         ).all()
         items = [_out(d) for d in rows]
+        if caller.role not in HOUSEHOLD_READERS:  # whose home: pseudonymous ids, no names
+            for item, d in zip(items, rows, strict=True):
+                if is_household(d.role, d.building_id):
+                    item.dev_eui, item.name = pseudonyms.of(d.dev_eui), None
     return DevicePage(total=total, limit=limit, offset=offset, items=items)
 
 

@@ -164,3 +164,33 @@ def test_household_consumption_is_kept_from_roles_without_a_need(
     assert alert.status_code == 200  # the alert is theirs; the home's series is not
     devices = [s["device"] for s in alert.json()["series"]]
     assert devices == ([alpha.household] if visible else [])
+
+
+@pytest.mark.parametrize(
+    ("role", "real"),
+    [(Role.WATER, True), (Role.ADMIN, True), (Role.TECHNICIAN, False), (Role.VIEWER, False)],
+)
+def test_household_meter_ids_are_pseudonymised_for_other_roles(
+    api: TestClient, world: World, role: Role, real: bool
+) -> None:
+    alpha = world.communes["alpha"]
+    headers = world.headers("alpha", role)
+    calls = [
+        api.get("/api/v1/devices", headers=headers),
+        api.get("/api/v1/alerts", headers=headers),
+        api.get("/api/v1/alerts.csv", headers=headers),
+        api.get(f"/api/v1/alerts/{alpha.alert_id}", headers=headers),
+    ]
+    assert all(c.status_code == 200 for c in calls)
+    devices = {d["dev_eui"]: d for d in calls[0].json()["items"]}
+    assert alpha.meter in devices  # a public building's meter keeps its id
+    [alert] = calls[1].json()["items"]
+    if real:
+        assert alpha.household in devices and alert["subject"] == alpha.household
+        return
+    assert all(alpha.household not in c.text for c in calls)
+    [alias] = [eui for eui in devices if eui.startswith("m-")]
+    assert devices[alias]["name"] is None
+    # The same meter has the same pseudonym everywhere: rows can be followed, not named.
+    assert alert["subject"] == alias and alias in calls[2].text
+    assert calls[3].json()["evidence"]["series"]["device"] == alias
