@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
 from api.deps import get_caller
@@ -50,9 +51,11 @@ class Policy:
     public: frozenset[str] = frozenset()
     owner: Owner | None = None
 
-    def __call__(
+    async def __call__(
         self, request: Request, caller: Annotated[Caller | None, Depends(get_caller)]
     ) -> None:
+        # Async, so that FastAPI runs it on the event loop: no thread hop for the public
+        # routes the screens poll; only the owner lookup goes to the thread pool.
         template = _template(request)
         if template in self.public:
             limits: TokenBuckets = request.app.state.public_limits
@@ -73,7 +76,7 @@ class Policy:
             raise HTTPException(403, f"a {caller.role.value} key may not use this route")
         if self.owner is not None and caller.tenants is not None:
             services: Services = request.app.state.services
-            tenant = self.owner(services, dict(request.path_params))
+            tenant = await run_in_threadpool(self.owner, services, dict(request.path_params))
             if tenant is not None and tenant not in caller.tenants:
                 raise HTTPException(404, "no such resource")
 

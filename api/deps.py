@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.hub_screen import HubScreens
 from api.keyring import Caller as Caller
@@ -66,7 +67,7 @@ API_KEY = APIKeyHeader(
 )
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
     api_key: Annotated[str | None, Depends(API_KEY)],
@@ -77,7 +78,12 @@ def get_caller(
     if secret is None:
         return None
     keys: KeyRing = request.app.state.keys
-    return keys.caller(secret)
+    # On the event loop: the hub and parking routes answer there without a thread hop, and a
+    # known key is a dictionary lookup; only a key not seen for KEY_TTL waits on the database.
+    known, caller = keys.cached(secret)
+    if known:
+        return caller
+    return await run_in_threadpool(keys.caller, secret)
 
 
 def require_caller(caller: Annotated[Caller | None, Depends(get_caller)]) -> Caller:

@@ -47,13 +47,21 @@ class KeyRing:
         self._lock = threading.Lock()
         self._known: dict[str, tuple[datetime, Caller | None]] = {}
 
+    def cached(self, secret: str) -> tuple[bool, Caller | None]:
+        """(True, caller) when the answer is in memory and fresh; (False, None) otherwise."""
+        now = self._clock.now()
+        with self._lock:
+            entry = self._known.get(digest(secret))
+        if entry is not None and timedelta(0) <= now - entry[0] < self._ttl:
+            return True, entry[1]
+        return False, None
+
     def caller(self, secret: str) -> Caller | None:
         key = digest(secret)
         now = self._clock.now()
-        with self._lock:
-            entry = self._known.get(key)
-        if entry is not None and timedelta(0) <= now - entry[0] < self._ttl:
-            return entry[1]
+        known, caller = self.cached(secret)
+        if known:
+            return caller
         with self._state.session() as session:
             info = find_key(session, secret)
         caller = (
