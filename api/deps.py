@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.hub_screen import HubScreens
+from api.keyring import Caller as Caller
+from api.keyring import KeyRing, credentials
+from api.pseudonyms import Pseudonyms
 from api.services import Services
 from core.clock import Clock
 from core.config import KpiSettings
@@ -48,6 +52,12 @@ def get_screens(request: Request) -> HubScreens:
     return screens
 
 
+def get_pseudonyms(request: Request) -> Pseudonyms:
+    pseudonyms: Pseudonyms = request.app.state.pseudonyms
+    return pseudonyms
+
+
+PseudonymsDep = Annotated[Pseudonyms, Depends(get_pseudonyms)]
 StoreDep = Annotated[TimeSeriesStore, Depends(get_store)]
 ScreensDep = Annotated[HubScreens, Depends(get_screens)]
 StateDep = Annotated[StateStore, Depends(get_state)]
@@ -56,18 +66,35 @@ KpiSettingsDep = Annotated[KpiSettings, Depends(get_kpi_settings)]
 ZoneDep = Annotated[str, Depends(get_zone)]  # the territory's time zone
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling. Every /api/v1 router depends on it, so access control (API keys, roles,
-    tenant scoping) replaces ``get_caller`` without touching the routes."""
-
-    name: str
-    tenants: frozenset[str] | None  # None: every tenant
+BEARER = HTTPBearer(auto_error=False, description="An API key (`vigie keys create`)")
+API_KEY = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="An API key (`vigie keys create`)"
+)
 
 
-def get_caller() -> Caller:
-    # Until API keys exist every caller is the local operator with access to every tenant.
-    return Caller(name="local", tenants=None)
+async def get_caller(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+    api_key: Annotated[str | None, Depends(API_KEY)],
+) -> Caller | None:
+    """The caller of the request's API key, or None without a valid one. Every router's access
+    policy (``api.access``) depends on it; tests override it to act as a given caller."""
+    secret = credentials(bearer.credentials if bearer else None, api_key)
+    if secret is None:
+        return None
+    keys: KeyRing = request.app.state.keys
+    # On the event loop: the hub and parking routes answer there without a thread hop, and a
+    # known key is a dictionary lookup; only a key not seen for KEY_TTL waits on the database.
+    known, caller = keys.cached(secret)
+    if known:
+        return caller
+    return await run_in_threadpool(keys.caller, secret)
 
 
-CallerDep = Annotated[Caller, Depends(get_caller)]
+def require_caller(caller: Annotated[Caller | None, Depends(get_caller)]) -> Caller:
+    if caller is None:
+        raise HTTPException(401, "an API key is required", headers={"WWW-Authenticate": "Bearer"})
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(require_caller)]

@@ -3,6 +3,7 @@ refusals the routes raise themselves have one documented shape per status code."
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,9 +13,11 @@ from pydantic import BaseModel
 
 from core.timeseries import StoreError, StoreUnavailable
 
+log = logging.getLogger(__name__)
+
 
 class Problem(BaseModel):
-    """Why a request was refused (400, 403, 404, 409, 415, 502, 503)."""
+    """Why a request was refused (400, 401, 403, 404, 409, 415, 502, 503)."""
 
     detail: str
 
@@ -24,6 +27,8 @@ def _documented(status: int, description: str) -> dict[int | str, dict[str, Any]
 
 
 # ``responses=`` of the routes: every status a route can answer is in the OpenAPI document.
+UNAUTHORIZED = _documented(401, "No API key, or one unknown or revoked")
+TOO_MANY = _documented(429, "Too many requests from this address; retry after Retry-After")
 UNREADABLE = _documented(400, "The body could not be read as JSON text (e.g. not UTF-8)")
 FORBIDDEN = _documented(403, "The credentials given do not open this resource")
 NOT_FOUND = _documented(404, "No such resource, or not one the caller may see")
@@ -48,6 +53,12 @@ def invalid(
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The trace goes to the log, never to the client: it may name files, queries, secrets.
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse(status_code=500, content={"detail": "internal error"})
+
     @app.exception_handler(StoreUnavailable)
     async def _unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
         return JSONResponse(

@@ -5,14 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors, telemetry
+from api import access, errors, telemetry
+from api.audit_log import AuditLog
+from api.errors import FORBIDDEN, TOO_MANY, UNAUTHORIZED
 from api.hub_screen import HubScreens
 from api.json_bodies import JsonBodiesOnly
+from api.keyring import KeyRing
 from api.part_metrics import PartsCollector
+from api.pseudonyms import Pseudonyms
+from api.rate_limit import TokenBuckets
 from api.routes import (
     alerts,
+    audit,
     devices,
     health,
     hub_screen,
@@ -23,6 +30,7 @@ from api.routes import (
     readings,
     water,
 )
+from api.security_headers import SecurityHeaders
 from api.services import Services
 
 
@@ -51,16 +59,42 @@ def create_app(services: Services) -> FastAPI:
     errors.install(app)
     # Inside the telemetry middleware (added later, so outer): refusals are counted too.
     app.add_middleware(JsonBodiesOnly)
+    app.add_middleware(AuditLog)  # a 415 never reaches a policy: nothing changed, no entry
+    if services.api.cors_origins:  # screens served from another origin read the feeds
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=services.api.cors_origins,
+            allow_methods=["GET"],
+            allow_headers=["Authorization", "X-API-Key"],
+        )
+    app.add_middleware(SecurityHeaders)
     telemetry.install(app, services.metrics)
     services.metrics.register(PartsCollector(lambda: services.parts, services.wall))
-    app.include_router(health.router)
-    app.include_router(metrics.router)
-    app.include_router(devices.router)
-    app.include_router(readings.router)
-    app.include_router(alerts.router)
-    app.include_router(water.router)
-    app.include_router(kpis.router)
-    app.include_router(hubs.router)
-    app.include_router(hub_screen.router)
-    app.include_router(parking.router)
+    # Every router with its access policy (api/access.py): a router added without one is
+    # caught by tests/api/test_isolation.py.
+    app.state.keys = KeyRing(services.state, services.wall, access.KEY_TTL)
+    key = services.api.pseudonym_key
+    app.state.pseudonyms = Pseudonyms(key.get_secret_value().encode() if key else None)
+    app.state.public_limits = TokenBuckets(
+        services.api.public_rate_per_s, services.api.public_burst, services.wall
+    )
+    keyed = {**UNAUTHORIZED, **FORBIDDEN}
+    for router, policy in (
+        (health.router, access.OPERATIONS),
+        (metrics.router, access.OPERATIONS),
+        (devices.router, access.DEVICES),
+        (readings.router, access.READINGS),
+        (alerts.router, access.ALERTS),
+        (water.router, access.WATER),
+        (kpis.router, access.KPIS),
+        (hubs.router, access.HUBS),
+        (hub_screen.router, access.HUB_SCREENS),
+        (parking.router, access.PARKING),
+        (audit.router, access.AUDIT),
+    ):
+        paths = {r.path for r in router.routes}  # type: ignore[attr-defined]
+        responses = {} if policy.public >= paths else dict(keyed)
+        if policy.public & paths:
+            responses.update(TOO_MANY)
+        app.include_router(router, dependencies=[Depends(policy)], responses=responses)
     return app

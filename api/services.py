@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry
 from analytics.transit.feeds import TransitFeeds
 from api.parking_board import ParkingBoard
 from core.clock import Clock, SystemClock
-from core.config import DEFAULT_ZONE, HubSettings, KpiSettings
+from core.config import DEFAULT_ZONE, ApiSettings, HubSettings, KpiSettings
 from core.health import Part
 from core.state.store import StateStore
 from core.timeseries import TimeSeriesStore
@@ -30,6 +30,7 @@ class Services:
     parts: list[Part] = field(default_factory=list)  # the process's workers, for /health
     kpi: KpiSettings = field(default_factory=KpiSettings)  # emission factors, prices, normals
     hub: HubSettings = field(default_factory=HubSettings)  # hub screens: freshness, feeds
+    api: ApiSettings = field(default_factory=ApiSettings)  # CORS origins, public rate limits
     transit: TransitFeeds | None = None  # the bus network's feeds, when configured
     parking: ParkingBoard | None = None  # built on the stores when not given
 

@@ -189,6 +189,22 @@ class ApiSettings(BaseModel):
 
     host: str = Field("127.0.0.1", description="Listen address")
     port: int = Field(8000, ge=1, le=65535, description="Listen port")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins whose pages may call the API from a browser (e.g. a screen "
+        "vendor's player, https://affichage.example.fr); empty: none",
+    )
+    public_rate_per_s: float = Field(
+        5.0, gt=0, description="Requests a second one client address may make to public routes"
+    )
+    public_burst: int = Field(
+        60, ge=1, description="Requests a client may make at once to public routes before 429"
+    )
+    pseudonym_key: SecretStr | None = Field(
+        None,
+        description="Key of the HMAC that pseudonymises household meter ids for roles other "
+        "than water and admin; none: a random key per process (pseudonyms change at restart)",
+    )
 
 
 class HubSettings(BaseModel):

@@ -41,6 +41,7 @@ from vigie.demo import (
     HistoryReplay,
     after,
     demo_hubs,
+    demo_key,
     demo_settings,
     free_port,
     live_days,
@@ -52,6 +53,7 @@ from vigie.demo import (
 )
 from vigie.evaluate import evaluate_app
 from vigie.hub_cli import hub_app, screen_url
+from vigie.keys_cli import keys_app
 from vigie.readings_cli import readings_app
 from vigie.replay import replay, replay_spool_path
 from vigie.report_cli import report_app
@@ -93,6 +95,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(hub_app, name="hub")
 app.add_typer(dashboards_app, name="dashboards")
 app.add_typer(store_app, name="store")
+app.add_typer(keys_app, name="keys")
 app.command()(simulate)
 
 ConfigOption = Annotated[
@@ -176,6 +179,7 @@ def demo(
         typer.echo(f"  report:    {base}/api/v1/kpis/portfolio.html?tenant={tenant}&year={year}")
     typer.echo(f"  devices:   {base}/api/v1/devices")
     typer.echo(f"  metrics:   {base}/metrics")
+    typer.echo(f"  API key:   {demo_key(services)}  (admin; header Authorization: Bearer …)")
     for code in demo_hubs(services):
         token = issue_display_token(services.state, code)
         typer.echo(f"  hub screen: {screen_url(base, code, token)}")

@@ -34,8 +34,10 @@ from core.config import (
     StoreSettings,
 )
 from core.health import Fact, PartState, PartStatus, age_s
+from core.state.api_keys import Role, create_key
 from core.state.models import Hub, Tenant
 from core.state.registry_io import ImportReport, import_registry
+from core.state.vocabulary import TenantKind
 from ingest.pipeline import Message, Pipeline
 from simulator.engine import Emission, Engine, EngineConfig, run_physics
 from simulator.output import publish
@@ -261,3 +263,14 @@ def demo_hubs(services: Services) -> list[str]:
     """The codes of the registry's hubs, whose screens the demo opens."""
     with services.state.session() as session:
         return list(session.scalars(select(Hub.code).order_by(Hub.code)))
+
+
+def demo_key(services: Services) -> str:
+    """An administrator key of the territory's agglomeration, to try the API with."""
+    with services.state.session() as session:
+        tenant = session.scalars(
+            select(Tenant.code).where(Tenant.kind == TenantKind.AGGLOMERATION).order_by(Tenant.id)
+        ).first()
+        assert tenant is not None, "the sample territory has an agglomeration"
+        _, secret = create_key(session, "demo", Role.ADMIN, tenant, services.clock.now())
+    return secret

@@ -78,6 +78,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         kpi=settings.kpi,
         hub=settings.hub,
         zone=settings.zone,
+        api=settings.api,
         transit=build_transit(settings.hub, clock),
         # Snapshots in a worker process, started by the API only (lazily elsewhere: never).
         parking=ParkingBoard(

@@ -19,10 +19,12 @@ from analytics.alerts.evidence import read_evidence
 from analytics.alerts.model import AlertStatus
 from analytics.alerts.queries import AlertFilter, AlertView, alert_events, get_alert, list_alerts
 from analytics.findings import Severity
-from api.deps import Caller, CallerDep, ClockDep, StateDep, StoreDep, ZoneDep
+from api.deps import Caller, CallerDep, ClockDep, PseudonymsDep, StateDep, StoreDep, ZoneDep
 from api.errors import CONFLICT, NOT_FOUND, NOT_JSON, STORE_DOWN, UNREADABLE, invalid
 from api.params import AlertIdPath, Instant, Offset
+from api.pseudonyms import masked_alerts
 from api.routes import API_V1
+from api.scoping import HOUSEHOLD_READERS, household_devices
 from core.csv_cells import safe_cell
 from core.state.alerts import Resolution
 from core.state.store import StateStore
@@ -184,11 +186,14 @@ FilterDep = Annotated[AlertFilter, Depends(_filter)]
 def alerts(
     state: StateDep,
     where: FilterDep,
+    caller: CallerDep,
+    pseudonyms: PseudonymsDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> AlertPage:
     """Alerts, most recently opened first."""
     total, page = list_alerts(state, where, limit=limit, offset=offset)
+    page = masked_alerts(page, caller, state, pseudonyms)
     return AlertPage(total=total, limit=limit, offset=offset, items=[_out(a) for a in page])
 
 
@@ -230,7 +235,9 @@ def _cell(value: object) -> object:
     response_class=Response,
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
-def alerts_csv(state: StateDep, where: FilterDep) -> Response:
+def alerts_csv(
+    state: StateDep, where: FilterDep, caller: CallerDep, pseudonyms: PseudonymsDep
+) -> Response:
     """The same list as CSV (UTF-8 with a byte-order mark, comma-separated, times in ISO 8601
     UTC). Text cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or
     carriage return) start with a single quote; numbers are written as numbers."""
@@ -244,7 +251,7 @@ def alerts_csv(state: StateDep, where: FilterDep) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([name for name, _ in CSV_COLUMNS])
-    for a in page:
+    for a in masked_alerts(page, caller, state, pseudonyms):
         writer.writerow([_cell(get(a)) for _, get in CSV_COLUMNS])
     # The BOM tells Excel the file is UTF-8; without it, it reads Windows-1252 and garbles
     # accents ("abonnÃ©"). Other CSV readers skip it (Python's "utf-8-sig", pandas, LibreOffice).
@@ -273,6 +280,7 @@ def alert(
     clock: ClockDep,
     caller: CallerDep,
     zone: ZoneDep,
+    pseudonyms: PseudonymsDep,
 ) -> AlertDetail:
     """One alert, its history, and the series its evidence names (read from the store)."""
     a = _visible(state, caller, alert_id)
@@ -294,6 +302,10 @@ def alert(
         )
         for s in read_evidence(a.evidence, store, a.start, a.resolved_at or clock.now(), zone)
     ]
+    if caller.role not in HOUSEHOLD_READERS:  # a home's consumption is not theirs to read
+        private = household_devices(state, [s.device for s in series])
+        series = [s for s in series if s.device not in private]
+    [a] = masked_alerts([a], caller, state, pseudonyms)
     return AlertDetail(**_out(a).model_dump(), events=events, series=series)
 
 

@@ -10,10 +10,11 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from api.deps import CallerDep, StateDep, StoreDep
-from api.errors import NOT_FOUND, STORE_DOWN
+from api.deps import CallerDep, PseudonymsDep, StateDep, StoreDep
+from api.errors import FORBIDDEN, NOT_FOUND, STORE_DOWN
 from api.params import Offset
 from api.routes import API_V1
+from api.scoping import HOUSEHOLD_READERS, is_household
 from core.state.models import Device, Tenant
 
 router = APIRouter(prefix=f"{API_V1}/devices", tags=["devices"])
@@ -82,6 +83,7 @@ _LOADS = (
 def list_devices(
     state: StateDep,
     caller: CallerDep,
+    pseudonyms: PseudonymsDep,
     tenant: Annotated[str | None, Query(description="Tenant code")] = None,
     role: Annotated[str | None, Query(description="e.g. water_meter, parking_space")] = None,
     codec_id: Annotated[str | None, Query(description="e.g. axioma/qalcosonic-w1")] = None,
@@ -103,10 +105,16 @@ def list_devices(
             query.options(*_LOADS).order_by(Device.dev_eui).limit(limit).offset(offset)
         ).all()
         items = [_out(d) for d in rows]
+        if caller.role not in HOUSEHOLD_READERS:  # whose home: pseudonymous ids, no names
+            for item, d in zip(items, rows, strict=True):
+                if is_household(d.role, d.building_id):
+                    item.dev_eui, item.name = pseudonyms.of(d.dev_eui), None
     return DevicePage(total=total, limit=limit, offset=offset, items=items)
 
 
-@router.get("/{dev_eui}", response_model=DeviceDetail, responses={**NOT_FOUND, **STORE_DOWN})
+@router.get(
+    "/{dev_eui}", response_model=DeviceDetail, responses={**FORBIDDEN, **NOT_FOUND, **STORE_DOWN}
+)
 def device(dev_eui: str, state: StateDep, store: StoreDep, caller: CallerDep) -> DeviceDetail:
     with state.session() as session:
         d = session.scalars(
@@ -114,6 +122,8 @@ def device(dev_eui: str, state: StateDep, store: StoreDep, caller: CallerDep) ->
         ).one_or_none()
         if d is None or (caller.tenants is not None and d.tenant.code not in caller.tenants):
             raise HTTPException(404, f"no device {dev_eui!r} in the registry")
+        if is_household(d.role, d.building_id) and caller.role not in HOUSEHOLD_READERS:
+            raise HTTPException(403, "household meters are personal data: a water key reads them")
         out = _out(d)
     latest = [
         LatestOut(quantity=r.quantity, channel=r.channel, time=r.time, value=r.value)

@@ -18,10 +18,11 @@ import numpy as np
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from api.deps import CallerDep, ClockDep, StoreDep, ZoneDep
-from api.errors import STORE_DOWN, invalid
+from api.deps import CallerDep, ClockDep, StateDep, StoreDep, ZoneDep
+from api.errors import NOT_FOUND, STORE_DOWN, invalid
 from api.params import Instant
 from api.routes import API_V1
+from api.scoping import visible_device
 from core.quantities import QUANTITIES
 from core.series import from_ns
 from core.timeseries import ANY_CHANNEL, Agg, Selection, TimeSeriesStore
@@ -67,13 +68,14 @@ def _zones() -> frozenset[str]:
 @router.get(
     "",
     response_model=ReadingsOut,
-    responses=STORE_DOWN,
+    responses={**NOT_FOUND, **STORE_DOWN},
     description=f"Raw points (at most {MAX_RAW_SPAN.days} days) or one value per window (at "
     f"most {MAX_SPAN.days} days), never more than {MAX_POINTS} points or windows × series; past "
     "a bound the 422 names it in `ctx`.",
 )
 def readings(
     store: StoreDep,
+    state: StateDep,
     clock: ClockDep,
     caller: CallerDep,
     zone: ZoneDep,
@@ -103,6 +105,7 @@ def readings(
     tz = tz or zone
     if tz not in _zones():
         raise invalid(("query", "tz"), f"unknown time zone {tz!r}")
+    visible_device(state, caller, device)
     selection = Selection.of(
         quantity, devices=[device], channel=ANY_CHANNEL if channel is None else channel
     )

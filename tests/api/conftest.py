@@ -7,8 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.deps import get_caller
+from api.keyring import Caller
 from api.main import create_app
 from api.services import Services
 from core.clock import ManualClock
@@ -18,6 +21,17 @@ from core.stores.sqlite import SqliteStore
 
 SAMPLE = Path(__file__).parents[2] / "vigie" / "data" / "sample_registry.yaml"
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+
+# The route tests act as an administrator of every tenant; keys, roles and tenant scoping are
+# tested with real keys in test_access.py and test_isolation.py.
+OPERATOR = Caller(name="local", tenants=None)
+
+
+def operator_app(services: Services) -> FastAPI:
+    """The real app, every request made as ``OPERATOR``."""
+    app = create_app(services)
+    app.dependency_overrides[get_caller] = lambda: OPERATOR
+    return app
 
 
 @pytest.fixture
@@ -33,7 +47,7 @@ def services(tmp_path: Path) -> Iterator[Services]:
 
 @pytest.fixture
 def client(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services)) as c:
+    with TestClient(operator_app(services)) as c:
         yield c
 
 
@@ -47,5 +61,5 @@ def backend_services(state_store: StateStore, tmp_path: Path) -> Iterator[Servic
 
 @pytest.fixture
 def backend_client(backend_services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(backend_services)) as c:
+    with TestClient(operator_app(backend_services)) as c:
         yield c

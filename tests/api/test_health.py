@@ -6,10 +6,10 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from api.main import create_app
 from api.services import Services
 from core.state.store import StateStore
 from core.stores.influx import InfluxStore
+from tests.api.conftest import operator_app
 from tests.services import free_port
 
 
@@ -27,7 +27,7 @@ def test_unreachable_influxdb_makes_health_503_and_readings_503(tmp_path: Path) 
     state = StateStore(f"sqlite:///{tmp_path / 'state.sqlite'}")
     state.migrate()
     store = InfluxStore(f"http://127.0.0.1:{free_port()}", "vigie", timeout_s=1.0)
-    with TestClient(create_app(Services(store=store, state=state))) as client:
+    with TestClient(operator_app(Services(store=store, state=state))) as client:
         health = client.get("/health")
         assert health.status_code == 503
         assert health.json()["checks"]["timeseries"]["ok"] is False

@@ -21,8 +21,8 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from api.main import create_app
 from core.config import HubSettings
+from tests.api.conftest import operator_app
 from tests.api.hub_fixtures import CATEAU, GARE, HUB, T0, THIRD, HubWorld, hub_world
 from tests.feed_server import feed_server
 from tests.services import LOOPBACK, free_port
@@ -68,7 +68,7 @@ class ApiServer:
     """The app on uvicorn in a thread, on a fixed port so that it can be restarted there."""
 
     def __init__(self, world: HubWorld) -> None:
-        self._app = create_app(world.services)
+        self._app = operator_app(world.services)
         self.port = free_port()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None

@@ -14,8 +14,8 @@ from analytics.alerts.engine import AlertEngine
 from analytics.findings import Finding, SubjectKind
 from analytics.levels.findings import VIGILANCE
 from api.display_tokens import issue_display_token
-from api.main import create_app
 from core.config import AlertsSettings, HubSettings
+from tests.api.conftest import operator_app
 from tests.api.hub_fixtures import CATEAU, GARE, HUB, T0, THIRD, HubWorld, hub_world
 from tests.feed_server import feed_server
 
@@ -28,7 +28,7 @@ def world(tmp_path: Path) -> Iterator[HubWorld]:
 
 @pytest.fixture
 def client(world: HubWorld) -> Iterator[TestClient]:
-    with TestClient(create_app(world.services)) as c:
+    with TestClient(operator_app(world.services)) as c:
         yield c
 
 

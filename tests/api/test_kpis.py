@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.deps import Caller, get_caller
-from api.main import create_app
 from api.services import Services
 from core.clock import ManualClock
 from core.config import KpiSettings
@@ -33,6 +32,7 @@ from tests.analytics.kpi.conftest import (  # noqa: F401
     kpi_store,
     raw_kwh,
 )
+from tests.api.conftest import operator_app
 
 START = datetime(2024, 12, 31, 23, tzinfo=UTC)
 END = datetime(2025, 12, 31, 23, tzinfo=UTC)
@@ -45,7 +45,7 @@ def api(
     kpi_settings: KpiSettings,  # noqa: F811
 ) -> Iterator[TestClient]:
     services = Services(kpi_store, kpi_state, ManualClock(NOW), kpi=kpi_settings)
-    with TestClient(create_app(services)) as client:
+    with TestClient(operator_app(services)) as client:
         yield client
 
 

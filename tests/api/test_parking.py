@@ -15,8 +15,8 @@ from xml.etree import ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
 from core.config import HubSettings
+from tests.api.conftest import operator_app
 from tests.api.hub_fixtures import CATEAU, GARE, T0, THIRD, HubWorld, hub_world
 from tests.feed_server import feed_server
 
@@ -43,7 +43,7 @@ def client(world: HubWorld) -> Iterator[TestClient]:
     gare = len(world.spaces[GARE])
     world.park(GARE, [i < 10 for i in range(gare)], T0 - timedelta(minutes=30))
     world.park(THIRD, [True] * len(world.spaces[THIRD]), T0 - timedelta(minutes=20))
-    with TestClient(create_app(world.services)) as c:
+    with TestClient(operator_app(world.services)) as c:
         yield c
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
 from core.config import HubSettings
 from core.reading import Reading
+from tests.api.conftest import operator_app
 from tests.api.hub_fixtures import GARE, HUB, T0, THIRD, HubWorld, hub_world
 from tests.feed_server import feed_server
 
@@ -52,7 +52,7 @@ def _commuters(world: HubWorld) -> None:
 @pytest.fixture
 def client(world: HubWorld) -> Iterator[TestClient]:
     _commuters(world)
-    with TestClient(create_app(world.services)) as c:
+    with TestClient(operator_app(world.services)) as c:
         yield c
 
 

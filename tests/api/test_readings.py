@@ -11,13 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from api.main import create_app
 from api.routes import readings
 from api.services import Services
 from core.reading import Reading
 from core.series import SeriesSet
 from core.stores.sqlite import SqliteStore
 from core.timeseries import Selection
+from tests.api.conftest import operator_app
 
 DEVICE = "0123456789abcdef"
 START = datetime(2026, 10, 23, 22, tzinfo=UTC)  # 24 Oct 00:00 in Paris, before the DST change
@@ -168,7 +168,7 @@ def test_points_beyond_the_limit_are_counted_not_read(
         "end": (START + timedelta(hours=1)).isoformat(),
     }
     try:
-        with TestClient(create_app(replace(services, store=store))) as client:
+        with TestClient(operator_app(replace(services, store=store))) as client:
             assert _error(client.get("/api/v1/readings", params=query))["ctx"] == {"max_points": 20}
             assert store.raw_reads == 0
             query["end"] = (START + timedelta(minutes=20)).isoformat()

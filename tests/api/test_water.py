@@ -12,6 +12,7 @@ from api.deps import Caller, get_caller
 from api.main import create_app
 from api.services import Services
 from core.reading import Reading
+from tests.api.conftest import operator_app
 
 SECTOR = "caudry-centre"  # sample registry: 42.5 km, one inflow meter, three consumer meters
 INFLOW = "24e1241260a30001"
@@ -20,7 +21,7 @@ CONSUMERS = ("d8c3fb0000a10001", "d8c3fb0000a10002", "d8c3fb0000a10003")
 
 @pytest.fixture
 def api(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services)) as c:
+    with TestClient(operator_app(services)) as c:
         yield c
 
 

@@ -116,18 +116,32 @@ def test_demo_runs_the_whole_chain_until_interrupted(tmp_path: Path) -> None:
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
+    printed: list[str] = []
     try:
+        assert demo.stdout is not None
+        for line in demo.stdout:  # the demo prints its key before it serves
+            printed.append(line)
+            if "API key:" in line:
+                break
+        key = printed[-1].split("API key:", 1)[1].split()[0]
+        auth = {"Authorization": f"Bearer {key}"}
         _wait(lambda: _get(f"{base}/health") is not None, demo, 90)
-        devices = httpx.get(f"{base}/api/v1/devices", params={"limit": 1000}, timeout=5).json()
+        assert httpx.get(f"{base}/api/v1/devices", timeout=5).status_code == 401
+        devices = httpx.get(
+            f"{base}/api/v1/devices", params={"limit": 1000}, headers=auth, timeout=5
+        ).json()
         assert devices["total"] > 600, "the simulated territory's registry is loaded"
         climate = next(d["dev_eui"] for d in devices["items"] if d["role"] == "climate")
         # The day of history goes through the pipeline: the device soon has readings.
-        _wait(lambda: (_get(f"{base}/api/v1/devices/{climate}") or {}).get("latest"), demo, 120)
+        _wait(
+            lambda: (_get(f"{base}/api/v1/devices/{climate}", auth) or {}).get("latest"), demo, 120
+        )
         # Then live frames flow broker → ingest worker → store: it makes a batch durable.
         _wait(lambda: _ingest_fact(base, "last_durable_batch_age_s") is not None, demo, 120)
     finally:
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=60)
+    output = "".join(printed) + output
     assert demo.returncode == 0, output
     assert f"{base}/docs" in output
 
@@ -137,9 +151,9 @@ def _ingest_fact(base: str, fact: str) -> object:
     return response.json()["parts"]["ingest"]["facts"].get(fact)
 
 
-def _get(url: str) -> dict[str, object] | None:
+def _get(url: str, headers: dict[str, str] | None = None) -> dict[str, object] | None:
     try:
-        response = httpx.get(url, timeout=5)
+        response = httpx.get(url, headers=headers, timeout=5)
     except httpx.TransportError:
         return None
     return response.json() if response.status_code == 200 else None

@@ -9,6 +9,8 @@ from typing import Any, Literal
 from alembic import context
 
 import core.state.alerts  # registers the alert tables on Base.metadata
+import core.state.api_keys  # registers the API key table
+import core.state.audit  # registers the audit log
 import core.state.checkpoints  # registers the checkpoint table
 import core.state.models  # noqa: F401  (registers the registry tables on Base.metadata)
 from core.state.base import Base, UTCDateTime
