@@ -35,8 +35,21 @@ $(BIN)/python:
 
 $(BASE): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e .
+	$(KEEP_URLLIB3)
 	touch $@
 
 $(DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e '.[dev]'
+	$(KEEP_URLLIB3)
 	touch $@ $(BASE)
+
+# grafana-client needs niquests, whose urllib3-future copies itself over urllib3 at every start
+# of the interpreter (a .pth hook): requests, which schemathesis uses, then fails. niquests works
+# beside the real urllib3 (it falls back to the urllib3_future package): drop the hook and put
+# urllib3 back.
+define KEEP_URLLIB3
+	rm -f $(VENV)/lib/python*/site-packages/urllib3_future.pth
+	rm -rf $(VENV)/lib/python*/site-packages/urllib3
+	$(BIN)/pip install -q --force-reinstall --no-deps \
+		"urllib3==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("urllib3"))')"
+endef

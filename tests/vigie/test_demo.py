@@ -61,8 +61,14 @@ class Demo:
         assert found, f"the demo printed no {label} URL:\n{self.output()}"
         return found.group(1)
 
+    def key(self) -> str:
+        found = re.search(r"^\s+API key:\s+(\S+)", self.output(), re.MULTILINE)
+        assert found, f"the demo printed no API key:\n{self.output()}"
+        return found.group(1)
+
     def get(self, url: str) -> httpx.Response:
-        return httpx.get(url, timeout=30)
+        """With the demo's printed key, as a newcomer would paste it."""
+        return httpx.get(url, headers={"Authorization": f"Bearer {self.key()}"}, timeout=30)
 
     def parts(self) -> dict[str, dict[str, object]]:
         try:
@@ -122,6 +128,10 @@ def test_the_hub_screen_shows_live_areas(demo: Demo) -> None:
     live = [a for a in data["areas"] if a["live"]]
     assert live, data["areas"]
     assert all(0 <= a["free"] <= a["total"] for a in live)
+
+
+def test_the_api_refuses_a_request_without_the_key(demo: Demo) -> None:
+    assert httpx.get(demo.url("alerts"), timeout=30).status_code == 401
 
 
 def test_the_sobriety_report_exists(demo: Demo) -> None:
