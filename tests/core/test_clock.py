@@ -13,13 +13,14 @@ ORIGIN = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
 
 
 def test_a_scaled_clock_starts_at_its_origin_and_runs_faster() -> None:
-    began = time.monotonic()
+    before = time.monotonic()
     clock = ScaledClock(3600, ORIGIN)
+    began = time.monotonic()  # the clock started between ``before`` and now
     first = clock.now()
     while time.monotonic() - began < 0.01:  # a hundredth of a second of wall time
         pass
     second = clock.now()
-    elapsed = time.monotonic() - began
+    elapsed = time.monotonic() - before
     assert ORIGIN <= first < second
     assert second - ORIGIN >= timedelta(seconds=36)  # 0.01 s × 3,600
     assert second - ORIGIN <= timedelta(seconds=elapsed * 3600)

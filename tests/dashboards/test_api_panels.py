@@ -12,9 +12,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from core.state.api_keys import Role, create_key
+from core.state.models import Tenant
 from tests.dashboards.conftest import Filled, open_one_alert_per_type
 from tests.dashboards.grafana import Influx, choose_values, dashboards, substitute, targets
 from tests.dashboards.territory import END, START
@@ -41,7 +44,17 @@ def values(filled: Filled) -> dict[str, dict[str, str]]:
 def client(filled: Filled, values: dict[str, dict[str, str]]) -> Iterator[TestClient]:
     for tenant in {v["tenant"] for v in values.values()}:
         open_one_alert_per_type(filled.services, tenant)
-    with TestClient(create_app(filled.services)) as c:
+    # The Infinity datasource sends one key ($VIGIE_API_KEY): a viewer of the agglomeration,
+    # which reads its communes' objects and changes nothing.
+    with filled.services.state.session() as session:
+        top = session.scalars(
+            sa.select(Tenant.code).where(Tenant.parent_id.is_(None)).order_by(Tenant.id)
+        ).first()
+        assert top is not None
+        _, secret = create_key(session, "grafana", Role.VIEWER, top, END)
+    with TestClient(
+        create_app(filled.services), headers={"Authorization": f"Bearer {secret}"}
+    ) as c:
         yield c
 
 
