@@ -349,7 +349,18 @@ class PostgresServer(Service):
         return self._as_owner([f"{self.bin}/postgres", "-D", str(self.root / "data"), *options])
 
     def ready(self) -> bool:
-        return port_accepts(LOOPBACK, self.port)
+        """Ready once a session opens: the port accepts while the server says "starting up"."""
+        if not port_accepts(LOOPBACK, self.port):
+            return False
+        import psycopg  # the suite's driver; imported here so the other services do not need it
+
+        try:
+            psycopg.connect(
+                host=LOOPBACK, port=self.port, user="postgres", dbname="postgres", connect_timeout=2
+            ).close()
+        except psycopg.OperationalError:
+            return False
+        return True
 
     def stop(self) -> None:
         """SIGINT: PostgreSQL's fast shutdown (SIGTERM would wait for every session to end)."""
