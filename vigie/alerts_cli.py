@@ -3,7 +3,6 @@ snooze, lift a dismissal, and assign them."""
 
 from __future__ import annotations
 
-import getpass
 import json
 import re
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from core.clock import SystemClock
 from core.config import load_settings
 from core.state.alerts import Resolution
 from core.state.store import StateStore
-from vigie import logs
+from vigie import logs, operator
 from vigie.wiring import build_state
 
 alerts_app = typer.Typer(
@@ -43,15 +42,6 @@ def _state(config: Path | None) -> StateStore:
     settings = load_settings(config)
     logs.configure(json_lines=settings.log_json)
     return build_state(settings)
-
-
-def _actor(by: str | None) -> str:
-    if by:
-        return by
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name (e.g. a container with an unnamed uid)
-        return "cli"
 
 
 def _row(a: AlertView) -> dict[str, Any]:
@@ -147,13 +137,21 @@ def _utc(when: datetime | None) -> datetime | None:
     return when.replace(tzinfo=UTC)
 
 
-def _act(config: Path | None, action: Callable[[AlertDesk], AlertView]) -> None:
-    desk = AlertDesk(_state(config), SystemClock())
+def _act(
+    config: Path | None,
+    command: str,
+    by: str | None,
+    action: Callable[[AlertDesk, str], AlertView],
+) -> None:
+    """Act as ``by`` (default: the login) and log ``vigie alerts <command>`` in the audit log."""
+    state = _state(config)
+    desk = AlertDesk(state, SystemClock())
     try:
-        alert = action(desk)
+        alert = action(desk, operator.login(by))
     except (AlertNotFound, AlertConflict, ValueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
+    operator.audit(state, f"alerts {command}", by=by)
     typer.echo(_line(alert))
 
 
@@ -165,7 +163,7 @@ def alerts_ack(
     config: ConfigOption = None,
 ) -> None:
     """Acknowledge: someone is on it, escalation stops."""
-    _act(config, lambda desk: desk.acknowledge(alert_id, _actor(by), comment))
+    _act(config, f"ack {alert_id}", by, lambda desk, who: desk.acknowledge(alert_id, who, comment))
 
 
 class HandResolution(StrEnum):
@@ -189,7 +187,12 @@ def alerts_resolve(
 ) -> None:
     """Resolve by hand, saying why: fixed (repaired, dealt with) or false_alarm."""
     how = Resolution(resolution.value)
-    _act(config, lambda desk: desk.resolve(alert_id, _actor(by), comment, how))
+    _act(
+        config,
+        f"resolve {alert_id} --resolution {how}",
+        by,
+        lambda desk, who: desk.resolve(alert_id, who, comment, how),
+    )
 
 
 _DURATION = re.compile(r"(\d+)\s*(h|d|w)")
@@ -225,7 +228,12 @@ def alerts_snooze(
     if for_ is not None:
         end = SystemClock().now() + _duration(for_)
     assert end is not None
-    _act(config, lambda desk: desk.snooze(alert_id, _actor(by), end, comment))
+    _act(
+        config,
+        f"snooze {alert_id} --until {end:%Y-%m-%dT%H:%MZ}",
+        by,
+        lambda desk, who: desk.snooze(alert_id, who, end, comment),
+    )
 
 
 @alerts_app.command("lift")
@@ -236,7 +244,7 @@ def alerts_lift(
     config: ConfigOption = None,
 ) -> None:
     """End a false alarm or snooze now: the next finding opens a new alert."""
-    _act(config, lambda desk: desk.lift(alert_id, _actor(by), comment))
+    _act(config, f"lift {alert_id}", by, lambda desk, who: desk.lift(alert_id, who, comment))
 
 
 @alerts_app.command("assign")
@@ -247,4 +255,6 @@ def alerts_assign(
     config: ConfigOption = None,
 ) -> None:
     """Give the alert to someone."""
-    _act(config, lambda desk: desk.assign(alert_id, to, _actor(by)))
+    _act(
+        config, f"assign {alert_id} --to {to}", by, lambda desk, who: desk.assign(alert_id, to, who)
+    )

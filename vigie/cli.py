@@ -31,7 +31,7 @@ from core.timeseries import StoreError, StoreUnavailable
 from ingest.directory import DeviceDirectory
 from ingest.inspect import inspect
 from ingest.spool import SpoolLocked
-from vigie import logs
+from vigie import logs, operator
 from vigie.alerts_cli import alerts_app
 from vigie.analytics_cli import analytics_app
 from vigie.broker import demo_broker
@@ -307,6 +307,7 @@ def registry_import(
             typer.echo(str(error), err=True)
         typer.echo(f"{len(exc.errors)} bad line(s): nothing imported", err=True)
         raise typer.Exit(1) from None
+    operator.audit(state, f"registry import {file}" + (f" --kind {kind}" if kind else ""))
     typer.echo(str(report))
 
 
@@ -411,6 +412,8 @@ def letters_replay(
         waiting = pipeline.spool_depth
     finally:
         pipeline.close()
+    if replayed:
+        operator.audit(services.state, "letters replay" + (f" --reason {reason}" if reason else ""))
     typer.echo(f"{replayed} replayed, {still} still refused")
     if waiting:
         typer.echo(

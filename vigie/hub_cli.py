@@ -10,6 +10,7 @@ import typer
 
 from api.display_tokens import UnknownHub, issue_display_token
 from core.config import load_settings
+from vigie import operator
 from vigie.wiring import build_state
 
 hub_app = typer.Typer(help="Hub screens: issue the display token of a hub's page.")
@@ -38,6 +39,7 @@ def hub_token(
     state = build_state(settings)
     try:
         token = issue_display_token(state, code)
+        operator.audit(state, f"hub token {code}")
     except UnknownHub:
         typer.echo(f"no hub {code!r} in the registry", err=True)
         raise typer.Exit(2) from None

@@ -10,6 +10,7 @@ import typer
 
 from core.config import load_settings
 from core.state.api_keys import KeyInfo, Role, UnknownTenant, create_key, list_keys, revoke_key
+from vigie import operator
 from vigie.wiring import build_state
 
 keys_app = typer.Typer(help="API keys: a role and a tenant each; only their hash is kept.")
@@ -42,6 +43,7 @@ def create(
     try:
         with state.session() as session:
             info, secret = create_key(session, name, role, tenant, datetime.now(UTC))
+        operator.audit(state, f"keys create {name!r} --role {role.value} --tenant {tenant}")
     except UnknownTenant:
         typer.echo(f"no tenant {tenant!r} in the registry", err=True)
         raise typer.Exit(2) from None
@@ -75,6 +77,8 @@ def revoke(
     try:
         with state.session() as session:
             info = revoke_key(session, key_id, datetime.now(UTC))
+        if info is not None:
+            operator.audit(state, f"keys revoke {key_id}")
     finally:
         state.dispose()
     if info is None:

@@ -11,7 +11,7 @@ from core.clock import SystemClock
 from core.config import load_settings
 from core.timeseries import StoreError, StoreUnavailable
 from ingest.readings_file import Columns, ReadingsFileError, import_readings
-from vigie import logs
+from vigie import logs, operator
 from vigie.wiring import build_services
 
 readings_app = typer.Typer(help="Readings from outside LoRaWAN: import a CSV export.")
@@ -66,4 +66,5 @@ def import_(
     except (StoreUnavailable, StoreError) as exc:
         typer.echo(f"the store did not take the readings: {exc}", err=True)
         raise typer.Exit(1) from None
+    operator.audit(services.state, f"readings import {file}")
     typer.echo(str(report))

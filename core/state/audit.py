@@ -1,4 +1,4 @@
-"""The audit log: every change made through the API, with who, what, when and from where."""
+"""The audit log: every change made through the API or the CLI: who, what, when, from where."""
 
 from __future__ import annotations
 
@@ -26,6 +26,29 @@ class AuditEntry(Base):
     path: Mapped[str] = mapped_column(String(500))
     status: Mapped[int]
     client_ip: Mapped[str | None] = mapped_column(String(64))
+
+
+# An operator's command has no HTTP method, route or status: it is logged as method "CLI", the
+# command line as the path, its exit status, and the host it ran on as where it came from.
+CLI_METHOD = "CLI"
+
+
+def record_command(
+    session: Session, at: datetime, actor: str, command: str, status: int, host: str
+) -> None:
+    """Log a change made with ``vigie`` on the server (an operator's: no key, no tenant)."""
+    session.add(
+        AuditEntry(
+            at=at,
+            key_id=None,
+            actor=actor[:120],
+            tenant=None,
+            method=CLI_METHOD,
+            path=command[:500],
+            status=status,
+            client_ip=host[:64],
+        )
+    )
 
 
 def audit_page(

@@ -14,6 +14,7 @@ from analytics.alerts.queries import alert_events, get_alert
 from analytics.findings import Clearance, Estimates, Finding, SubjectKind
 from core.clock import ManualClock
 from core.config import AlertsSettings
+from core.state.audit import audit_page
 from core.state.store import StateStore
 from vigie.cli import app
 
@@ -107,6 +108,13 @@ def test_ack_resolve_and_assign_change_the_store(
         ("acknowledged", "équipe en route"),
         ("assigned", None),
         ("resolved", "compteur remplacé"),
+    ]
+    with state_store.session() as session:
+        _, entries = audit_page(session, None, None, 10, 0)
+    assert [(e.actor, e.method, e.path) for e in reversed(entries)] == [
+        ("m.dupont", "CLI", f"vigie alerts ack {leak}"),
+        ("m.dupont", "CLI", f"vigie alerts assign {leak} --to j.martin"),
+        ("j.martin", "CLI", f"vigie alerts resolve {leak} --resolution fixed"),
     ]
 
 

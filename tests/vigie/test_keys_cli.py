@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import getpass
+import socket
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from core.state.api_keys import find_key
+from core.state.audit import audit_page
 from core.state.registry_io import import_registry
 from core.state.store import StateStore
 from vigie.cli import app
@@ -75,3 +78,23 @@ def test_bad_tenants_and_roles_are_refused(
     result = runner.invoke(app, ["keys", "create", "x", *args])
     assert result.exit_code == 2 and message in result.output
     assert runner.invoke(app, ["keys", "revoke", "999"]).exit_code == 2
+
+
+def test_key_changes_made_at_the_console_are_in_the_audit_log(state: StateStore) -> None:
+    created = runner.invoke(
+        app, ["keys", "create", "écran gare", "--role", "display", "--tenant", "caudry"]
+    )
+    key_id = created.stdout.split()[1]
+    assert runner.invoke(app, ["keys", "revoke", key_id]).exit_code == 0
+    assert runner.invoke(app, ["keys", "revoke", "9999"]).exit_code == 2  # changed nothing
+    runner.invoke(app, ["keys", "list"])  # reads are not logged
+
+    with state.session() as session:
+        _, entries = audit_page(session, None, None, 10, 0)
+    assert [(e.method, e.path, e.status) for e in reversed(entries)] == [
+        ("CLI", "vigie keys create 'écran gare' --role display --tenant caudry", 0),
+        ("CLI", f"vigie keys revoke {key_id}", 0),
+    ]
+    assert {(e.actor, e.client_ip, e.key_id, e.tenant) for e in entries} == {
+        (getpass.getuser(), socket.gethostname(), None, None)
+    }
