@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from api import access, errors, telemetry
 from api.audit_log import AuditLog
@@ -34,6 +35,14 @@ from api.security_headers import SecurityHeaders
 from api.services import Services
 
 
+class _App(FastAPI):
+    """FastAPI with the security headers outermost: Starlette answers an unhandled error from
+    its outermost middleware, which no ``add_middleware`` can wrap, and a 500 needs them too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -46,7 +55,7 @@ def create_app(services: Services) -> FastAPI:
             if services.parking is not None:
                 services.parking.close()
 
-    app = FastAPI(
+    app = _App(
         lifespan=lifespan,
         title="Vigie",
         version="0.1.0",
@@ -67,7 +76,6 @@ def create_app(services: Services) -> FastAPI:
             allow_methods=["GET"],
             allow_headers=["Authorization", "X-API-Key"],
         )
-    app.add_middleware(SecurityHeaders)
     telemetry.install(app, services.metrics)
     services.metrics.register(PartsCollector(lambda: services.parts, services.wall))
     # Every router with its access policy (api/access.py): a router added without one is

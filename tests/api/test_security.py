@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from api.security_headers import DEFAULT_CSP
 from api.services import Services
 from core.clock import ManualClock
 from core.config import ApiSettings
@@ -79,3 +80,5 @@ def test_an_unexpected_error_is_a_500_without_its_trace(services: Services) -> N
     assert answer.status_code == 500
     assert answer.json() == {"detail": "internal error"}
     assert "hunter2" not in answer.text and "Traceback" not in answer.text
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["content-security-policy"] == DEFAULT_CSP
