@@ -33,6 +33,7 @@ above 19 °C; magnitude = excess over 19 °C), ``baseload_increase`` (magnitude 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -224,6 +225,13 @@ def _faults(
     return out
 
 
+def baseload_increase(b: Building, start: datetime, share: float) -> Fault:
+    """A fault placed on purpose (the demo's): ``b``'s baseload up by ``share`` of itself from
+    ``start`` to the end of the run, as an appliance left running night and day would."""
+    base_kw = PROFILES[b.kind].base_w_m2 * b.floor_area_m2 / 1000
+    return Fault("baseload_increase", b.code, start, None, round(base_kw * share, 2), "kW")
+
+
 def _window(f: Fault, start: datetime, n: int) -> slice:
     i0 = int((f.start - start) / STEP)
     i1 = n if f.end is None else int((f.end - start) / STEP)
@@ -238,8 +246,10 @@ def simulate_buildings(
     seed: int,
     calendar: FrenchCalendar,
     faults: bool = True,
+    placed: Sequence[Fault] = (),
 ) -> dict[str, BuildingRun]:
-    """Every building's run, simulated together (vectorised over buildings)."""
+    """Every building's run, simulated together (vectorised over buildings); ``placed`` faults
+    (heating_on_holiday, setpoint_excess, baseload_increase) join the drawn ones."""
     n, nb = days * 96, len(buildings)
     if nb == 0:
         return {}
@@ -280,7 +290,7 @@ def simulate_buildings(
             _faults(b, stream(seed, "building-faults", b.code), start, comfort, heating_season)
             if faults
             else []
-        )
+        ) + [f for f in placed if f.subject == b.code]
         for f in found:
             w = _window(f, start, n)
             if f.kind == "heating_on_holiday":

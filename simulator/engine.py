@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 import math
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -460,6 +460,8 @@ def device_faults_of(engine: Engine) -> list[Fault]:
     return list(engine.faults)
 
 
-def run_physics(territory: Territory, start: datetime, days: int, seed: int) -> PhysicsRun:
+def run_physics(
+    territory: Territory, start: datetime, days: int, seed: int, placed: Sequence[Fault] = ()
+) -> PhysicsRun:
     """The physical run the engine samples (``simulator.physics``), with the French calendar."""
-    return simulate_physics(territory, start, days, seed, FrenchCalendar())
+    return simulate_physics(territory, start, days, seed, FrenchCalendar(), placed)

@@ -21,6 +21,7 @@ parking spaces 5 min. Conventions for what a key means on a given device:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -70,12 +71,20 @@ class _Source:
 
 
 def simulate_physics(
-    territory: Territory, start: datetime, days: int, seed: int, calendar: FrenchCalendar
+    territory: Territory,
+    start: datetime,
+    days: int,
+    seed: int,
+    calendar: FrenchCalendar,
+    placed: Sequence[Fault] = (),
 ) -> PhysicsRun:
-    """The territory's physics for ``days`` days from ``start``; deterministic for ``seed``."""
+    """The territory's physics for ``days`` days from ``start``; deterministic for ``seed``;
+    ``placed`` building faults join the drawn ones."""
     start = utc(start)
     weather = simulate_weather(territory.climate, start, days, seed)
-    buildings = simulate_buildings(territory.buildings, weather, start, days, seed, calendar)
+    buildings = simulate_buildings(
+        territory.buildings, weather, start, days, seed, calendar, placed=placed
+    )
     water = simulate_water(territory.sectors, buildings, start, days, seed, calendar)
     faults = [f for run in buildings.values() for f in run.faults] + water.faults
 

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import chain
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -39,10 +39,13 @@ from core.state.models import Hub, Tenant
 from core.state.registry_io import ImportReport, import_registry
 from core.state.vocabulary import TenantKind
 from ingest.pipeline import Message, Pipeline
+from simulator.buildings import baseload_increase
 from simulator.engine import Emission, Engine, EngineConfig, run_physics
 from simulator.output import publish
+from simulator.territory import Territory
 from simulator.territory_file import load_territory, write_registry
 from simulator.transit import bus_network, realtime_feed
+from simulator.truth import Fault
 
 log = logging.getLogger("vigie")
 SAMPLE_TERRITORY = Path(__file__).parents[1] / "simulator" / "data" / "caudresis.yaml"
@@ -61,9 +64,7 @@ def free_port(host: str, preferred: int) -> int:
     raise OSError(f"no free port on {host}")
 
 
-def demo_settings(
-    directory: Path, broker_port: int, protocol: str, speed: float = 1.0
-) -> Settings:
+def demo_settings(directory: Path, broker_port: int, protocol: str, speed: float = 1.0) -> Settings:
     """Embedded defaults under one directory: nothing to install, nothing to configure.
 
     The hub's freshness limits are ages in the clock's time, which runs ``speed`` times faster
@@ -199,7 +200,7 @@ def run_simulator(
     start = today - timedelta(days=history_days)
     days = history_days + 1 + future_days
     territory = load_territory(territory_file)
-    physics = run_physics(territory, start, days, seed)
+    physics = run_physics(territory, start, days, seed, showcase(territory, today))
     stream = iter(Engine(territory, physics.truths, start, days, seed, EngineConfig(format="mix")))
     first_live = history.replay(stream, stop)
     if first_live is None:
@@ -214,6 +215,22 @@ def run_simulator(
     except RuntimeError:
         if not stop.is_set():
             raise  # a broker lost while the demo runs is an error; at shutdown it is expected
+
+
+# The drawn faults depend on the seed and the season: one placed fault makes sure an energy
+# alert opens on any day of the year. A town hall's baseload doubles a week before today,
+# after the 7 days the unoccupied-excess detector learns a baseload on (3 days late, it rises).
+SHOWCASE_BUILDING = "caudry-mairie"
+SHOWCASE_DAYS_AGO = 7
+
+
+def showcase(territory: Territory, today: datetime) -> list[Fault]:
+    """The faults the demo places on purpose (besides those the seed draws)."""
+    building = next((b for b in territory.buildings if b.code == SHOWCASE_BUILDING), None)
+    if building is None:  # another territory file: only the drawn faults
+        return []
+    since = (today - timedelta(days=SHOWCASE_DAYS_AGO)).astimezone(UTC)  # local midnight
+    return [baseload_increase(building, since, 1.0)]
 
 
 def after(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from core.calendar import FrenchCalendar
-from simulator.buildings import STEP, BuildingRun, simulate_buildings
+from simulator.buildings import STEP, BuildingRun, baseload_increase, simulate_buildings
 from simulator.weather import LocalClock, simulate_weather
 from tests.simulator.conftest import CLIMATE, pool, school
 
@@ -28,6 +28,24 @@ def test_deterministic_for_a_seed(calendar: FrenchCalendar) -> None:
     b = simulate_buildings((school(),), w, START, 5, 1, calendar)["sch"]
     np.testing.assert_array_equal(a.indoor_c, b.indoor_c)
     np.testing.assert_array_equal(a.electricity_kw, b.electricity_kw)
+
+
+def test_a_placed_baseload_increase_raises_the_electricity_from_its_start(
+    calendar: FrenchCalendar,
+) -> None:
+    w = simulate_weather(CLIMATE, START, 10, 1)
+    since = START + timedelta(days=6)
+    fault = baseload_increase(school(), since, 1.0)
+    plain = simulate_buildings((school(),), w, START, 10, 1, calendar, faults=False)["sch"]
+    placed = simulate_buildings(
+        (school(),), w, START, 10, 1, calendar, faults=False, placed=[fault]
+    )["sch"]
+    i0 = int((since - START) / STEP)
+    extra = placed.electricity_kw - plain.electricity_kw
+    assert placed.faults == [fault] and fault.magnitude and fault.end is None
+    np.testing.assert_allclose(extra[:i0], 0.0, atol=1e-9)
+    # Its heat spares a little heating (5 %: the tolerance); the rest shows on the meter.
+    assert extra[i0:].mean() == pytest.approx(fault.magnitude, rel=0.05)
 
 
 def test_schools_are_empty_and_cold_in_school_holidays(
