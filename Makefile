@@ -15,9 +15,11 @@ demo: $(BASE)
 	$(BIN)/vigie demo
 
 # The suite runs real influxd, mosquitto and PostgreSQL: their packages first (installed when
-# root, else one line saying what to install).
+# root, else one line saying what to install). One pytest worker per core (at most 4): the
+# tests mostly wait on their services, and each worker starts its own influxd; every test's
+# broker, database and files are its own, so they run side by side.
 test: system-packages lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses 4
 
 system-packages:
 	@bash .ci/system-packages
