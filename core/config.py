@@ -171,6 +171,25 @@ class PurposeSettings(BaseModel):
         return KeepFor(_span(self.raw_days), _span(self.hourly_days), _span(self.daily_days))
 
 
+_PURPOSES_EXAMPLE = """\
+[{section}.purposes.leak_detection]
+description = "Leak alerts on household and network meters (35 days of baselines)"
+quantities = ["volume_m3", "flow_m3h", "leak"]
+raw_days = 60
+hourly_days = 400
+
+[{section}.purposes.billing_history]
+description = "Daily consumption shown to subscribers, kept for disputes"
+quantities = ["volume_m3"]
+daily_days = 1830
+
+[{section}.purposes.network_indicators]
+description = "Sector inflows for the yearly RPQS indicators"
+quantities = ["flow_m3h"]
+daily_days = "forever"
+"""
+
+
 class RetentionSettings(BaseModel):
     """Retention per purpose, and the daily purge that `vigie run` applies it with."""
 
@@ -184,12 +203,12 @@ class RetentionSettings(BaseModel):
     )
     purposes: dict[str, PurposeSettings] = Field(
         {},
-        description="Purposes, as [store.retention.purposes.<name>] tables: quantities, "
-        "raw_days, hourly_days, daily_days; a quantity keeps, at each granularity, the longest "
-        "any purpose asks (daily ≥ hourly ≥ raw); a quantity no purpose names keeps "
-        "[store.rollups] raw retention and its rollups forever. None by default: nothing is "
-        "deleted unless asked. Household water data, e.g.: leak_detection = volume_m3, "
-        "flow_m3h, leak: raw 60, hourly 400; billing_history = volume_m3: daily 1900",
+        description="Purposes of the register of processing, as tables: quantities, raw_days, "
+        'hourly_days, daily_days (days or "forever"; absent: not needed). A quantity keeps each '
+        "granularity as long as the longest purpose naming it asks (daily ≥ hourly ≥ raw); one "
+        "no purpose names keeps [store.rollups] raw retention and its rollups forever. None by "
+        "default: nothing is deleted unless asked. For household water data, e.g.:",
+        json_schema_extra={"toml_tables": _PURPOSES_EXAMPLE},
     )
 
     @field_validator("purposes")
