@@ -10,6 +10,7 @@ import typer
 
 from core.clock import SystemClock
 from core.config import load_settings
+from core.quantities import QUANTITIES
 from core.retention import Granularity
 from core.stores.influx import InfluxStore
 from core.timeseries import RollupStore, StoreError, StoreUnavailable
@@ -65,6 +66,19 @@ def retention(config: ConfigOption = None) -> None:
         why = ", ".join(named.get(q, [])) or "[store.rollups] raw retention"
         typer.echo(f"{q}: {spans}  ({why})")
     typer.echo("other quantities: raw readings and rollups kept forever")
+    if settings.store.backend == "influxdb":
+        # InfluxQL deletes whole points: a measurement goes by its longest-kept quantity.
+        for domain, quantities in _domains().items():
+            held = [q for q in quantities if q not in plan]
+            if held and len(held) < len(quantities):
+                typer.echo(f"InfluxDB: {domain} kept forever while {', '.join(held)} is")
+
+
+def _domains() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for q, spec in QUANTITIES.items():
+        out.setdefault(spec.domain.value, []).append(q)
+    return out
 
 
 def _days(span: timedelta | None) -> str:

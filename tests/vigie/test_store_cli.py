@@ -83,3 +83,6 @@ def test_purge_per_purpose_prints_rows_per_granularity(
     assert 48 * 24 <= int(counts["raw"]) <= 50 * 24  # about 50 of the 60 days
     assert 38 * 24 <= int(counts["hourly"]) <= 41 * 24  # whole local days: about 40
     assert 28 <= int(counts["daily"]) <= 31
+    monkeypatch.setenv("VIGIE_STORE__BACKEND", "influxdb")
+    shown = runner.invoke(app, ["store", "retention"])
+    assert "InfluxDB: water kept forever while flow_m3h is" in shown.stdout
