@@ -51,6 +51,11 @@ PurgeCounts = dict[str, dict[Granularity, int]]
 """Per quantity, how many raw readings or rollup rows of each granularity a purge deleted."""
 
 
+def counted(counts: Mapping[Granularity, int]) -> str:
+    """``raw=… hourly=… daily=…``, finest first."""
+    return " ".join(f"{g}={counts[g]}" for g in Granularity if g in counts)
+
+
 def longest(keeps: Iterable[KeepFor]) -> KeepFor:
     """What keeps everything each of ``keeps`` keeps: per granularity, the longest."""
     out: dict[Granularity, timedelta | None] = dict.fromkeys(Granularity, timedelta(0))

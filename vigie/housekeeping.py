@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from analytics.pass_health import PassHealth
 from core.clock import Clock
 from core.health import PartState, PartStatus
-from core.retention import PurgeCounts, Retention
+from core.retention import PurgeCounts, Retention, counted
 from core.timeseries import RollupStore
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def _instant(day: date, at: time, tz: ZoneInfo) -> datetime:
 def describe(counts: PurgeCounts) -> str:
     """``quantity granularity=rows`` for what a purge deleted, or that nothing went."""
     parts = [
-        f"{q} " + " ".join(f"{g}={n}" for g, n in sorted(by.items()))
+        f"{q} {counted(by)}"
         for q, by in sorted(counts.items())
         if any(by.values())
     ]

@@ -11,7 +11,7 @@ import typer
 from core.clock import SystemClock
 from core.config import load_settings
 from core.quantities import QUANTITIES
-from core.retention import Granularity
+from core.retention import Granularity, counted
 from core.stores.influx import InfluxStore
 from core.timeseries import RollupStore, StoreError, StoreUnavailable
 from vigie import logs
@@ -101,4 +101,4 @@ def purge(config: ConfigOption = None) -> None:
         typer.echo(f"purge failed: {exc}", err=True)
         raise typer.Exit(1) from None
     for q, counts in sorted(purged.items()):
-        typer.echo(f"{q}: " + " ".join(f"{g}={n}" for g, n in sorted(counts.items())))
+        typer.echo(f"{q}: {counted(counts)}")

@@ -249,6 +249,8 @@ class InfluxRollups:
             oldest = min((h for k in quantities for h in pending.get(k, {})), default=None)
             for g, cutoff in rollup_cutoffs(keep, now, self.config.zone, oldest).items():
                 target = m if g is Granularity.RAW else f"{m}_{_TABLES[g]}"
+                for q in quantities:
+                    out.setdefault(q, {})[g] = 0
                 if cutoff <= self.purged_before(target):
                     continue
                 source = self._raw_from(quantities[0]) if g is Granularity.RAW else None

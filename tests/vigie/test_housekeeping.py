@@ -8,10 +8,13 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from api.services import Services
 from core.clock import ManualClock
 from core.config import Settings, StoreSettings
 from core.health import PartState
@@ -21,6 +24,7 @@ from core.series import NS
 from core.stores.sqlite import SqliteStore
 from core.timeseries import Selection, StoreUnavailable
 from vigie.housekeeping import RETRY, Housekeeping, RunReport, describe, next_run
+from vigie.wiring import build_housekeeping
 
 PARIS = ZoneInfo("Europe/Paris")
 METER = "70b3d50000000042"
@@ -164,3 +168,25 @@ def test_it_stops_when_asked(tmp_path: Path) -> None:
     part.run(stop)
     assert part.status(clock.now()).state is PartState.STOPPED
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("store", "starts"),
+    [
+        ({}, True),
+        ({"retention": {"housekeeping": False}}, False),
+        ({"rollups": {"enabled": False}}, False),
+    ],
+)
+def test_vigie_run_starts_it_unless_disabled(
+    tmp_path: Path, store: dict[str, object], starts: bool
+) -> None:
+    settings = Settings(store={"sqlite_path": tmp_path / "series.sqlite", **store}, zone="UTC")
+    series = SqliteStore(tmp_path / "series.sqlite")
+    clock = ManualClock(datetime(2026, 5, 4, 1, 0, tzinfo=UTC))
+    services = SimpleNamespace(store=series, clock=clock, wall=clock)
+    part = build_housekeeping(settings, cast(Services, services))
+    assert (part is not None) is starts
+    if part is not None:
+        assert part.due_at == datetime(2026, 5, 4, 3, 30, tzinfo=UTC)  # purge_at in `zone`
+    series.close()
