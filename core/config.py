@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -16,6 +26,7 @@ from pydantic_settings import (
 )
 
 from core.quantities import QUANTITIES
+from core.retention import KeepFor, longest
 from core.state.vocabulary import EnergyCarrier
 
 PLACEHOLDER_SECRET = "change-me"
@@ -99,6 +110,124 @@ class RollupSettings(BaseModel):
         return out
 
 
+Days = Annotated[int, Field(ge=0)] | Literal["forever"]
+_PURPOSE_NAME = r"^[a-z][a-z0-9_]*$"
+
+
+def _span(days: Days | None) -> timedelta | None:
+    """Absent: not needed (0 days); "forever": None."""
+    if days == "forever":
+        return None
+    return timedelta(days=days or 0)
+
+
+class PurposeSettings(BaseModel):
+    """One purpose of the register of processing: the quantities it needs and for how long."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field("", description="What the data is kept for, for the register")
+    quantities: list[str] = Field(description="Quantities this purpose needs, e.g. volume_m3")
+    raw_days: Days | None = Field(
+        None, description='Days of raw readings it needs ("forever"; absent: none)'
+    )
+    hourly_days: Days | None = Field(None, description="Days of hourly rollups it needs")
+    daily_days: Days | None = Field(None, description="Days of daily rollups it needs")
+
+    @field_validator("quantities")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(QUANTITIES))
+        if unknown:
+            raise ValueError(f"unknown quantities: {', '.join(unknown)}")
+        if not value:
+            raise ValueError("a purpose names the quantities it needs")
+        return value
+
+    @model_validator(mode="after")
+    def _coarser_kept_longer(self) -> PurposeSettings:
+        # A rollup summarises the finer data and answers its queries once that is gone: kept
+        # shorter, the aggregates of the finer data still kept would read nothing.
+        given = [
+            (name, _span(days))
+            for name, days in (
+                ("raw_days", self.raw_days),
+                ("hourly_days", self.hourly_days),
+                ("daily_days", self.daily_days),
+            )
+            if days is not None
+        ]
+        if not given:
+            raise ValueError("a purpose keeps raw readings, hourly or daily rollups")
+        for (fine, a), (coarse, b) in itertools.pairwise(given):
+            if b is not None and (a is None or b < a):
+                raise ValueError(
+                    f"{coarse} is shorter than {fine}: a rollup is kept at least as long as "
+                    "the finer data it summarises"
+                )
+        return self
+
+    def keep(self) -> KeepFor:
+        return KeepFor(_span(self.raw_days), _span(self.hourly_days), _span(self.daily_days))
+
+
+_PURPOSES_EXAMPLE = """\
+[{section}.purposes.leak_detection]
+description = "Leak alerts on household and network meters (35 days of baselines)"
+quantities = ["volume_m3", "flow_m3h", "leak"]
+raw_days = 60
+hourly_days = 400
+
+[{section}.purposes.billing_history]
+description = "Daily consumption shown to subscribers, kept for disputes"
+quantities = ["volume_m3"]
+daily_days = 1830
+
+[{section}.purposes.network_indicators]
+description = "Sector inflows for the yearly RPQS indicators"
+quantities = ["flow_m3h"]
+daily_days = "forever"
+"""
+
+
+class RetentionSettings(BaseModel):
+    """Retention per purpose, and the daily purge that `vigie run` applies it with."""
+
+    housekeeping: bool = Field(
+        True,
+        description="`vigie run` refreshes the rollups and purges once a day (else run "
+        "`vigie store purge` from a timer)",
+    )
+    purge_at: time = Field(
+        time(3, 30), description="Local time of the daily purge, in the territory's zone"
+    )
+    purposes: dict[str, PurposeSettings] = Field(
+        {},
+        description="Purposes of the register of processing, as tables: quantities, raw_days, "
+        'hourly_days, daily_days (days or "forever"; absent: not needed). A quantity keeps each '
+        "granularity as long as the longest purpose naming it asks (daily ≥ hourly ≥ raw); one "
+        "no purpose names keeps [store.rollups] raw retention and its rollups forever. None by "
+        "default: nothing is deleted unless asked. For household water data, e.g.:",
+        json_schema_extra={"toml_tables": _PURPOSES_EXAMPLE},
+    )
+
+    @field_validator("purposes")
+    @classmethod
+    def _names(cls, value: dict[str, PurposeSettings]) -> dict[str, PurposeSettings]:
+        bad = sorted(name for name in value if not re.match(_PURPOSE_NAME, name))
+        if bad:
+            raise ValueError(f"purpose names are lower-case identifiers: {', '.join(bad)}")
+        return value
+
+    def named(self) -> dict[str, list[str]]:
+        """The purposes naming each quantity."""
+        out: dict[str, list[str]] = {}
+        for name, purpose in sorted(self.purposes.items()):
+            for q in purpose.quantities:
+                out.setdefault(q, []).append(name)
+        return out
+
+
 class StoreSettings(BaseModel):
     """Where readings live."""
 
@@ -108,6 +237,27 @@ class StoreSettings(BaseModel):
     )
     influxdb: InfluxSettings = InfluxSettings()
     rollups: RollupSettings = RollupSettings()
+    retention: RetentionSettings = RetentionSettings()
+
+    @model_validator(mode="after")
+    def _one_raw_setting(self) -> StoreSettings:
+        both = sorted(set(self.rollups.raw_retention_days) & set(self.retention.named()))
+        if both:
+            raise ValueError(
+                f"raw retention of {', '.join(both)} set in [store.rollups] "
+                "raw_retention_days and by a purpose: keep it in the purposes"
+            )
+        return self
+
+    def retention_plan(self) -> dict[str, KeepFor]:
+        """Per quantity that is ever deleted, how long each granularity is kept: the longest
+        any purpose naming it asks; a quantity no purpose names keeps its [store.rollups] raw
+        retention and its rollups forever."""
+        out = {q: KeepFor(raw=keep) for q, keep in self.rollups.retention().items()}
+        for q, names in self.retention.named().items():
+            keeps = [self.retention.purposes[n].keep() for n in names]
+            out[q] = longest(keeps)
+        return {q: keep for q, keep in out.items() if keep.finite}
 
 
 class StateSettings(BaseModel):

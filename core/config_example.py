@@ -38,6 +38,12 @@ def _section(model: type[BaseModel], name: str, lines: list[str]) -> None:
             continue
         if field.description:
             lines.append(f"# {field.description}")
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        if isinstance(tables := extra.get("toml_tables"), str):
+            # Tables of their own ([section.field.<name>]), shown as a commented example: an
+            # empty `field = {}` here would forbid adding them below.
+            lines.extend(f"# {line}".rstrip() for line in tables.format(section=name).splitlines())
+            continue
         default = field.get_default(call_default_factory=True)
         if default is None:
             example = PLACEHOLDER_SECRET if "SecretStr" in str(annotation) else ""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from core.reading import Reading
+from core.retention import PurgeCounts, Retention
 from core.series import SeriesGrid, SeriesSet
 
 Tags = Mapping[str, str]
@@ -148,7 +149,8 @@ class RollupStore(Protocol):
         """Bring the rollups up to date with every reading written; returns hours recomputed."""
         ...
 
-    def purge(self, retention: Mapping[str, timedelta], now: datetime) -> dict[str, int]:
-        """Delete raw readings older than their quantity's retention, never any a rollup does
-        not cover yet."""
+    def purge(self, retention: Retention, now: datetime) -> PurgeCounts:
+        """Delete raw readings, hourly and daily rollups older than their quantity's retention
+        (rollups by whole local days), never any raw reading a rollup does not cover yet;
+        returns how many rows went, per quantity and granularity."""
         ...

@@ -62,6 +62,7 @@ from vigie.store_cli import store_app
 from vigie.supervisor import EXIT_FAILED, Supervisor
 from vigie.wiring import (
     build_consumer,
+    build_housekeeping,
     build_pipeline,
     build_runner,
     build_services,
@@ -258,13 +259,17 @@ def api(config: ConfigOption = None) -> None:
 
 @app.command()
 def run(config: ConfigOption = None) -> None:
-    """Run the production set in one process: the ingest worker, the analytics runner and the
-    API, on one /health and one /metrics. A worker that fails for good stops the process."""
+    """Run the production set in one process: the ingest worker, the analytics runner, the
+    daily housekeeping (rollups and purge) and the API, on one /health and one /metrics. A
+    worker that fails for good stops the process."""
     settings = _settings(config)
     supervisor = Supervisor()
     with _startup():
         services = _services(settings)
         _start_workers(supervisor, settings, services)
+        if (housekeeping := build_housekeeping(settings, services)) is not None:
+            services.parts.append(housekeeping)
+            supervisor.start("housekeeping", housekeeping.run)
     _serve(services, settings.api.host, settings.api.port, supervisor)
 
 

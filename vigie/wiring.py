@@ -28,12 +28,13 @@ from core.state.store import StateStore
 from core.stores.influx import InfluxStore
 from core.stores.rollup import RollupConfig
 from core.stores.sqlite import SqliteStore
-from core.timeseries import TimeSeriesStore
+from core.timeseries import RollupStore, TimeSeriesStore
 from ingest.consumer import Consumer
 from ingest.directory import DeviceDirectory
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline
 from ingest.spool import Spool
+from vigie.housekeeping import Housekeeping
 
 
 def build_store(settings: StoreSettings) -> TimeSeriesStore:
@@ -58,6 +59,24 @@ def build_store(settings: StoreSettings) -> TimeSeriesStore:
         gzip=influx.gzip,
         rollups=rollups,
         rollup_retention_policy=influx.rollup_retention_policy,
+    )
+
+
+def build_housekeeping(settings: Settings, services: Services) -> Housekeeping | None:
+    """The daily rollup refresh and purge of `vigie run`, when enabled and the store has
+    rollups."""
+    store = services.store
+    if not settings.store.retention.housekeeping or not isinstance(store, RollupStore):
+        return None
+    if not settings.store.rollups.enabled:
+        return None
+    return Housekeeping(
+        store,
+        settings.store.retention_plan(),
+        services.clock,
+        at=settings.store.retention.purge_at,
+        zone=settings.zone,
+        wall_clock=services.wall,
     )
 
 

@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import httpx
@@ -22,6 +22,7 @@ import numpy as np
 
 from core.quantities import QUANTITIES
 from core.reading import Reading
+from core.retention import PurgeCounts, Retention
 from core.series import (
     FloatArray,
     Int64Array,
@@ -222,8 +223,9 @@ class InfluxStore:
         """Bring the rollups up to date with every reading written; returns hours recomputed."""
         return 0 if self.rollups is None else self.rollups.refresh(quantity)
 
-    def purge(self, retention: Mapping[str, timedelta], now: datetime) -> dict[str, int]:
-        """Delete raw points older than their retention, once rolled up (per measurement)."""
+    def purge(self, retention: Retention, now: datetime) -> PurgeCounts:
+        """Delete raw points and rollup rows older than their retention, raw points once rolled
+        up (per measurement); returns the rows deleted per quantity and granularity."""
         if self.rollups is None:
             raise StoreError("purging raw readings needs rollups: they are disabled")
         return self.rollups.purge(retention, now)

@@ -9,15 +9,16 @@ refresh recomputes marked hours from raw points and clears the marks written bef
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from core.quantities import QUANTITIES
-from core.series import to_ns
+from core.retention import Granularity, PurgeCounts, Retention, longest
 from core.stores.line_protocol import escape, quote_identifier, quote_literal
 from core.stores.rollup import (
     HOUR_NS,
@@ -28,11 +29,14 @@ from core.stores.rollup import (
     needs,
     regroup,
 )
+from core.stores.rollup import cutoffs as rollup_cutoffs
 from core.timeseries import Agg, StoreError
 
 DIRTY = "vigie_rollup_dirty"
 STATE = "vigie_rollup_state"
 _RUN_HOURS = 24 * 7
+_TABLES = {Granularity.HOURLY: "1h", Granularity.DAILY: "1d"}
+log = logging.getLogger(__name__)
 
 Query = Callable[[list[str]], list[dict[str, Any]]]
 Write = Callable[[list[str], str], None]
@@ -133,11 +137,20 @@ class InfluxRollups:
             if q not in QUANTITIES:
                 continue
             hours = sorted(marks)
-            purged = self.purged_before(QUANTITIES[q].domain.value)
+            m = QUANTITIES[q].domain.value
+            purged = self.purged_before(m)
+            # Hours whose hourly rows were purged: their days cannot be recomputed from them,
+            # so their late readings are dropped.
+            gone = self.purged_before(f"{m}_{_TABLES[Granularity.HOURLY]}")
             for lo, hi in _runs(hours, _RUN_HOURS):
+                if lo < gone:
+                    log.warning("late readings of %s older than its hourly rollups dropped", q)
+                    purged_raw.setdefault(m, []).append((lo, min(hi, gone)))
+                    lo = min(hi, gone)
+                if lo >= hi:
+                    continue
                 self._refresh_run(q, lo, hi, purged)
                 if lo < purged:
-                    m = QUANTITIES[q].domain.value
                     purged_raw.setdefault(m, []).append((lo, min(hi, purged)))
         # Late points of purged hours are in their rollups now: drop them so that a second
         # refresh cannot add them twice.
@@ -214,10 +227,11 @@ class InfluxRollups:
         rows = [row for s in result["series"] for row in s["values"]]
         return int(rows[0][1]) if rows and rows[0][1] is not None else -(2**62)
 
-    def purge(self, retention: Mapping[str, timedelta], now: datetime) -> dict[str, int]:
-        """Delete raw points per measurement older than the longest retention of its quantities
-        (a quantity without retention keeps its measurement), never in a marked hour; returns
-        each purged measurement's new cutoff (ns)."""
+    def purge(self, retention: Retention, now: datetime) -> PurgeCounts:
+        """Delete, per measurement, raw points and rollup rows older than the longest
+        retention of its quantities (a quantity kept forever keeps its measurement: InfluxQL
+        cannot delete one field), never in or after a marked hour; returns the rows deleted per
+        quantity and granularity (for rollups, per quantity's rows)."""
         [history] = self._query([f'SELECT last("history_uncovered") FROM {self.target(STATE)}'])
         if history["series"]:
             raise StoreError(
@@ -226,22 +240,40 @@ class InfluxRollups:
             )
         self.refresh()
         pending = self.dirty()
-        out: dict[str, int] = {}
+        out: PurgeCounts = {}
         for m in sorted({q.domain.value for q in QUANTITIES.values()}):
             quantities = [k for k, q in QUANTITIES.items() if q.domain.value == m]
             if any(k not in retention for k in quantities):
                 continue
-            keep = max(retention[k] for k in quantities)
-            cutoff = to_ns(now - keep) // HOUR_NS * HOUR_NS
-            marked = [h for k in quantities for h in pending.get(k, {})]
-            cutoff = min([cutoff, *marked])
-            if cutoff <= self.purged_before(m):
-                continue
-            self._query([f"DELETE FROM {quote_identifier(m)} WHERE time < {cutoff}"])
-            self._write(
-                [f"{STATE},measurement={escape(m)} purged_before={cutoff}i {cutoff}"], self.rp
-            )
-            out[m] = cutoff
+            keep = longest([retention[k] for k in quantities])
+            oldest = min((h for k in quantities for h in pending.get(k, {})), default=None)
+            for g, cutoff in rollup_cutoffs(keep, now, self.config.zone, oldest).items():
+                target = m if g is Granularity.RAW else f"{m}_{_TABLES[g]}"
+                for q in quantities:
+                    out.setdefault(q, {})[g] = 0
+                if cutoff <= self.purged_before(target):
+                    continue
+                source = self._raw_from(quantities[0]) if g is Granularity.RAW else None
+                for q, n in self._count(source or self.target(target), cutoff).items():
+                    out.setdefault(q, {})[g] = n
+                self._query([f"DELETE FROM {quote_identifier(target)} WHERE time < {cutoff}"])
+                self._write(
+                    [f"{STATE},measurement={escape(target)} purged_before={cutoff}i {cutoff}"],
+                    self.rp,
+                )
+        return out
+
+    def _count(self, source: str, cutoff: int) -> dict[str, int]:
+        """Rows per quantity before ``cutoff`` in a raw (field = quantity) or rollup
+        (fields ``<quantity>__<partial>``: counted by ``__n``) measurement."""
+        [result] = self._query([f"SELECT count(*) FROM {source} WHERE time < {cutoff}"])
+        out: dict[str, int] = {}
+        for s in result["series"]:
+            for column, value in zip(s["columns"][1:], s["values"][0][1:], strict=True):
+                name = column.removeprefix("count_")
+                q, _, part = name.partition("__")
+                if q in QUANTITIES and part in ("", "n"):
+                    out[q] = out.get(q, 0) + int(value or 0)
         return out
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from core.quantities import QUANTITIES, Kind
+from core.retention import Granularity, KeepFor
 from core.series import NS, FloatArray, Int64Array, SeriesGrid, SeriesKey, from_ns, to_ns
 from core.timeseries import Agg
 from core.windows import Every, reduce, window_edges
@@ -228,3 +229,25 @@ def hours_of(times: list[int]) -> set[int]:
 def zone_ok(zone: str) -> str:
     ZoneInfo(zone)  # raises on an unknown zone
     return zone
+
+
+def cutoffs(
+    keep: KeepFor, now: datetime, zone: str, oldest_mark: int | None
+) -> dict[Granularity, int]:
+    """Per granularity kept for less than forever, the time (ns) before which it is deleted.
+
+    Raw readings go by whole hours, rollups by whole local days: a daily row is recomputed from
+    the hourly rows of its day, which must then all be there. No cutoff passes the oldest hour
+    still marked (``oldest_mark``): what its rollups do not cover yet is kept.
+    """
+    out = {}
+    for g in Granularity:
+        span = keep.of(g)
+        if span is None:
+            continue
+        t = to_ns(now - span)
+        cut = t - t % HOUR_NS if g is Granularity.RAW else day_start(t, zone)
+        if oldest_mark is not None:
+            cut = min(cut, oldest_mark if g is Granularity.RAW else day_start(oldest_mark, zone))
+        out[g] = cut
+    return out

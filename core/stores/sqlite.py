@@ -6,12 +6,13 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from core.reading import Reading
+from core.retention import PurgeCounts, Retention
 from core.series import (
     NS,
     FloatArray,
@@ -226,12 +227,13 @@ class SqliteStore:
             except sqlite3.OperationalError as exc:
                 raise StoreUnavailable(f"SQLite store {self._path}: {exc}") from exc
 
-    def purge(self, retention: Mapping[str, timedelta], now: datetime) -> dict[str, int]:
-        """Delete raw points older than each quantity's retention, once rolled up; returns the
-        points deleted per quantity. Hours not yet rolled up are kept whatever their age."""
+    def purge(self, retention: Retention, now: datetime) -> PurgeCounts:
+        """Delete raw points and rollup rows older than each quantity's retention; returns the
+        rows deleted per quantity and granularity. Hours not yet rolled up are kept whatever
+        their age, and the rollups of their days too."""
         if self._rollups is None:
             raise StoreError("purging raw readings needs rollups: they are disabled")
-        out: dict[str, int] = {}
+        out: PurgeCounts = {}
         with self._write_lock:
             try:
                 self._refresh()
@@ -239,9 +241,11 @@ class SqliteStore:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     for quantity, keep in sorted(retention.items()):
-                        cutoff = to_ns(now - keep) // HOUR_NS * HOUR_NS
-                        ids = self._series_ids(conn, quantity)
-                        out[quantity] = sqlite_rollups.purge(conn, quantity, ids, cutoff)
+                        mark = sqlite_rollups.oldest_mark(conn, quantity)
+                        cuts = rollup.cutoffs(keep, now, self._rollups.zone, mark)
+                        if cuts:
+                            ids = self._series_ids(conn, quantity)
+                            out[quantity] = sqlite_rollups.purge(conn, quantity, ids, cuts)
                 except BaseException:
                     conn.rollback()
                     raise

@@ -1,12 +1,14 @@
-"""Rollup tables of the SQLite store: hourly and local-day partials, dirty hours, raw purges."""
+"""Rollup tables of the SQLite store: hourly and local-day partials, dirty hours, purges."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
+from core.retention import Granularity
 from core.series import FloatArray, Int64Array
 from core.stores.rollup import HOUR_NS, Partials, day_edges, fields_of, regroup
 
@@ -34,6 +36,13 @@ CREATE TABLE IF NOT EXISTS rollup_state (
     quantity TEXT PRIMARY KEY,
     purged_before INTEGER NOT NULL
 );
+-- Rollup rows of a quantity before `before` are gone: hourly (1h) or daily (1d).
+CREATE TABLE IF NOT EXISTS rollup_purged (
+    quantity TEXT NOT NULL,
+    tbl TEXT NOT NULL,
+    before INTEGER NOT NULL,
+    PRIMARY KEY (quantity, tbl)
+) WITHOUT ROWID;
 """
 
 # A database written before rollups existed: every hour holding points is to be rolled up.
@@ -49,7 +58,9 @@ _ROW = np.dtype(
         for f in ("rows", "t", "n", "sum", "min", "max", "first", "last")
     ]
 )
+_TABLES = {Granularity.HOURLY: "1h", Granularity.DAILY: "1d"}
 _CHUNK = 500
+log = logging.getLogger(__name__)
 _RUN_HOURS = 24 * 7  # hours recomputed per read of raw points
 
 Fetch = Callable[
@@ -126,11 +137,28 @@ def _delete_points(conn: sqlite3.Connection, ids: list[int], lo: int, hi: int) -
     return deleted
 
 
-def purged_before(conn: sqlite3.Connection, quantity: str) -> int:
-    row = conn.execute(
-        "SELECT purged_before FROM rollup_state WHERE quantity = ?", (quantity,)
-    ).fetchone()
+def purged_before(
+    conn: sqlite3.Connection, quantity: str, granularity: Granularity = Granularity.RAW
+) -> int:
+    """The time (ns) before which ``quantity`` has nothing left at ``granularity``."""
+    if granularity is Granularity.RAW:
+        row = conn.execute(
+            "SELECT purged_before FROM rollup_state WHERE quantity = ?", (quantity,)
+        ).fetchone()
+    else:
+        row = conn.execute(
+            "SELECT before FROM rollup_purged WHERE quantity = ? AND tbl = ?",
+            (quantity, _TABLES[granularity]),
+        ).fetchone()
     return int(row[0]) if row else -(2**62)
+
+
+def oldest_mark(conn: sqlite3.Connection, quantity: str) -> int | None:
+    """The oldest hour of ``quantity`` written since its rollups were computed."""
+    row = conn.execute(
+        "SELECT MIN(hour) FROM rollup_dirty WHERE quantity = ?", (quantity,)
+    ).fetchone()
+    return None if row[0] is None else int(row[0])
 
 
 def refresh(
@@ -160,9 +188,16 @@ def refresh(
     for q, hours in dirty.items():
         ids = series_ids(q)
         purged = purged_before(conn, q)
+        # Hours whose hourly rows were purged: their days cannot be recomputed from them.
+        gone = purged_before(conn, q, Granularity.HOURLY)
         sums = "sum" in fields_of(q)
         for lo, hi in _runs(hours):
-            _refresh_run(conn, fetch, ids, lo, hi, purged, zone, sums)
+            if lo < gone:
+                late = _delete_points(conn, ids, lo, min(hi, gone))
+                log.warning("%d reading(s) of %s older than its hourly rollups dropped", late, q)
+                lo = min(hi, gone)
+            if lo < hi:
+                _refresh_run(conn, fetch, ids, lo, hi, purged, zone, sums)
         conn.executemany(
             "DELETE FROM rollup_dirty WHERE quantity = ? AND hour = ?", [(q, h) for h in hours]
         )
@@ -195,21 +230,38 @@ def _refresh_run(
     _write(conn, "1d", ids, d_lo, d_hi, regroup(hourly, edges=days), sums)
 
 
-def purge(conn: sqlite3.Connection, quantity: str, ids: list[int], cutoff: int) -> int:
-    """Delete raw points of ``quantity`` before ``cutoff`` (an hour start), never in an hour
-    still dirty; the caller holds the write transaction and refreshed first."""
-    row = conn.execute(
-        "SELECT MIN(hour) FROM rollup_dirty WHERE quantity = ?", (quantity,)
-    ).fetchone()
-    if row[0] is not None:
-        cutoff = min(cutoff, int(row[0]))
-    old = purged_before(conn, quantity)
-    if cutoff <= old:
-        return 0
-    deleted = _delete_points(conn, ids, old if old > 0 else 0, cutoff) if ids else 0
-    conn.execute(
-        "INSERT INTO rollup_state (quantity, purged_before) VALUES (?, ?) "
-        "ON CONFLICT (quantity) DO UPDATE SET purged_before = excluded.purged_before",
-        (quantity, cutoff),
-    )
-    return deleted
+def purge(
+    conn: sqlite3.Connection, quantity: str, ids: list[int], cutoffs: dict[Granularity, int]
+) -> dict[Granularity, int]:
+    """Delete what ``quantity`` holds before each granularity's cutoff (from
+    ``rollup.cutoffs``, which keeps marked hours); returns the rows deleted per granularity. The
+    caller holds the write transaction and refreshed first."""
+    out: dict[Granularity, int] = {}
+    for g, cutoff in cutoffs.items():
+        old = purged_before(conn, quantity, g)
+        if cutoff <= old:
+            out[g] = 0
+            continue
+        if g is Granularity.RAW:
+            out[g] = _delete_points(conn, ids, max(old, 0), cutoff) if ids else 0
+            conn.execute(
+                "INSERT INTO rollup_state (quantity, purged_before) VALUES (?, ?) ON CONFLICT "
+                "(quantity) DO UPDATE SET purged_before = excluded.purged_before",
+                (quantity, cutoff),
+            )
+            continue
+        table = _TABLES[g]
+        out[g] = 0
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            out[g] += conn.execute(
+                f"DELETE FROM rollup_{table} WHERE series_id IN ({', '.join('?' * len(chunk))}) "
+                "AND t < ?",
+                (*chunk, cutoff),
+            ).rowcount
+        conn.execute(
+            "INSERT INTO rollup_purged (quantity, tbl, before) VALUES (?, ?, ?) ON CONFLICT "
+            "(quantity, tbl) DO UPDATE SET before = excluded.before",
+            (quantity, table, cutoff),
+        )
+    return out

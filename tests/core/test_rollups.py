@@ -15,6 +15,7 @@ import pytest
 
 from core.quantities import QUANTITIES
 from core.reading import Reading
+from core.retention import raw_only
 from core.series import NS, SeriesGrid
 from core.stores.sqlite import SqliteStore
 from core.timeseries import Agg, Selection, StoreError
@@ -156,7 +157,7 @@ def test_a_purge_keeps_the_answers_and_only_covered_raw_points(
     store.refresh_rollups()  # as the hourly timer does
     sel = Selection.of("temperature_c")
     now = datetime(2027, 1, 1, tzinfo=UTC)
-    keep = {q: timedelta(days=60) for q in QUANTITIES}
+    keep = raw_only({q: timedelta(days=60) for q in QUANTITIES})
     cutoff = datetime(2026, 11, 2, tzinfo=UTC)  # now − 60 days
     # Another writer marks March hours after this purge's own refresh ran: simulated by a
     # purge that finds the marks but does not refresh them first.
@@ -205,7 +206,7 @@ def test_sqlite_rolls_up_readings_written_before_rollups_existed(
     old.close()
     store = SqliteStore(tmp_path / "old.sqlite")  # rollups on: every stored hour is marked
     now = datetime(2026, 4, 1, tzinfo=UTC)
-    store.purge({q: timedelta(days=30) for q in QUANTITIES}, now)
+    store.purge(raw_only({q: timedelta(days=30) for q in QUANTITIES}), now)
     sel = Selection.of("temperature_c")
     assert len(store.read(sel, YEAR[0], now - timedelta(days=30)).times) == 0
     span = (YEAR[0], datetime(2026, 4, 1, tzinfo=PARIS))
@@ -232,7 +233,8 @@ def test_influx_refuses_to_purge_readings_written_before_rollups_existed(
     try:
         with pytest.raises(StoreError, match="before rollups existed"):
             store.purge(
-                {q: timedelta(days=1) for q in QUANTITIES}, datetime(2027, 1, 1, tzinfo=UTC)
+                raw_only({q: timedelta(days=1) for q in QUANTITIES}),
+                datetime(2027, 1, 1, tzinfo=UTC),
             )
         kept = store.read(Selection.of("temperature_c"), *YEAR)
         assert len(kept.times) == sum(r.quantity == "temperature_c" for r in winter)

@@ -1,7 +1,8 @@
-"""`vigie store rollup` and `vigie store purge` on the configured SQLite store."""
+"""`vigie store rollup`, `retention` and `purge` on the configured SQLite store."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,11 +39,11 @@ def test_purge_keeps_the_configured_days_of_raw_readings_and_every_daily_answer(
     daily = store.aggregate(sel, start, now, "1d", Agg.LAST, "Europe/Paris")
     store.close()
 
-    assert runner.invoke(app, ["store", "purge"]).stdout.startswith("no raw retention")
+    assert runner.invoke(app, ["store", "purge"]).stdout.startswith("no retention configured")
     monkeypatch.setenv("VIGIE_STORE__ROLLUPS__RAW_RETENTION_DAYS", '{"volume_m3": 10}')
     result = runner.invoke(app, ["store", "purge"])
     assert result.exit_code == 0, result.output
-    deleted = int(result.stdout.split("volume_m3: ")[1].split()[0])
+    deleted = int(result.stdout.split("volume_m3: raw=")[1].split()[0])
     assert 1150 <= deleted <= 1200  # about 50 of the 60 days, hour by hour
     assert runner.invoke(app, ["store", "rollup"]).exit_code == 0
 
@@ -51,3 +52,37 @@ def test_purge_keeps_the_configured_days_of_raw_readings_and_every_daily_answer(
     again = store.aggregate(sel, start, now, "1d", Agg.LAST, "Europe/Paris")
     assert again.values.tolist() == daily.values.tolist()
     store.close()
+
+
+def test_purge_per_purpose_prints_rows_per_granularity(
+    series: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = now - timedelta(days=60)
+    store = SqliteStore(series)
+    store.write(
+        [Reading(start + timedelta(hours=h), METER, "volume_m3", 100 + h / 10) for h in range(1440)]
+    )
+    store.close()
+    purposes = {
+        "leak_detection": {"quantities": ["volume_m3", "leak"], "raw_days": 10, "hourly_days": 20},
+        "billing_history": {"quantities": ["volume_m3"], "daily_days": 30},
+    }
+    monkeypatch.setenv("VIGIE_STORE__RETENTION__PURPOSES", json.dumps(purposes))
+    shown = runner.invoke(app, ["store", "retention"])
+    assert shown.exit_code == 0, shown.output
+    assert "volume_m3: raw=10d hourly=20d daily=30d  (billing_history, leak_detection)" in (
+        shown.stdout
+    )
+    assert "leak: raw=10d hourly=20d daily=20d  (leak_detection)" in shown.stdout
+    result = runner.invoke(app, ["store", "purge"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.stdout.splitlines() if x.startswith("volume_m3: "))
+    counts = dict(pair.split("=") for pair in line.removeprefix("volume_m3: ").split())
+    assert set(counts) == {"raw", "hourly", "daily"}
+    assert 48 * 24 <= int(counts["raw"]) <= 50 * 24  # about 50 of the 60 days
+    assert 38 * 24 <= int(counts["hourly"]) <= 41 * 24  # whole local days: about 40
+    assert 28 <= int(counts["daily"]) <= 31
+    monkeypatch.setenv("VIGIE_STORE__BACKEND", "influxdb")
+    shown = runner.invoke(app, ["store", "retention"])
+    assert "InfluxDB: water kept forever while flow_m3h is" in shown.stdout
