@@ -14,8 +14,8 @@ from core.quantities import QUANTITIES
 from core.retention import Granularity, counted
 from core.stores.influx import InfluxStore
 from core.timeseries import RollupStore, StoreError, StoreUnavailable
-from vigie import logs
-from vigie.wiring import build_store
+from vigie import logs, operator
+from vigie.wiring import build_state, build_store
 
 store_app = typer.Typer(help="Rollups and retention of the time-series store.")
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="vigie.toml")]
@@ -100,5 +100,11 @@ def purge(config: ConfigOption = None) -> None:
     except (StoreUnavailable, StoreError) as exc:
         typer.echo(f"purge failed: {exc}", err=True)
         raise typer.Exit(1) from None
+    if any(any(counts.values()) for counts in purged.values()):
+        state = build_state(settings)
+        try:
+            operator.audit(state, "store purge")
+        finally:
+            state.dispose()
     for q, counts in sorted(purged.items()):
         typer.echo(f"{q}: {counted(counts)}")

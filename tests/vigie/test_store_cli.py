@@ -10,6 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from core.reading import Reading
+from core.state.audit import audit_page
+from core.state.store import StateStore
 from core.stores.sqlite import SqliteStore
 from core.timeseries import Agg, Selection
 from vigie.cli import app
@@ -22,6 +24,7 @@ METER = "70b3d50000000001"
 def series(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "series.sqlite"
     monkeypatch.setenv("VIGIE_STORE__SQLITE_PATH", str(path))
+    monkeypatch.setenv("VIGIE_STATE__URL", f"sqlite:///{tmp_path / 'state.sqlite'}")
     return path
 
 
@@ -83,6 +86,12 @@ def test_purge_per_purpose_prints_rows_per_granularity(
     assert 48 * 24 <= int(counts["raw"]) <= 50 * 24  # about 50 of the 60 days
     assert 38 * 24 <= int(counts["hourly"]) <= 41 * 24  # whole local days: about 40
     assert 28 <= int(counts["daily"]) <= 31
+    assert runner.invoke(app, ["store", "purge"]).exit_code == 0  # nothing left to delete
+    state = StateStore(f"sqlite:///{series.parent / 'state.sqlite'}")
+    with state.session() as session:
+        _, entries = audit_page(session, None, None, 10, 0)
+    state.dispose()
+    assert [(e.method, e.path, e.status) for e in entries] == [("CLI", "vigie store purge", 0)]
     monkeypatch.setenv("VIGIE_STORE__BACKEND", "influxdb")
     shown = runner.invoke(app, ["store", "retention"])
     assert "InfluxDB: water kept forever while flow_m3h is" in shown.stdout
