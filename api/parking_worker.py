@@ -23,6 +23,7 @@ import contextlib
 import logging
 import multiprocessing
 import pickle
+import signal
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping
@@ -81,6 +82,9 @@ class _Job:
 
 def _serve(conn: Connection, job: _Job) -> None:
     """The worker process: one snapshot per request (``now``), until ``None`` or the pipe closes."""
+    # Ctrl-C in a terminal reaches the whole process group: the API process ends this one,
+    # after its last request, rather than have it die mid-snapshot with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     state, store = job.open_stores()
     maker = SnapshotMaker(state, store, job.settings, **job.options)
     try:

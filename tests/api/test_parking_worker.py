@@ -112,3 +112,21 @@ def test_a_dead_worker_is_replaced_and_meanwhile_the_counts_go_stale(
         assert (back["live"], back["occupied"]) == (True, 4)
         assert worker.pid not in (None, first) and worker.spawned >= 3
     assert worker.pid is None  # stopped with the app
+
+
+def test_ctrl_c_leaves_the_worker_to_the_api_process(services: Services) -> None:
+    """A terminal's Ctrl-C signals the whole process group; the API process ends the worker."""
+    assert services.parking is not None and isinstance(services.clock, ManualClock)
+    with TestClient(create_app(services)) as client:
+        worker = services.parking.worker
+        assert worker is not None and worker.pid is not None
+        first, before = worker.pid, services.parking.computed_at()
+        os.kill(first, signal.SIGINT)
+        # Past the board's max_stale (60 s), within the counts' max age: the request waits for one.
+        services.clock.advance(timedelta(seconds=70))
+        response = client.get("/api/v1/parking/areas")
+        assert response.status_code == 200
+        assert next(a for a in response.json() if a["id_lieu"] == GARE)["live"] is True
+        assert services.parking.computed_at() > before
+        assert worker.pid == first and worker.spawned == 1
+    assert worker.pid is None
