@@ -5,6 +5,8 @@ Ten days of history (not the default thirty) keep the test within a few minutes:
 household meter of the sample territory leaks from its eighth day on (the leak's place in the
 run does not depend on the date: the simulator draws it from the seed), late enough for the
 household detector's reference nights and early enough to be found before the history ends.
+Energy alerts open from the first analytics pass (with thirty days, the town hall's baseload
+that the demo doubles a week before today is one of them).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tests.vigie.test_run import wait_for
 ROOT = Path(__file__).parents[2]
 pytestmark = pytest.mark.timeout(1800)  # a real demo: minutes of history on a shared machine
 LEAKS = {"household_leak", "building_leak", "sector_leak"}
+ENERGY = ("energy_", "comfort_")
 
 
 class Demo:
@@ -114,6 +117,14 @@ def test_a_leak_alert_opens(demo: Demo) -> None:
     wait_for(
         lambda: LEAKS & {str(a["type"]) for a in _open_alerts(demo)},
         "an open leak alert",
+        300,
+    )
+
+
+def test_an_energy_alert_opens(demo: Demo) -> None:
+    wait_for(
+        lambda: [a for a in _open_alerts(demo) if str(a["type"]).startswith(ENERGY)],
+        "an open energy alert",
         300,
     )
 
