@@ -8,7 +8,8 @@ in the API's own with ``--in-process``); the load comes from this process, an op
 (a closed loop would hide queueing), over keep-alive connections written with asyncio streams
 (a client that costs more per request than the server would measure itself). Requests alternate
 between the two endpoints; a latency counts from when its request was due. Prints p50/p90/p99/
-max latency and errors per endpoint and writes bench/results/hub_load.json.
+max latency and errors per endpoint, how late the client itself sent (its own noise, part of those
+latencies; its garbage collector is off during the run), and writes bench/results/hub_load.json.
 
     .venv/bin/python bench/hub_load.py [--rate 500] [--seconds 60] [--areas 200] [--in-process]
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -201,6 +203,7 @@ async def _load(
     """Open loop: request n is due at start + n / rate; its latency counts from when it was due,
     so time spent waiting for a free connection (queueing) is measured, not hidden."""
     latencies: dict[str, list[float]] = {p: [] for p in paths}
+    lags: list[float] = []  # how late the client itself sent each request: its own noise
     errors: dict[str, int] = {p: 0 for p in paths}
     total = int(rate * seconds)
     start = time.perf_counter() + 0.05
@@ -217,6 +220,7 @@ async def _load(
                 delay = due - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
+                lags.append((time.perf_counter() - due) * 1000)
                 path = paths[n % len(paths)]
                 try:
                     ok = await connection.get(path) == 200
@@ -231,9 +235,21 @@ async def _load(
         finally:
             connection.close()
 
-    await asyncio.gather(*(worker() for _ in range(connections)))
+    # The client's own collector pauses would count as the server's latency: none during the run.
+    gc.collect()
+    gc.disable()
+    try:
+        await asyncio.gather(*(worker() for _ in range(connections)))
+    finally:
+        gc.enable()
     elapsed = time.perf_counter() - start
-    return {"latencies": latencies, "errors": errors, "elapsed_s": elapsed, "sent": total}
+    return {
+        "latencies": latencies,
+        "lags": lags,
+        "errors": errors,
+        "elapsed_s": elapsed,
+        "sent": total,
+    }
 
 
 def _cpu_s(pid: int) -> float:
@@ -341,6 +357,12 @@ def main() -> None:
             f"{name:<40} {r['ok']:>7} {r['errors']:>6} {p50:>7.1f} {p90:>7.1f} {p99:>7.1f} "
             f"{r['max_ms']:>7.1f}"
         )
+    lag = np.array(result["lags"])
+    lag_p50, lag_p99 = (float(np.percentile(lag, q)) for q in (50, 99))
+    print(
+        f"the client's own lateness at sending (in the latencies above): p50 {lag_p50:.1f} ms, "
+        f"p99 {lag_p99:.1f} ms"
+    )
     achieved = result["sent"] / result["elapsed_s"]
     print(f"achieved {achieved:.0f} req/s (target {args.rate:.0f}); target p99 ≤ 20 ms, 0 errors")
     where = "the API process" if args.in_process else "a worker process"
@@ -366,6 +388,7 @@ def main() -> None:
                 "load_average_1min": {"before": load_before[0], "after": load_after[0]},
                 "cpu_s": cpu,
                 "endpoints": rows,
+                "client_send_lag_ms": {"p50": lag_p50, "p99": lag_p99},
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
             },
             indent=2,
