@@ -16,13 +16,11 @@ from analytics.detectors.registry import DETECTORS
 from analytics.parking.stale_csv import parking_stale_csv
 from analytics.water.household_csv import household_leaks_csv
 from analytics.water.sector_csv import sector_leaks_csv
-from core.config import load_settings
+from core.config import DEFAULT_ZONE, load_settings
 from vigie import logs
 from vigie.baseline_cli import baseline_fit
 from vigie.energy_anomalies_cli import energy_anomalies
 from vigie.wiring import build_runner, build_services
-
-PARIS = "Europe/Paris"
 
 analytics_app = typer.Typer(
     help="Run the analytics: leak detectors on CSV exports, or the periodic runner.",
@@ -54,7 +52,7 @@ def sector_leaks(
             help="Events CSV to write: `start,detected_at,end,flow_m3h_estimate,volume_m3`"
         ),
     ],
-    tz: TzOption = PARIS,
+    tz: TzOption = DEFAULT_ZONE,
 ) -> None:
     """Network leaks of one district from its inflow: steps of the day's mean and night flow.
 
@@ -82,7 +80,7 @@ def household_leaks(
             help="Events CSV to write: `household_id,start,detected_at,end,flow_lph_estimate`"
         ),
     ],
-    tz: TzOption = PARIS,
+    tz: TzOption = DEFAULT_ZONE,
 ) -> None:
     """Continuous-flow leaks of households from their meter register readings.
 
@@ -105,7 +103,7 @@ def parking_stale(
         ),
     ],
     out: Annotated[Path, typer.Option(help="CSV to write: `area_id,stale`, one row per area")],
-    tz: TzOption = PARIS,
+    tz: TzOption = DEFAULT_ZONE,
     holidays: Annotated[
         str, typer.Option(help="Country whose public holidays count as Sundays ('' for none)")
     ] = "FR",

@@ -13,8 +13,7 @@ import typer
 
 from analytics.energy.holdout import holdout_csv
 from core.calendar import DayKind, FrenchCalendar
-
-PARIS = "Europe/Paris"
+from core.config import DEFAULT_ZONE
 
 
 def _holidays(country: str) -> Callable[[date], bool] | None:
@@ -52,7 +51,7 @@ def baseline_fit(
     ],
     tz: Annotated[
         str, typer.Option("--tz", help="Zone of the buildings' schedules (IANA name)")
-    ] = PARIS,
+    ] = DEFAULT_ZONE,
     holidays: Annotated[
         str,
         typer.Option(

@@ -21,6 +21,7 @@ from analytics.energy.hourly_file import (
     temperature_on,
 )
 from core.calendar import DayKind, FrenchCalendar
+from core.config import DEFAULT_ZONE
 from core.csv_cells import safe_cell
 
 SCORE_COLUMNS = ("building_id", "timestamp", "score", "is_anomaly", "expected_kwh", "state")
@@ -115,7 +116,7 @@ def energy_anomalies(
     ],
     tz: Annotated[
         str, typer.Option("--tz", help="The buildings' zone: their local week (IANA name)")
-    ] = "Europe/Paris",
+    ] = DEFAULT_ZONE,
     events: Annotated[
         Path | None,
         typer.Option(help="Also write the events: onset, detected_at, end, excess kWh and €"),

@@ -33,7 +33,10 @@ def import_(
     delimiter: Annotated[str, typer.Option(help="Column separator")] = ",",
     decimal_comma: Annotated[bool, typer.Option(help="Values use a decimal comma")] = False,
     skip_lines: Annotated[int, typer.Option(help="Lines before the header (a preamble)")] = 0,
-    tz: Annotated[str, typer.Option(help="Zone of times without an offset")] = "Europe/Paris",
+    tz: Annotated[
+        str | None,
+        typer.Option(help="Zone of times without an offset; default: the territory's zone"),
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="vigie.toml")] = None,
 ) -> None:
     """Load readings of registered devices, `device,timestamp,quantity,value[,channel]` (or a
@@ -55,7 +58,7 @@ def import_(
         delimiter=delimiter,
         decimal_comma=decimal_comma,
         skip_lines=skip_lines,
-        tz=tz,
+        tz=tz or settings.zone,
     )
     tags = services.state.device_tags()
     try:

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from analytics.evaluation.sector import Event
-from analytics.water.night_flow import PARIS
+from core.config import DEFAULT_ZONE
 from core.series import NS, FloatArray, Int64Array, from_ns
 
 WITHIN = timedelta(days=7)
@@ -145,7 +145,7 @@ def _growing(e: Event, leak: LabelledLeak, until: datetime) -> bool:
 def daily_mean_rule(
     times_ns: Int64Array,
     flow_m3h: FloatArray,
-    tz: str = PARIS,
+    tz: str = DEFAULT_ZONE,
     window_days: int = 14,
     sigmas: float = 2.0,
     min_coverage: float = 0.75,

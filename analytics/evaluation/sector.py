@@ -34,9 +34,9 @@ from typing import Protocol
 
 import numpy as np
 
-from analytics.water.night_flow import PARIS
 from analytics.water.sector import SectorLeakParams, detect_sector_leaks
 from analytics.water.sector_days import sector_days
+from core.config import DEFAULT_ZONE
 from core.series import NS, FloatArray, Int64Array
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -113,7 +113,7 @@ class _Match:
     event: Event
 
 
-def sector_detector(params: SectorLeakParams | None = None, tz: str = PARIS) -> Detector:
+def sector_detector(params: SectorLeakParams | None = None, tz: str = DEFAULT_ZONE) -> Detector:
     """The production rule as a :data:`Detector`."""
 
     def run(inflow: SectorInflow) -> Sequence[Event]:

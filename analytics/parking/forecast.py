@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from analytics.parking.week import PARIS, WEEK_MIN, Holidays, week_minutes
+from analytics.parking.week import WEEK_MIN, Holidays, week_minutes
+from core.config import DEFAULT_ZONE
 from core.series import FloatArray
 
 HORIZONS_MIN: tuple[int, ...] = (15, 30, 60)
@@ -38,7 +39,7 @@ class Profile:
 
     slot_min: int
     means: FloatArray
-    zone: str = PARIS
+    zone: str = DEFAULT_ZONE
     holidays: Holidays | None = None  # days taken as Sundays
 
     @classmethod
@@ -46,7 +47,7 @@ class Profile:
         cls,
         t: FloatArray,
         share: FloatArray,
-        zone: str = PARIS,
+        zone: str = DEFAULT_ZONE,
         slot_min: int = 30,
         holidays: Holidays | None = None,
     ) -> Profile:
@@ -96,7 +97,7 @@ class ForecastModel:
         cls,
         t: FloatArray,
         share: FloatArray,
-        zone: str = PARIS,
+        zone: str = DEFAULT_ZONE,
         horizons: Sequence[int] = HORIZONS_MIN,
         slot_min: int = 30,
         max_gap_s: float = 3600.0,

@@ -30,7 +30,8 @@ import numpy as np
 import numpy.typing as npt
 
 from analytics.parking.space import Change
-from analytics.parking.week import PARIS, Holidays, week_minutes
+from analytics.parking.week import Holidays, week_minutes
+from core.config import DEFAULT_ZONE
 from core.series import FloatArray
 
 HOURS = 168
@@ -53,7 +54,7 @@ class DurationLimits:
     """The longest plausible duration of something that began in each hour of the local week."""
 
     limits_s: FloatArray  # 168 hours, Monday 00:00 local first
-    zone: str = PARIS
+    zone: str = DEFAULT_ZONE
     holidays: Holidays | None = None  # days taken as Sundays
 
     @classmethod
@@ -61,7 +62,7 @@ class DurationLimits:
         cls,
         starts: FloatArray,
         durations: FloatArray,
-        zone: str = PARIS,
+        zone: str = DEFAULT_ZONE,
         params: FreezeParams | None = None,
         holidays: Holidays | None = None,
     ) -> DurationLimits:
@@ -132,7 +133,7 @@ class EventRates:
     weekends and holidays) by ``prior_h`` hours, so that a few weeks suffice."""
 
     per_hour: FloatArray  # 168, Monday 00:00 local first
-    zone: str = PARIS
+    zone: str = DEFAULT_ZONE
     holidays: Holidays | None = None
 
     @classmethod
@@ -141,7 +142,7 @@ class EventRates:
         events: FloatArray,
         start: float,
         end: float,
-        zone: str = PARIS,
+        zone: str = DEFAULT_ZONE,
         holidays: Holidays | None = None,
         prior_h: float = 2.0,
     ) -> EventRates:
@@ -194,7 +195,7 @@ def judge_feed(
     t: FloatArray,
     x: FloatArray,
     now: datetime,
-    zone: str = PARIS,
+    zone: str = DEFAULT_ZONE,
     params: FeedParams | None = None,
     holidays: Holidays | None = None,
 ) -> FeedJudgement:
@@ -370,7 +371,7 @@ class SpaceLimits:
     def learn(
         cls,
         histories: Mapping[str, Sequence[Change]],
-        zone: str = PARIS,
+        zone: str = DEFAULT_ZONE,
         params: FreezeParams | None = None,
         holidays: Holidays | None = None,
         until: datetime | None = None,

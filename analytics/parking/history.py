@@ -13,7 +13,8 @@ from analytics.parking.forecast import ForecastModel
 from analytics.parking.registry import AreaLike, SpaceLike
 from analytics.parking.settings import ParkingSettings
 from analytics.parking.space import SpaceState, Timeline
-from analytics.parking.week import PARIS, Holidays
+from analytics.parking.week import Holidays
+from core.config import DEFAULT_ZONE
 from core.reading import Reading
 
 FEW_POINTS = 8
@@ -82,7 +83,7 @@ def _count(lines: Sequence[Timeline], total: int, at: datetime) -> HistoryPoint:
 
 
 def forecast_model(
-    history: Sequence[HistoryPoint], zone: str = PARIS, holidays: Holidays | None = None
+    history: Sequence[HistoryPoint], zone: str = DEFAULT_ZONE, holidays: Holidays | None = None
 ) -> ForecastModel:
     """A forecast of the area fitted on its history (weeks of it: the profile is per slot of
     the week), over the known spaces of each point; points with none known are left out."""

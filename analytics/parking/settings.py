@@ -8,6 +8,8 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
+from core.config import DEFAULT_ZONE
+
 # The vendors' default heartbeat by codec (as the simulator's territories use them): a space is
 # heard from at least this often even when nothing parks on it. A device's registry parameter
 # ``heartbeat_s`` overrides it.
@@ -41,7 +43,7 @@ class ParkingSettings:
     almost_full_share: float = 0.10
     unknown_share_max: float = 0.5
     # The territory's zone: the local week of the learned limits and forecasts.
-    zone: str = "Europe/Paris"
+    zone: str = DEFAULT_ZONE
 
     @property
     def hold(self) -> timedelta:

@@ -27,8 +27,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 
 from analytics.parking.frozen import FeedJudgement, FeedParams, judge_feed
-from analytics.parking.week import PARIS, Holidays, country_holidays
+from analytics.parking.week import Holidays, country_holidays
 from analytics.water.sector_csv import parse_timestamp
+from core.config import DEFAULT_ZONE
 from core.csv_cells import safe_cell
 
 COLUMNS = ("area_id", "timestamp", "free_spaces", "total_spaces")
@@ -50,7 +51,7 @@ class AreaVerdict:
     judgement: FeedJudgement
 
 
-def read_counts(path: Path, tz: str = PARIS) -> dict[str, dict[float, float]]:
+def read_counts(path: Path, tz: str = DEFAULT_ZONE) -> dict[str, dict[float, float]]:
     """Area → {Unix seconds: free spaces}, the last row of an instant winning."""
     zone = _zone(path, tz)
     out: dict[str, dict[float, float]] = {}
@@ -95,7 +96,7 @@ def read_counts(path: Path, tz: str = PARIS) -> dict[str, dict[float, float]]:
 
 def judge_counts(
     counts: dict[str, dict[float, float]],
-    tz: str = PARIS,
+    tz: str = DEFAULT_ZONE,
     params: FeedParams | None = None,
     holidays: Holidays | None = None,
 ) -> list[AreaVerdict]:
@@ -113,7 +114,7 @@ def judge_counts(
 def parking_stale_csv(
     occupancy: Path,
     out: Path,
-    tz: str = PARIS,
+    tz: str = DEFAULT_ZONE,
     params: FeedParams | None = None,
     holidays: str | None = "FR",
 ) -> list[AreaVerdict]:

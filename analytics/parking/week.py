@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from core.config import DEFAULT_ZONE
 from core.series import FloatArray
 
-PARIS = "Europe/Paris"
 WEEK_MIN = 7 * 24 * 60
 DAY_MIN = 24 * 60
 SUNDAY = 6
@@ -23,7 +23,7 @@ Holidays = Callable[[date], bool]
 
 
 def week_minutes(
-    epoch: FloatArray, zone: str = PARIS, holidays: Holidays | None = None
+    epoch: FloatArray, zone: str = DEFAULT_ZONE, holidays: Holidays | None = None
 ) -> FloatArray:
     """Minutes since local Monday 00:00 of each instant (DST-aware; holidays on Sunday)."""
     tz = ZoneInfo(zone)

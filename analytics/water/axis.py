@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numpy.typing import NDArray
 
-PARIS = "Europe/Paris"
+from core.config import DEFAULT_ZONE
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class HourlyAxis:
     local_date: NDArray[np.datetime64]
 
 
-def hourly_axis(start_utc: datetime, n_hours: int, tz: str = PARIS) -> HourlyAxis:
+def hourly_axis(start_utc: datetime, n_hours: int, tz: str = DEFAULT_ZONE) -> HourlyAxis:
     """Build the column axis of ``n_hours`` UTC hours starting at ``start_utc`` (aware)."""
     if start_utc.tzinfo is None:
         raise ValueError("start_utc must be timezone-aware")

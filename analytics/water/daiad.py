@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from analytics.water.axis import PARIS, HourlyAxis
+from analytics.water.axis import HourlyAxis
 from analytics.water.household_csv import household_matrix, read_register_csv
+from core.config import DEFAULT_ZONE
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class HourlyMatrix:
     axis: HourlyAxis
 
 
-def load_daiad_hourly(path: str | Path, tz: str = PARIS) -> HourlyMatrix:
+def load_daiad_hourly(path: str | Path, tz: str = DEFAULT_ZONE) -> HourlyMatrix:
     """Read the DAIAD hourly CSV into a ``[households, hours]`` matrix."""
     readings = read_register_csv(Path(path), tz)
     hours = household_matrix(readings, tz)

@@ -36,9 +36,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numpy.typing import NDArray
 
-from analytics.water.axis import PARIS, HourlyAxis, hourly_axis
+from analytics.water.axis import HourlyAxis, hourly_axis
 from analytics.water.household import ContinuousFlowParams, detect_continuous_flow
 from analytics.water.meter_hours import HOUSEHOLD_HOURLY_RULES, MeterHours, meter_hours
+from core.config import DEFAULT_ZONE
 from core.csv_cells import safe_cell
 
 COLUMNS = ("household_id", "timestamp_local", "meter_reading_l")
@@ -76,7 +77,7 @@ def _id_key(text: str) -> tuple[int, int, str]:
     return (0, int(text), text) if text.isdigit() else (1, 0, text)
 
 
-def read_register_csv(path: Path, tz: str = PARIS) -> RegisterReadings:
+def read_register_csv(path: Path, tz: str = DEFAULT_ZONE) -> RegisterReadings:
     """Parse a readings CSV (see the module docstring) into UTC register readings."""
     ids: dict[str, int] = {}
     meter: list[int] = []
@@ -198,7 +199,7 @@ def _to_utc(
     return utc
 
 
-def household_matrix(readings: RegisterReadings, tz: str = PARIS) -> MeterHours:
+def household_matrix(readings: RegisterReadings, tz: str = DEFAULT_ZONE) -> MeterHours:
     """Hourly litres of every household over the hours its readings span."""
     if readings.time_utc_s.size == 0:
         raise ValueError("no readings")
@@ -220,7 +221,7 @@ def _when(axis: HourlyAxis, col: int, zone: ZoneInfo) -> datetime:
 
 
 def household_leaks(
-    readings: RegisterReadings, tz: str = PARIS, params: ContinuousFlowParams | None = None
+    readings: RegisterReadings, tz: str = DEFAULT_ZONE, params: ContinuousFlowParams | None = None
 ) -> list[HouseholdLeak]:
     """Continuous-flow leaks of every household, in household then start order."""
     hours = household_matrix(readings, tz)
@@ -269,7 +270,7 @@ def write_leaks_csv(leaks: list[HouseholdLeak], out: Path) -> None:
             w.writerow([safe_cell(cell) for cell in row])
 
 
-def household_leaks_csv(readings: Path, out: Path, tz: str = PARIS) -> list[HouseholdLeak]:
+def household_leaks_csv(readings: Path, out: Path, tz: str = DEFAULT_ZONE) -> list[HouseholdLeak]:
     """Read register readings from ``readings``, write the leaks found to ``out``, return them."""
     leaks = household_leaks(read_register_csv(Path(readings), tz), tz)
     write_leaks_csv(leaks, Path(out))

@@ -25,7 +25,6 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from analytics.water.axis import PARIS
 from analytics.water.meter_hours import (
     HOUSEHOLD_HOURLY_RULES,
     MeterHours,
@@ -35,6 +34,7 @@ from analytics.water.meter_hours import (
     step_axis,
 )
 from analytics.water.night_flow import flow_from_index
+from core.config import DEFAULT_ZONE
 from core.series import NS, FloatArray, Int64Array, to_ns
 from core.state.models import Device, WaterSector
 from core.state.store import StateStore
@@ -121,7 +121,7 @@ def register_matrix(
     *,
     step: timedelta = HOUR,
     rules: RegisterRules = HOUSEHOLD_HOURLY_RULES,
-    tz: str = PARIS,
+    tz: str = DEFAULT_ZONE,
 ) -> MeterHours:
     """Litres used by each device (row, in the order given) in each step of ``[start, end)``."""
     if end <= start:
@@ -163,7 +163,7 @@ def sector_matrix(
     end: datetime,
     *,
     step: timedelta = QUARTER,
-    tz: str = PARIS,
+    tz: str = DEFAULT_ZONE,
 ) -> MeterHours:
     """Net litres into each sector (row) in each step: inflow meters minus outflow meters,
     ``NaN`` where any of them is unknown (the input of the burst detector)."""
@@ -186,7 +186,7 @@ def sector_inflow(
     start: datetime,
     end: datetime,
     *,
-    tz: str = PARIS,
+    tz: str = DEFAULT_ZONE,
 ) -> tuple[Int64Array, FloatArray]:
     """Sample times (ns UTC) and the sector's net inflow (m³/h): the input of the leak detector.
 

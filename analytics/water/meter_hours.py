@@ -47,7 +47,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from analytics.water.allocation import FloatArray, IntArray, allocate_midpoint, allocate_uniform
-from analytics.water.axis import PARIS, HourlyAxis
+from analytics.water.axis import HourlyAxis
+from core.config import DEFAULT_ZONE
 
 Allocation = Literal["uniform", "midpoint"]
 
@@ -122,7 +123,9 @@ class _Intervals:
     reverse_flow_l: FloatArray
 
 
-def step_axis(start_utc: datetime, n_steps: int, step: timedelta, tz: str = PARIS) -> HourlyAxis:
+def step_axis(
+    start_utc: datetime, n_steps: int, step: timedelta, tz: str = DEFAULT_ZONE
+) -> HourlyAxis:
     """An axis of ``n_steps`` regular UTC steps (e.g. 15 min) with their local hour and date."""
     if start_utc.tzinfo is None:
         raise ValueError("start_utc must be timezone-aware")
@@ -360,7 +363,7 @@ def meter_hours(
     return MeterHours(volume_l=out, axis=axis, quality=_quality(iv, gaps, missing))
 
 
-def local_midnights(first: date, n_days: int, tz: str = PARIS) -> IntArray:
+def local_midnights(first: date, n_days: int, tz: str = DEFAULT_ZONE) -> IntArray:
     """UTC seconds of the ``n_days + 1`` local midnights from ``first`` (23 h and 25 h days)."""
     zone = ZoneInfo(tz)
     out = [
@@ -376,7 +379,7 @@ def daily_volumes(
     index_l: ArrayLike,
     first: date,
     n_days: int,
-    tz: str = PARIS,
+    tz: str = DEFAULT_ZONE,
     n_meters: int | None = None,
     rules: RegisterRules | None = None,
 ) -> DailyVolumes:

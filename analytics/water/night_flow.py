@@ -28,9 +28,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analytics.water.flow_grid import flow_grid
+from core.config import DEFAULT_ZONE
 from core.series import NS, FloatArray, Int64Array, to_ns
-
-PARIS = "Europe/Paris"
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ class NightFlows:
 
 
 def local_windows(
-    first: date, last: date, start: time, end: time, tz: str = PARIS
+    first: date, last: date, start: time, end: time, tz: str = DEFAULT_ZONE
 ) -> tuple[NDArray[np.datetime64], Int64Array, Int64Array]:
     """UTC edges of the wall-clock window ``[start, end)`` of every local date first..last.
 
@@ -86,7 +85,7 @@ def local_windows(
 def night_flows(
     times_ns: Int64Array,
     flow_m3h: FloatArray,
-    tz: str = PARIS,
+    tz: str = DEFAULT_ZONE,
     params: NightFlowParams | None = None,
 ) -> NightFlows:
     """MNF of every local night from the first to the last sample's local date."""

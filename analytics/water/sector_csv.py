@@ -31,9 +31,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-from analytics.water.night_flow import PARIS
 from analytics.water.sector import SectorLeak, SectorLeakParams, detect_sector_leaks
 from analytics.water.sector_days import sector_days
+from core.config import DEFAULT_ZONE
 from core.csv_cells import safe_cell
 from core.series import FloatArray, Int64Array, to_ns
 
@@ -63,7 +63,7 @@ def parse_timestamp(text: str, zone: ZoneInfo) -> datetime:
     return aware.astimezone(UTC)
 
 
-def read_inflow_csv(path: Path, tz: str = PARIS) -> tuple[Int64Array, FloatArray]:
+def read_inflow_csv(path: Path, tz: str = DEFAULT_ZONE) -> tuple[Int64Array, FloatArray]:
     """Sample times (int64 ns UTC) and flows (m³/h) of a ``timestamp,flow_m3h`` file."""
     zone = _zone(path, tz)
     times: list[int] = []
@@ -109,7 +109,7 @@ def read_inflow_csv(path: Path, tz: str = PARIS) -> tuple[Int64Array, FloatArray
 
 
 def sector_leaks_csv(
-    inflow: Path, out: Path, tz: str = PARIS, params: SectorLeakParams | None = None
+    inflow: Path, out: Path, tz: str = DEFAULT_ZONE, params: SectorLeakParams | None = None
 ) -> list[SectorLeak]:
     """Detect the leaks of a sector's inflow CSV and write them to ``out``; returns them."""
     times, flows = read_inflow_csv(inflow, tz)
@@ -122,7 +122,7 @@ def sector_leaks_csv(
     return leaks
 
 
-def write_sector_leaks(leaks: list[SectorLeak], out: Path, tz: str = PARIS) -> None:
+def write_sector_leaks(leaks: list[SectorLeak], out: Path, tz: str = DEFAULT_ZONE) -> None:
     """Write ``start,detected_at,end,flow_m3h_estimate,volume_m3``, times in ``tz``."""
     zone = ZoneInfo(tz)
     with out.open("w", newline="", encoding="utf-8") as f:

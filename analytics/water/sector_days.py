@@ -34,7 +34,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analytics.water.flow_grid import flow_grid
-from analytics.water.night_flow import PARIS, local_windows, window_stats
+from analytics.water.night_flow import local_windows, window_stats
+from core.config import DEFAULT_ZONE
 from core.series import NS, FloatArray, Int64Array
 
 SKIP = -1  # a day the detector does not score
@@ -90,7 +91,7 @@ def day_kinds(dates: NDArray[np.datetime64], country: str | None) -> NDArray[np.
 def sector_days(
     times_ns: Int64Array,
     flow_m3h: FloatArray,
-    tz: str = PARIS,
+    tz: str = DEFAULT_ZONE,
     params: SectorDayParams | None = None,
 ) -> SectorDays:
     """Water days from the first sample's to the last sample's (incomplete days are NaN)."""
