@@ -79,10 +79,11 @@ class SectorInflows:
 
 
 @dataclass(frozen=True)
-class LevelReadings:
-    """The raw ``water_level_m`` readings of the stations' sensors."""
+class RawReadings:
+    """The raw readings of one quantity from the subjects' devices, as stored."""
 
-    name: str = "level_readings"
+    name: str
+    quantity: str
 
     def load(
         self,
@@ -93,11 +94,11 @@ class LevelReadings:
         zone: str = DEFAULT_ZONE,
     ) -> SeriesSet:
         devices = [d for s in subjects for d in s.devices]
-        return store.read(Selection.of(LEVEL_QUANTITY, devices), start, end)
+        return store.read(Selection.of(self.quantity, devices), start, end)
 
 
 HOUSEHOLD_REGISTERS = HourlyRegisters("household_registers", HOUSEHOLD_HOURLY_RULES)
 BUILDING_REGISTERS = HourlyRegisters("building_registers", BUILDING_HOURLY_RULES)
 SECTOR_QUARTER_HOURS = SectorQuarterHours()
 SECTOR_INFLOWS = SectorInflows()
-LEVEL_READINGS = LevelReadings()
+LEVEL_READINGS = RawReadings("level_readings", LEVEL_QUANTITY)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from analytics.detectors.base import Detection, Pass, Spec, Subject, Window, WindowKind
+from analytics.detectors.feeds import RawReadings
 from analytics.findings import AlertType, Finding, Severity, SubjectKind
 from analytics.parking.frozen import (
     FeedParams,
@@ -25,11 +26,8 @@ from analytics.parking.learned import samples_by_device
 from analytics.parking.registry import SensorRecord, SpaceRecord, areas_with_spaces, space_records
 from analytics.parking.settings import ParkingSettings
 from analytics.parking.space import QUANTITY, Timeline, changes
-from core.config import DEFAULT_ZONE
-from core.series import SeriesSet
 from core.state.models import ParkingArea
 from core.state.store import StateStore
-from core.timeseries import Selection, TimeSeriesStore
 
 SILENT = AlertType("parking_sensor_silent", "Capteur de place muet", Severity.INFO)
 FROZEN = AlertType("parking_data_frozen", "Données de stationnement figées", Severity.WARNING)
@@ -87,24 +85,6 @@ def _subject(a: ParkingArea) -> Subject:
     return Subject(a.tenant.code, SubjectKind.AREA, a.id_lieu, devices, {"area": area})
 
 
-@dataclass(frozen=True)
-class OccupiedReadings:
-    """The ``occupied`` readings of the subjects' sensors."""
-
-    name: str = "occupied_readings"
-
-    def load(
-        self,
-        store: TimeSeriesStore,
-        subjects: Sequence[Subject],
-        start: datetime,
-        end: datetime,
-        zone: str = DEFAULT_ZONE,
-    ) -> SeriesSet:
-        devices = [d for s in subjects for d in s.devices]
-        return store.read(Selection.of(QUANTITY, devices), start, end)
-
-
 class ParkingSensors:
     spec = Spec(
         name="parking_sensors",
@@ -127,7 +107,7 @@ class ParkingSensors:
             "free_min_arrivals": "1",
         },
         subjects=CarpoolAreas(),
-        reads=OccupiedReadings(),
+        reads=RawReadings("occupied_readings", QUANTITY),
         # Four weeks: the stays and count changes of each hour of the week, seen four times.
         window=Window(WindowKind.LOOKBACK, lookback=timedelta(days=28)),
         evidence=(
