@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -41,11 +43,20 @@ class MosquittoBroker:
         config.write_text(
             f"listener {self.port} {self.host}\nallow_anonymous true\npersistence true\n"
             f"persistence_location {self._dir}/\nmax_queued_messages 0\n"
-            "max_inflight_messages 0\nlog_dest none\n",
+            "max_inflight_messages 0\nlog_dest none\n"
+            # As whoever runs the demo: its temp dir is theirs, and a change of user (root's
+            # default is "mosquitto") would clear the parent-death signal below.
+            f"user {getpass.getuser()}\n",
             encoding="utf-8",
         )
         # Its own session: a Ctrl+C in the terminal reaches the demo, which stops it in order.
-        self._process = subprocess.Popen([self._binary, "-c", str(config)], start_new_session=True)
+        # A demo killed outright (SIGKILL, a closed terminal) takes it along: the kernel sends
+        # it SIGTERM when its parent dies (setpriv --pdeathsig, util-linux, where there is one).
+        command = [self._binary, "-c", str(config)]
+        setpriv = shutil.which("setpriv")
+        if setpriv and sys.platform == "linux":
+            command = [setpriv, "--pdeathsig", "TERM", "--", *command]
+        self._process = subprocess.Popen(command, start_new_session=True)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             with socket.socket() as probe:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
 from core.config import IngestSettings, MqttSettings
 from core.stores.sqlite import SqliteStore
@@ -11,10 +15,11 @@ from ingest.consumer import Consumer
 from simulator.envelopes import Frame, chirpstack_up_json
 from tests.ingest.conftest import CLIMATE, NOW, PipelineFactory
 from tests.ingest.test_consumer import humidity_count, wait_for
-from tests.services import free_port
+from tests.services import free_port, port_accepts
 from vigie.broker import EmbeddedBroker, demo_broker
 from vigie.demo import free_port as demo_free_port
 
+ROOT = Path(__file__).parents[2]
 LHT65 = bytes.fromhex("cbf60b0d0376010add7fff")
 
 
@@ -61,3 +66,24 @@ def test_the_demo_prefers_mosquitto_and_moves_off_a_taken_port() -> None:
         taken.listen()
         port = taken.getsockname()[1]
         assert demo_free_port("127.0.0.1", port) != port
+
+
+def test_a_demo_killed_outright_takes_its_mosquitto_along() -> None:
+    """SIGKILL leaves the demo no time to stop its broker: the kernel's parent-death signal does."""
+    port = free_port()
+    script = (
+        "import sys, time; from vigie.broker import demo_broker; "
+        f"demo_broker('127.0.0.1', {port}).start(); print('up', flush=True); time.sleep(120)"
+    )
+    demo = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=ROOT)
+    try:
+        assert demo.stdout is not None and demo.stdout.readline() == b"up\n"
+        assert port_accepts("127.0.0.1", port)
+        demo.kill()
+        demo.wait(10)
+        deadline = time.monotonic() + 10
+        while port_accepts("127.0.0.1", port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not port_accepts("127.0.0.1", port), "mosquitto outlived the demo"
+    finally:
+        demo.kill()
