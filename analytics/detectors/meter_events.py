@@ -14,6 +14,9 @@ from analytics.water.meter_hours import MeterHours
 
 HOUR = timedelta(hours=1)
 METER_EVIDENCE = ("detected_at", "flow_lph", "series")
+# A meter that sends its hourly history in one daily frame is up to a day and its network's
+# delay behind: silence shorter than this is the next frame not being due yet.
+RECENT_HOURS = 48
 
 
 def meter_detection(
@@ -26,15 +29,15 @@ def meter_detection(
     skip: set[int] | None = None,
 ) -> Detection:
     """An event still open at the end of the window is a finding; a subject with data in the
-    last day and no open event is judged (its open alert clears). A silent meter, or one the
-    rule could not judge (``skip``), is neither."""
+    last ``RECENT_HOURS`` and no open event is judged (its open alert clears). A silent meter,
+    or one the rule could not judge (``skip``), is neither: its alert stays as it was."""
     col = ColumnTime(mh)
     open_rows = {e.meter: e for e in events if e.end is None}
-    recent = np.isfinite(mh.volume_l[:, -24:]).any(axis=1)
+    recent = np.isfinite(mh.volume_l[:, -RECENT_HOURS:]).any(axis=1)
     out = Detection(counts={"subjects": len(subjects)})
     for r, subject in enumerate(subjects):
         e = open_rows.get(r)
-        if e is None and (not recent[r] or (skip is not None and r in skip)):
+        if not recent[r] or (e is None and skip is not None and r in skip):
             continue
         out.judged.add((type_, subject.code))
         if e is None:

@@ -11,7 +11,9 @@ Rule (issue 5, design brief §5 Water)
    that reached the matrix, reverse flow as a negative difference) is treated as *missing*.
    Missing hours count neither as zero nor as non-zero.
 2. A *break* is a valid hour with zero consumption (``<= zero_eps``), or a gap of more than
-   ``max_gap_hours`` consecutive missing hours (a long gap ends the evidence).
+   ``max_gap_hours`` consecutive missing hours (a long gap ends the evidence). The missing hours
+   after a meter's last valid hour are not a break: they are not in yet (a meter that sends
+   its hourly history in one daily frame is up to a day behind).
 3. A *continuous run* is the stretch of hours since the last break.  Its *onset* is the first
    hour after that break.  This is the sliding form of "a day with no zero hour": a run that
    has lasted ``min_run_valid_hours`` valid hours covers a full day without a zero hour.
@@ -311,6 +313,11 @@ def _scan_chunk(
         quiet = nmin < p.min_night_flow_lph
     flat = nh.flat(p)
     gap = _stretches(~valid, p.max_gap_hours + 1)
+    # Hours after a meter's last valid hour are not in yet, not missing: a meter that sends its
+    # hourly history in one daily frame is up to a day behind, and a run it is in stays open
+    # until data after the gap ends it.
+    last = x.shape[1] - 1 - np.argmax(valid[:, ::-1], axis=1)
+    gap &= np.arange(x.shape[1]) <= last[:, None]
     brk = zero | gap
     idx1 = np.arange(1, x.shape[1] + 1, dtype=np.int64)
     onset = _last_true(brk, idx1)  # the run's onset, at every hour

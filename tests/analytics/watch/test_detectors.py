@@ -96,6 +96,32 @@ def test_a_household_leak_is_raised_then_cleared_after_repair(
     ]
 
 
+def test_a_leak_stays_open_while_the_meters_daily_frame_is_not_due(
+    stores: tuple[StateStore, SqliteStore, list[str]],
+) -> None:
+    """A meter that sends its hourly history in one daily frame is up to a day behind: the
+    hours not in yet neither end its leak nor clear the alert, and a silent meter clears
+    nothing either."""
+    state, store, homes = stores
+    hours = 10 * 24
+    leak = np.zeros(hours)
+    leak[6 * 24 :] = 15.0
+    store.write(_household(homes[3], hours, leak, 3))
+    clock = ManualClock(T0 + hours * H + H)
+    runner = AnalyticsRunner(
+        [DetectorWatch(store, state, lookback=timedelta(days=14))],
+        AlertEngine(state, clock, AlertsSettings()),
+        None,
+        Checkpoints(state),
+        clock,
+    )
+    for later in (timedelta(0), 20 * H, 3 * 24 * H):
+        clock.set(T0 + hours * H + H + later)
+        runner.tick()
+        _, alerts = list_alerts(state, AlertFilter(types=["household_leak"]))
+        assert [(a.subject, a.status) for a in alerts] == [(homes[3], AlertStatus.OPEN)], later
+
+
 SCHOOL, POOL = "caudry-ecole-jaures", "le-cateau-piscine"
 
 

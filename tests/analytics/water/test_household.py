@@ -258,6 +258,22 @@ def test_long_gap_splits_the_run_and_the_alert_is_updated() -> None:
     assert merged.volume_l == pytest.approx(first.volume_l + second.volume_l)
 
 
+def test_hours_not_in_yet_leave_the_leak_open() -> None:
+    """A meter that sends its hourly history in one daily frame is up to a day behind: the
+    hours after its last reading are not a gap that ends the run, until data follows them."""
+    axis = _axis(datetime(2024, 6, 1, tzinfo=UTC), 10)
+    home = _dry_home(axis)
+    onset = _col(axis, "2024-06-03", 12)
+    home[onset:] += 10.0
+    last = _col(axis, "2024-06-06", 0)
+    home[last + 1 :] = np.nan  # 20-odd hours of the next daily frame, not sent yet
+    (e,) = detect_continuous_flow(home[None, :], axis.local_hour, axis.local_date)
+    assert (e.start, e.alert, e.end) == (onset, onset + ONE_NIGHT, None)
+    home[last + 20] = 10.0  # a reading after the gap: now it was a gap, and it ends the run
+    (ended, *_) = detect_continuous_flow(home[None, :], axis.local_hour, axis.local_date)
+    assert ended.end == last + 1
+
+
 def test_condition_met_only_on_a_missing_hour_raises_nothing() -> None:
     """Rule 5 alerts at a valid hour: a run whose second night ends on a missing hour and stops
     at the next hour never alerts, and a later leak on the same meter is its own alert."""
@@ -336,9 +352,11 @@ def _rule(x: np.ndarray, axis: HourlyAxis, p: ContinuousFlowParams) -> list[Cont
                 tol = max(p.flat_tolerance_l, p.flat_tolerance_share * low)
                 nights.append((s, e, low, 2 * sum(v <= low + tol for v in vals) > len(vals)))
         breaks, missing = [], 0
+        last_valid = max((h for h in range(n_h) if valid[h]), default=-1)
         for h in range(n_h):
             missing = 0 if valid[h] else missing + 1
-            if (valid[h] and row[h] <= p.zero_eps) or missing > p.max_gap_hours:
+            long_gap = missing > p.max_gap_hours and h < last_valid  # hours not in yet are not
+            if (valid[h] and row[h] <= p.zero_eps) or long_gap:
                 breaks.append(h)
         onset = 0
         for b in [*breaks, n_h]:
@@ -416,6 +434,8 @@ def _homes_of_every_kind(axis: HourlyAxis, n: int, seed: int) -> np.ndarray:
             row[g : g + int(rng.integers(5, 10))] = np.nan
         if rng.random() < 0.2:
             row[int(rng.integers(row.size))] = rng.choice([248_530.0, -248_510.0, -2.0])
+        if rng.random() < 0.2:  # a daily frame not in yet
+            row[-int(rng.integers(1, 30)) :] = np.nan
     return out
 
 
