@@ -1,4 +1,9 @@
-"""The analytics runner: every few minutes, each watch looks at what is new, then alerts go out."""
+"""The analytics runner: every few minutes, each watch looks at what is new, then alerts go out.
+
+Several runners can share one state store: with tenant leases (core/state/leases.py) each pass
+first claims a fair share of the tenants, then runs every watch once per tenant held, each with
+its own checkpoint, so that a tenant handed to another runner resumes where it was left.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,8 @@ from analytics.pass_health import PassHealth
 from analytics.watch.base import Watch
 from core.clock import Clock
 from core.health import PartStatus
-from core.state.checkpoints import Checkpoints
+from core.state.checkpoints import Checkpoint, Checkpoints
+from core.state.leases import TenantLeases
 from core.timeseries import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -23,12 +29,15 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TickReport:
-    """What one pass did: alert changes per history step, per-watch counts, failures."""
+    """What one pass did: alert changes per history step, per-watch counts (per watch and
+    tenant when the tenants are shared), failures, and the tenants this runner judged (None:
+    all of them, unshared)."""
 
     changes: Counter[str] = field(default_factory=Counter)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     dispatch: DispatchReport | None = None
+    tenants: tuple[str, ...] | None = None
 
 
 class AnalyticsRunner:
@@ -37,6 +46,12 @@ class AnalyticsRunner:
     A watch's checkpoint (watermark and detector state) is saved only after the engine applied
     its findings: a crash in between means the next pass redoes the work, and the engine's
     one-open-alert-per-subject rule makes that harmless.
+
+    With ``leases`` the runner judges only the tenants it holds: checkpoint ``<watch>@<tenant>``
+    per watch and tenant (a tenant without one yet starts from the watch's unshared checkpoint,
+    so turning sharing on resumes where the single runner was). Leases are renewed each pass and
+    before each tenant, and given back when ``run`` ends. Escalation and dispatch stay global:
+    both already claim their rows, so any runner may do them.
     """
 
     name = "analytics"
@@ -51,6 +66,7 @@ class AnalyticsRunner:
         *,
         every_s: float = 300.0,
         wall_clock: Clock | None = None,
+        leases: TenantLeases | None = None,
     ) -> None:
         self._watches = list(watches)
         self._engine = engine
@@ -60,6 +76,8 @@ class AnalyticsRunner:
         self._every_s = every_s
         # Liveness in wall time, which ``clock`` need not be (the demo's runs faster).
         self._wall = wall_clock or clock
+        # Leases are about liveness, so they run on wall time too.
+        self._leases = leases
         self.health = PassHealth(self.name, self._wall.now(), every_s)
 
     def status(self, now: datetime) -> PartStatus:
@@ -67,30 +85,66 @@ class AnalyticsRunner:
 
     def tick(self) -> TickReport:
         report = TickReport()
-        for watch in self._watches:
-            now = self._clock.now()
-            saved = self._checkpoints.load(watch.name)
-            since = saved.watermark if saved else None
-            try:
-                result = watch.run(now, since, dict(saved.document) if saved else {})
-            except StoreUnavailable as exc:
-                # The store is down: nothing is lost, the next pass reads from the same point.
-                report.failed[watch.name] = str(exc)
-                log.warning("analytics: %s skipped, store unavailable: %s", watch.name, exc)
-                continue
-            for change in self._engine.apply(result.findings, result.clearances):
-                report.changes[str(change.event)] += 1
-            self._checkpoints.save(watch.name, now, result.document, now)
-            report.counts[watch.name] = result.counts
-            for part, why in result.failed.items():
-                # Nothing is lost: the part's window and state stay where they were.
-                report.failed[f"{watch.name}.{part}"] = why
-                log.warning("analytics: %s.%s skipped: %s", watch.name, part, why)
+        if self._leases is None:
+            for watch in self._watches:
+                now = self._clock.now()
+                self._run(watch, watch.name, now, None, self._checkpoints.load(watch.name), report)
+        else:
+            claim = self._leases.claim(self._wall.now())
+            report.tenants = claim.tenants
+            if claim.taken or claim.released:
+                log.info(
+                    "analytics: %s holds %d tenants (share %d, %d runners), took %s, gave back %s",
+                    self._leases.name,
+                    len(claim.tenants),
+                    claim.share,
+                    claim.runners,
+                    list(claim.taken),
+                    list(claim.released),
+                )
+            for watch in self._watches:
+                now = self._clock.now()  # one ``now`` for every tenant of this watch's pass
+                unshared = self._checkpoints.load(watch.name)
+                for tenant in claim.tenants:
+                    if not self._leases.hold(tenant, self._wall.now()):
+                        report.failed[f"{watch.name}@{tenant}"] = "lease lost to another runner"
+                        continue
+                    name = f"{watch.name}@{tenant}"
+                    saved = self._checkpoints.load(name) or unshared
+                    self._run(watch, name, now, tenant, saved, report)
         for change in self._engine.escalate_due():
             report.changes[str(change.event)] += 1
         if self._dispatcher is not None:
             report.dispatch = self._dispatcher.dispatch()
         return report
+
+    def _run(
+        self,
+        watch: Watch,
+        name: str,
+        now: datetime,
+        tenant: str | None,
+        saved: Checkpoint | None,
+        report: TickReport,
+    ) -> None:
+        """One watch over one tenant (or all), its findings applied, then checkpoint ``name``."""
+        since = saved.watermark if saved else None
+        document = dict(saved.document) if saved else {}
+        try:
+            result = watch.run(now, since, document, tenant)
+        except StoreUnavailable as exc:
+            # The store is down: nothing is lost, the next pass reads from the same point.
+            report.failed[name] = str(exc)
+            log.warning("analytics: %s skipped, store unavailable: %s", name, exc)
+            return
+        for change in self._engine.apply(result.findings, result.clearances):
+            report.changes[str(change.event)] += 1
+        self._checkpoints.save(name, now, result.document, now)
+        report.counts[name] = result.counts
+        for part, why in result.failed.items():
+            # Nothing is lost: the part's window and state stay where they were.
+            report.failed[f"{name}.{part}"] = why
+            log.warning("analytics: %s.%s skipped: %s", name, part, why)
 
     def run(self, stop: threading.Event) -> None:
         """Tick every ``every_s`` until ``stop`` is set; a failing pass is logged, shown in
@@ -113,3 +167,8 @@ class AnalyticsRunner:
                 stop.wait(self._every_s)
         finally:
             self.health.ended()
+            if self._leases is not None:
+                try:
+                    self._leases.release()
+                except Exception:  # the leases then expire: slower hand-over, nothing lost
+                    log.exception("analytics: could not release the tenant leases")

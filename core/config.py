@@ -492,6 +492,33 @@ class AnalyticsSettings(BaseModel):
         "[analytics.detectors.<name>] tables (vigie analytics detectors lists them all)",
     )
     disabled_detectors: list[str] = Field([], description="Detectors not to run, by name")
+    partition: bool = Field(
+        False,
+        description="Share the tenants between several analytics runners on one state store "
+        "(PostgreSQL): each runner claims a fair share of tenant leases and judges only those",
+    )
+    runner_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="This runner's name among the partitioned runners; each needs its own "
+        "(none: host name and process id)",
+    )
+    lease_ttl_s: float = Field(
+        900.0,
+        gt=0,
+        description="A partitioned runner silent this long loses its tenants to the others; "
+        "longer than every_s plus the longest pass",
+    )
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_pass(self) -> AnalyticsSettings:
+        if self.partition and self.lease_ttl_s <= self.every_s:
+            raise ValueError(
+                f"lease_ttl_s ({self.lease_ttl_s:g}) must be longer than every_s "
+                f"({self.every_s:g}): a runner would lose its tenants between two passes"
+            )
+        return self
 
 
 def _carriers(value: dict[str, float]) -> dict[str, float]:

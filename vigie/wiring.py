@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -24,6 +26,7 @@ from api.services import Services
 from core.clock import Clock, SystemClock
 from core.config import HubSettings, Settings, StoreSettings
 from core.state.checkpoints import Checkpoints
+from core.state.leases import TenantLeases
 from core.state.store import StateStore
 from core.stores.influx import InfluxStore
 from core.stores.rollup import RollupConfig
@@ -211,6 +214,10 @@ def build_runner(settings: Settings, services: Services) -> AnalyticsRunner:
             zone=settings.zone,
         )
     ]
+    leases = None
+    if analytics.partition:
+        name = analytics.runner_id or f"{socket.gethostname()}-{os.getpid()}"[:100]
+        leases = TenantLeases(services.state, name, timedelta(seconds=analytics.lease_ttl_s))
     return AnalyticsRunner(
         watches,
         AlertEngine(services.state, clock, settings.alerts),
@@ -219,4 +226,5 @@ def build_runner(settings: Settings, services: Services) -> AnalyticsRunner:
         clock,
         every_s=settings.analytics.every_s,
         wall_clock=services.wall,
+        leases=leases,
     )

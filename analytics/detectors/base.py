@@ -47,12 +47,13 @@ class Subject:
 
 
 class SubjectSource(Protocol):
-    """Which subjects of the registry a detector watches."""
+    """Which subjects of the registry a detector watches: all of them, or one tenant's (when
+    analytics runners share the tenants, each loads only those it holds)."""
 
     @property
     def name(self) -> str: ...
 
-    def load(self, state: StateStore) -> list[Subject]: ...
+    def load(self, state: StateStore, tenant: str | None = None) -> list[Subject]: ...
 
 
 class Feed(Protocol):

@@ -36,14 +36,17 @@ class Buildings:
 
     name: str = "buildings"
 
-    def load(self, state: StateStore) -> list[Subject]:
-        with state.session() as s:
-            roots = list(s.scalars(select(Tenant.code).where(Tenant.parent_id.is_(None))))
+    def load(self, state: StateStore, tenant: str | None = None) -> list[Subject]:
+        if tenant is None:
+            with state.session() as s:
+                roots = list(s.scalars(select(Tenant.code).where(Tenant.parent_id.is_(None))))
+        else:
+            roots = [tenant]  # its own buildings are in its portfolio, with its members'
         out = []
         for root in sorted(roots):
             for info in portfolio_buildings(state, root):
                 devices = tuple(m.device for m in info.meters) + info.climate
-                if devices:
+                if devices and tenant in (None, info.tenant):
                     out.append(building_subject(info))
         return out
 

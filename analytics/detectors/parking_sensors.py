@@ -73,9 +73,10 @@ class CarpoolAreas:
 
     name: str = "carpool_areas"
 
-    def load(self, state: StateStore) -> list[Subject]:
+    def load(self, state: StateStore, tenant: str | None = None) -> list[Subject]:
         with state.session() as session:
-            return [_subject(a) for a in areas_with_spaces(session)]
+            areas = areas_with_spaces(session)
+            return [_subject(a) for a in areas if tenant in (None, a.tenant.code)]
 
 
 def _subject(a: ParkingArea) -> Subject:

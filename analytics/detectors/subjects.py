@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from analytics.detectors.base import Subject
 from analytics.findings import SubjectKind
-from core.state.models import Device
+from core.state.models import Device, Tenant
 from core.state.store import StateStore
 
 _Pick = Callable[[Device], Subject | None]
@@ -25,13 +25,13 @@ class DevicesByRole:
     roles: tuple[str, ...]
     pick: _Pick
 
-    def load(self, state: StateStore) -> list[Subject]:
+    def load(self, state: StateStore, tenant: str | None = None) -> list[Subject]:
+        query = select(Device).where(Device.role.in_(self.roles))
+        if tenant is not None:
+            query = query.where(Device.tenant.has(Tenant.code == tenant))
         with state.session() as s:
             devices: Sequence[Device] = s.scalars(
-                select(Device)
-                .where(Device.role.in_(self.roles))
-                .order_by(Device.dev_eui)
-                .options(
+                query.order_by(Device.dev_eui).options(
                     joinedload(Device.tenant),
                     joinedload(Device.building),
                     joinedload(Device.sector),

@@ -20,11 +20,17 @@ class WatchResult:
 
 class Watch(Protocol):
     """One family of detectors. ``run`` sees the data up to ``now``; ``since`` is where the
-    previous run stopped (None on the first run) and ``document`` what it left behind."""
+    previous run stopped (None on the first run) and ``document`` what it left behind. With
+    ``tenant`` it watches that tenant's subjects only (runners that share the tenants run it
+    once per tenant they hold, with the same ``now``), else every subject."""
 
     @property
     def name(self) -> str: ...
 
     def run(
-        self, now: datetime, since: datetime | None, document: dict[str, Any]
+        self,
+        now: datetime,
+        since: datetime | None,
+        document: dict[str, Any],
+        tenant: str | None = None,
     ) -> WatchResult: ...

@@ -3,7 +3,8 @@
 For each detector: its subjects from the registry, its data over its window (the last
 ``lookback`` for rules that need baselines, what came since its last pass for incremental ones),
 its parameters with the deployment's overrides, and the state its previous pass left. Subjects
-and data that several detectors declare alike are loaded once a pass. A subject the detector
+and data that several detectors declare alike are loaded once a pass. Given a tenant, a pass
+watches that tenant's subjects only. A subject the detector
 judged without a finding clears its open alert; a detector whose store does not answer is
 skipped (its window and state stay where they were) and the others run.
 """
@@ -64,7 +65,13 @@ class DetectorWatch:
     def detectors(self) -> Mapping[str, Detector]:
         return self._detectors
 
-    def run(self, now: datetime, since: datetime | None, document: dict[str, Any]) -> WatchResult:
+    def run(
+        self,
+        now: datetime,
+        since: datetime | None,
+        document: dict[str, Any],
+        tenant: str | None = None,
+    ) -> WatchResult:
         hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         subjects: dict[str, list[Subject]] = {}
         data: dict[tuple[str, str, datetime, datetime], Any] = {}
@@ -72,7 +79,7 @@ class DetectorWatch:
         out_document: dict[str, Any] = {}
         counts: dict[str, int] = {}
         failed: dict[str, str] = {}
-        open_alerts = self._open_alerts()
+        open_alerts = self._open_alerts(tenant)
         for name, detector in self._detectors.items():
             spec = detector.spec
             saved: dict[str, Any] = document.get(name) or {}
@@ -84,7 +91,13 @@ class DetectorWatch:
                 end = now
             try:
                 if spec.subjects.name not in subjects:
-                    subjects[spec.subjects.name] = spec.subjects.load(self._state)
+                    source = spec.subjects
+                    loaded = (
+                        source.load(self._state)
+                        if tenant is None
+                        else source.load(self._state, tenant)
+                    )
+                    subjects[spec.subjects.name] = loaded
                 watched = subjects[spec.subjects.name]
                 if not watched:
                     out_document[name] = saved
@@ -115,14 +128,16 @@ class DetectorWatch:
             counts.update({f"{name}.{k}": v for k, v in detection.counts.items()})
         return WatchResult(findings, clearances, out_document, counts, failed)
 
-    def _open_alerts(self) -> dict[tuple[str, str], tuple[str, Any]]:
-        """(type, subject) → (tenant, subject kind) of every open or acknowledged alert."""
+    def _open_alerts(self, tenant: str | None) -> dict[tuple[str, str], tuple[str, Any]]:
+        """(type, subject) → (tenant, subject kind) of every open or acknowledged alert (of
+        ``tenant``'s subjects only, when given)."""
         types = tuple(t.code for d in self._detectors.values() for t in d.spec.alert_types)
-        _, alerts = list_alerts(
-            self._state,
-            AlertFilter(types=types, statuses=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)),
-            limit=100_000,
+        where = AlertFilter(
+            tenants=None if tenant is None else (tenant,),
+            types=types,
+            statuses=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
         )
+        _, alerts = list_alerts(self._state, where, limit=100_000)
         return {(a.type, a.subject): (a.tenant, a.subject_kind) for a in alerts}
 
 

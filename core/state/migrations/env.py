@@ -12,6 +12,7 @@ import core.state.alerts  # registers the alert tables on Base.metadata
 import core.state.api_keys  # registers the API key table
 import core.state.audit  # registers the audit log
 import core.state.checkpoints  # registers the checkpoint table
+import core.state.leases  # registers the tenant leases and runner heartbeats
 import core.state.models  # noqa: F401  (registers the registry tables on Base.metadata)
 from core.state.base import Base, UTCDateTime
 from core.state.store import DEFAULT_URL, StateStore
