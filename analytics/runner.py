@@ -167,8 +167,14 @@ class AnalyticsRunner:
                 stop.wait(self._every_s)
         finally:
             self.health.ended()
-            if self._leases is not None:
-                try:
-                    self._leases.release()
-                except Exception:  # the leases then expire: slower hand-over, nothing lost
-                    log.exception("analytics: could not release the tenant leases")
+            self.leave()
+
+    def leave(self) -> None:
+        """Give the tenant leases back, if any: the other runners take them at their next pass
+        instead of once they expire."""
+        if self._leases is None:
+            return
+        try:
+            self._leases.release()
+        except Exception:  # the leases then expire: a slower hand-over, nothing lost
+            log.exception("analytics: could not release the tenant leases")

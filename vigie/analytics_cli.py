@@ -136,19 +136,19 @@ def run(
     except ValueError as exc:
         raise _fail(str(exc)) from None
     if once:
-        report = runner.tick()
-        typer.echo(
-            json.dumps(
-                {
-                    "changes": dict(report.changes),
-                    "scanned": report.counts,
-                    "failed": report.failed,
-                    "dispatch": asdict(report.dispatch) if report.dispatch else None,
-                },
-                default=str,
-                indent=2,
-            )
-        )
+        try:
+            report = runner.tick()
+        finally:
+            runner.leave()
+        out: dict[str, object] = {
+            "changes": dict(report.changes),
+            "scanned": report.counts,
+            "failed": report.failed,
+            "dispatch": asdict(report.dispatch) if report.dispatch else None,
+        }
+        if report.tenants is not None:
+            out["tenants"] = report.tenants  # partitioned: the ones this runner judged
+        typer.echo(json.dumps(out, default=str, indent=2))
         return
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

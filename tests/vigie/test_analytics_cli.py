@@ -10,9 +10,15 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from analytics.detectors.registry import DETECTORS
+from core.state.leases import TenantLease
+from core.state.models import Tenant
+from core.state.registry_io import import_registry
+from core.state.store import StateStore
+from simulator.territory_file import load_territory, write_registry
 from vigie.cli import app
 
 runner = CliRunner()
@@ -93,6 +99,28 @@ def test_one_pass_of_the_runner_on_empty_stores(
     report = json.loads(result.stdout)
     assert report["scanned"] == {"detectors": {f"{n}.subjects": 0 for n in DETECTORS}}
     assert report["failed"] == {}
+
+
+def test_one_partitioned_pass_judges_every_tenant_then_gives_the_leases_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = StateStore(f"sqlite:///{tmp_path / 'state.sqlite'}")
+    state.migrate()
+    import_registry(state, write_registry(load_territory(), tmp_path / "registry.yaml"))
+    monkeypatch.setenv("VIGIE_STORE__SQLITE_PATH", str(tmp_path / "ts.sqlite"))
+    monkeypatch.setenv("VIGIE_STATE__URL", str(state.url))
+    monkeypatch.setenv("VIGIE_ANALYTICS__PARTITION", "true")
+    monkeypatch.setenv("VIGIE_ANALYTICS__RUNNER_ID", "analytics-1")
+    result = runner.invoke(app, ["analytics", "run", "--once"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    with state.session() as s:
+        tenants = sorted(s.scalars(sa.select(Tenant.code)))
+        holders = set(s.scalars(sa.select(TenantLease.holder)))
+    state.dispose()
+    assert report["tenants"] == tenants
+    assert set(report["scanned"]) == {f"detectors@{t}" for t in tenants}
+    assert holders == {None}  # released on the way out: the next runner need not wait
 
 
 def test_a_webhook_route_without_a_secret_is_refused_at_start(
