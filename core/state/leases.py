@@ -99,8 +99,9 @@ class TenantLeases:
             for tenant in released:
                 leases[tenant].holder = leases[tenant].expires_at = None
             kept = mine[:share]
-            free = [t for t in tenants if t not in leases or _free(leases[t], now)]
-            free = [t for t in free if t not in released]
+            free = [
+                t for t in tenants if t not in leases or (_free(leases[t], now) and t not in mine)
+            ]
             taken = free[: max(0, share - len(kept))]
             for tenant in taken:
                 lease = leases.get(tenant)

@@ -242,6 +242,28 @@ def test_three_runners_split_the_tenants_and_agree(make_state_store: StoreFactor
     assert not leases[0].hold(claims[1].tenants[0], now)  # not its own
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_runner_that_overran_its_leases_keeps_what_nobody_took(
+    make_state_store: StoreFactory,
+) -> None:
+    state = make_state_store()
+    _register(state)
+    late, gone = TenantLeases(state, "runner-a", TTL), TenantLeases(state, "runner-b", TTL)
+    for at in (T0, T0 + ROUND):
+        late.claim(at)
+        gone.claim(at)
+    assert len(late.claim(T0 + ROUND).tenants) == 3
+    # b died; a's pass ran far past the leases: its own three are still its own, b's two are
+    # free, and a takes each of the five once.
+    again = late.claim(T0 + 3 * TTL)
+    assert again.tenants == TENANTS and len(again.taken) == 2
+    assert all(late.hold(t, T0 + 3 * TTL) for t in TENANTS)
+    # Once another runner took one, the late one no longer holds it.
+    other = TenantLeases(state, "runner-c", TTL)
+    assert other.claim(T0 + 5 * TTL).tenants == TENANTS
+    assert not late.hold(TENANTS[0], T0 + 5 * TTL)
+
+
 def test_runners_claiming_at_the_same_instant_never_both_take_a_tenant(
     runners: Runners,
 ) -> None:
