@@ -319,7 +319,9 @@ def test_a_single_runner_on_sqlite_holds_every_tenant_and_resumes_the_unshared_c
         ({"runner_id": ""}, "at least 1 character"),
     ],
 )
-def test_settings_refuse_a_lease_shorter_than_a_pass(options: dict[str, object], message: str):
+def test_settings_refuse_a_lease_within_a_pass_and_a_nameless_runner(
+    options: dict[str, object], message: str
+) -> None:
     with pytest.raises(ValidationError, match=message):
         AnalyticsSettings.model_validate(options)
 
