@@ -1,14 +1,17 @@
 """A meter's energy baseline: time-of-week and temperature regression (CalTRACK hourly TOWT).
 
-For each hour, kWh = α[hour of week] + Σ_j β[mode, j] · f_j(T), where the hour of week is in the
-building's local time (holidays as Sundays), f_j is a piecewise-linear basis of the outdoor
-temperature T with knots at CalTRACK's 30, 45, 55, 65, 75, 90 °F (bins holding fewer than
-``min_bin_hours`` hours are merged into a neighbour), and ``mode`` is occupied or unoccupied.
+For each hour, kWh = α[slot] + Σ_j β[mode, j] · f_j(T) + Σ_k λ[mode, k] · (T̄_k − T), where the
+slot is the hour of week in the building's local time, or the hour of a day off (a holiday; in a
+long closure, its first days, middle, last day, and the day it reopens: see :func:`slots`), f_j
+is a piecewise-linear basis of the outdoor temperature T with knots at CalTRACK's 30, 45, 55,
+65, 75, 90 °F (bins holding fewer than ``min_bin_hours`` hours are merged into a neighbour),
+T̄_k its exponential means over the hours before (``lag_half_lives_h``), and ``mode`` is
+occupied or unoccupied.
 As in CalTRACK, occupancy is inferred per hour of week: fit kWh on heating and cooling degree
 hours alone (balance points 50 °F and 65 °F); an hour of week is occupied when the meter is above
 that fit at least 65 % of the time.
 
-Fitting: weighted least squares, the 168 α absorbed by within-hour-of-week demeaning (Frisch-
+Fitting: weighted least squares, the α absorbed by within-slot demeaning (Frisch-
 Waugh), so a year of hours costs a small k × k solve; optionally Huber-robust (a few IRLS passes:
 a week of outage or a one-off event bends the baseline less), and weighted for recency
 (``half_life_days``). With ``segments="month3"`` (CalTRACK's three-month weighted segments) one
