@@ -18,7 +18,9 @@ from numpy.typing import NDArray
 
 HOURS_PER_WEEK = 168
 SUNDAY = 6
-RUN_LOOKAROUND = 7  # days either side of a day looked at to place it in its run of holidays
+# Days either side of the hours asked about that are looked at to place a day in its run of
+# holidays: a run's length, position and the run before a day are exact up to this many days.
+RUN_LOOKAROUND = 7
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 IntArray = NDArray[np.int64]
