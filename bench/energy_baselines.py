@@ -2,25 +2,28 @@
 simulated territory's meters.
 
 Usage: python bench/energy_baselines.py [--data DIR] [--no-opendsm] [--no-cambridge] [--sim-seeds N]
+       [--sim-first-seed N]
 
 - cambridge: the 25 buildings of ``<data>/energy`` (hourly kWh and Bedford temperatures, UTC),
   fitted on 2018 and scored on 2019 (Guideline 14 hourly, p = 0 on the unseen year), with
-  England's bank holidays as Sundays and Europe/London schedules. Our baseline with its
+  England's bank holidays as days off and Europe/London schedules. Our baseline with its
   defaults, then OpenDSM's ``opendsm.eemeter.HourlyModel`` on the same buildings, hours and
   missing readings (°F, a local-time index, zeros as missing), when the ``evaluation`` extra is
   installed; a building OpenDSM fails on is reported with its error and counts as not passing.
   The variants table shows what each part of ours adds (one global setting for all buildings;
   nothing is tuned per building).
 - simulated: every electricity and gas meter of the sample territory (18 buildings, ``sim-seeds``
-  seeded years), simulated for two years with no injected faults, fitted on the first and
-  scored on the second; holidays are the public holidays, and for schools and gyms (whose use
-  follows them) the school holidays of the building's zone. Hourly Guideline 14 per meter, and
-  for information the monthly criterion (CV(RMSE) ≤ 15 %, |NMBE| ≤ 5 %) of the same
+  seeded years; ``--sim-first-seed``), simulated for two years with no injected faults, fitted
+  on the first and scored on the second; days off are what the deviation detector derives from
+  a building's schedule and calendar (public holidays, and closures its schedule would have
+  opened in: a school's holidays with their weekends and Wednesdays). Hourly Guideline 14 per
+  meter, and for information the monthly criterion (CV(RMSE) ≤ 15 %, |NMBE| ≤ 5 %) of the same
   predictions summed per month. For gas meters, also a "state ceiling": our baseline corrected,
   hour-of-week slot by slot, by a regression of its year-1 residuals on the outdoor temperature
-  *and the true indoor temperature at the hour's start* (the building's thermal state, which a
-  meter's baseline never sees), scored on year 2. When even that fails hourly Guideline 14, the
-  hour-to-hour heating is not a linear function of weather and thermal state together.
+  *and the true indoor temperature at the hour's start* (the room's, which a meter's baseline
+  never sees), scored on year 2; slots with under 20 hours in year 1 left as they are. With the
+  two-node buildings the room sits at its setpoint while the unseen structure sets the load: it
+  bounds little now, and is printed for information.
 
 Prints tables and writes bench/results/energy_baselines.json.
 """
@@ -34,7 +37,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analytics.energy.baseline import Baseline, BaselineParams, slots  # noqa: E402
+from analytics.energy.days_off import days_off  # noqa: E402
 from analytics.energy.goodness import Goodness, goodness  # noqa: E402
 from analytics.energy.hourly_file import (  # noqa: E402
     HourlyEnergy,
@@ -256,14 +260,15 @@ def state_ceiling(
     x = np.stack([np.ones_like(t), t, indoor, np.maximum(indoor - 19.0, 0.0)], axis=1)
     for s in np.unique(how):
         fit, rows = train & (how == s), how == s
+        if fit.sum() < 20:  # a closure's rare slots: too few hours to correct
+            continue
         coef = np.linalg.lstsq(x[fit], kwh[fit] - base[fit], rcond=None)[0]
         pred[rows] += x[rows] @ coef
     return goodness(kwh[~train], pred[~train], 0)
 
 
-def simulated(seeds: int, params: BaselineParams = DEFAULTS) -> dict[str, Any]:
-    from simulator.buildings import _school_holiday as school_holiday
-    from simulator.buildings import simulate_buildings
+def simulated(seeds: int, params: BaselineParams = DEFAULTS, first_seed: int = 1) -> dict[str, Any]:
+    from simulator.buildings import occupancy_factor, opening_hours, simulate_buildings
     from simulator.territory_file import load_territory
     from simulator.weather import simulate_weather
 
@@ -273,13 +278,16 @@ def simulated(seeds: int, params: BaselineParams = DEFAULTS) -> dict[str, Any]:
     hours = (np.datetime64("2025-01-01T00", "h") + np.arange(days * 24)).astype("datetime64[s]")
     train = hours < np.datetime64("2026-01-01")
 
+    local_days = tuple(date(2025, 1, 1) + timedelta(days=k) for k in range(days))
+
     def calendar_of(b: Any) -> Any:
-        follows_school = b.kind.value in ("school", "gym")
+        # As the deviation detector derives them from the registry's schedule and calendar.
+        _, intervals = occupancy_factor(b, local_days, calendar)
+        week_open = {wd for wd, day in enumerate(opening_hours(b.schedule)) if day}
+        off = days_off(local_days, [bool(i) for i in intervals], week_open)
 
         def holidays(d: date) -> bool:
-            if calendar.day_kind(d) is DayKind.PUBLIC_HOLIDAY:
-                return True
-            return follows_school and school_holiday(calendar, d, b.holiday_zone)
+            return d in off or calendar.day_kind(d) is DayKind.PUBLIC_HOLIDAY
 
         return holidays
 
@@ -287,7 +295,7 @@ def simulated(seeds: int, params: BaselineParams = DEFAULTS) -> dict[str, Any]:
     months -= months[0]
     results: list[dict[str, Any]] = []
     t0 = time.perf_counter()
-    for seed in range(1, seeds + 1):
+    for seed in range(first_seed, first_seed + seeds):
         weather = simulate_weather(territory.climate, start, days, seed)
         runs = simulate_buildings(
             territory.buildings, weather, start, days, seed, calendar, faults=False
@@ -383,13 +391,16 @@ def main() -> None:
     ap.add_argument("--no-opendsm", action="store_true", help="skip OpenDSM even if installed")
     ap.add_argument("--no-cambridge", action="store_true", help="only the simulated meters")
     ap.add_argument("--sim-seeds", type=int, default=3, help="simulated territories (0: none)")
+    ap.add_argument(
+        "--sim-first-seed", type=int, default=1, help="the first one's seed (settings: 4-6)"
+    )
     args = ap.parse_args()
     result: dict[str, Any] = {
         "params": {k: v for k, v in vars(DEFAULTS).items()},
         "cambridge": None if args.no_cambridge else cambridge(args.data, not args.no_opendsm),
     }
     if args.sim_seeds > 0:
-        result["simulated"] = simulated(args.sim_seeds)
+        result["simulated"] = simulated(args.sim_seeds, first_seed=args.sim_first_seed)
     out = ROOT / "bench" / "results" / "energy_baselines.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str) + "\n")

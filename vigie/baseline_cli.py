@@ -12,7 +12,7 @@ import holidays as public_holidays
 import typer
 
 from analytics.energy.holdout import holdout_csv
-from core.calendar import DayKind, FrenchCalendar
+from core.calendar import CalendarUnknown, DayKind, FrenchCalendar
 from core.config import DEFAULT_ZONE
 
 
@@ -29,6 +29,28 @@ def _holidays(country: str) -> Callable[[date], bool] | None:
     except NotImplementedError:
         raise ValueError(f"no public-holiday calendar for country {country!r}") from None
     return lambda d: d in days
+
+
+def _days_off(country: str, school_zone: str) -> Callable[[date], bool] | None:
+    """Public holidays, and with ``school_zone`` the French school holidays of that zone, their
+    weekends and Wednesdays included (a school's closures, as the deviation detector derives
+    them from a school's schedule)."""
+    public = _holidays(country)
+    zone = school_zone.strip().upper()
+    if not zone:
+        return public
+    if zone not in ("A", "B", "C"):
+        raise ValueError(f"no school-holiday zone {school_zone!r} (A, B or C)")
+    calendar = FrenchCalendar()
+
+    def off(d: date) -> bool:
+        try:
+            school = calendar.school_holiday(d, zone)
+        except CalendarUnknown:
+            school = False
+        return school or (public is not None and public(d))
+
+    return off
 
 
 def baseline_fit(
@@ -56,9 +78,17 @@ def baseline_fit(
         str,
         typer.Option(
             "--holidays",
-            help="Public holidays, run as Sundays: a country code (FR, GB-ENG, …) or `none`",
+            help="Public holidays, days off: a country code (FR, GB-ENG, …) or `none`",
         ),
     ] = "FR",
+    school_zone: Annotated[
+        str,
+        typer.Option(
+            "--school-zone",
+            help="French school-holiday zone (A, B or C) whose holidays are days off too, "
+            "for files of schools; empty: none",
+        ),
+    ] = "",
 ) -> None:
     """Fit each building's time-of-week and temperature baseline on `--train`, score it on
     `--test` with ASHRAE Guideline 14 (hourly: CV(RMSE) ≤ 0.30 and |NMBE| ≤ 0.10).
@@ -67,7 +97,8 @@ def baseline_fit(
     reason is printed."""
     try:
         zone = ZoneInfo(tz)
-        scores = holdout_csv(train, test, weather, out, zone=zone, holidays=_holidays(holidays))
+        days_off = _days_off(holidays, school_zone)
+        scores = holdout_csv(train, test, weather, out, zone=zone, holidays=days_off)
     except (OSError, ValueError, ZoneInfoNotFoundError) as exc:
         typer.echo(f"baseline-fit: {exc}", err=True)
         raise typer.Exit(2) from None

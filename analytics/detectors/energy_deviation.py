@@ -26,6 +26,7 @@ import numpy as np
 from analytics.detectors.base import Detection, Pass, Spec, Window, WindowKind
 from analytics.detectors.energy_feeds import BUILDING_HOURS, BUILDINGS
 from analytics.energy.building_hours import HOUR_NS, BuildingHours
+from analytics.energy.days_off import days_off
 from analytics.energy.deviation import (
     DeviationEvent,
     DeviationParams,
@@ -100,12 +101,15 @@ UNITS = {
 
 
 def closed_days(b: BuildingHours) -> Callable[[date], bool]:
-    """Public holidays, and the days the building's schedule opens but it stays closed (a
-    school's holidays): the deviation's week counts them as Sundays."""
+    """Public holidays, and the closures the building's schedule would have opened in (a
+    school's holidays, with their weekends and Wednesdays; a bridge): the days the deviation's
+    baseline counts as days off (:mod:`analytics.energy.days_off`)."""
     days = b.local_day.astype("datetime64[D]")
+    unique = np.unique(days)
     open_days = set(days[b.occupied].tolist())
     weekdays_open = {d.weekday() for d in open_days}
-    closed = {d for d in set(days.tolist()) - open_days if d.weekday() in weekdays_open}
+    all_days = [d for d in unique.tolist() if isinstance(d, date)]
+    closed = days_off(all_days, [d in open_days for d in all_days], weekdays_open)
 
     def holiday(day: date) -> bool:
         return day in closed or CALENDAR.day_kind(day) is DayKind.PUBLIC_HOLIDAY

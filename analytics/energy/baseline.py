@@ -1,14 +1,17 @@
 """A meter's energy baseline: time-of-week and temperature regression (CalTRACK hourly TOWT).
 
-For each hour, kWh = α[hour of week] + Σ_j β[mode, j] · f_j(T), where the hour of week is in the
-building's local time (holidays as Sundays), f_j is a piecewise-linear basis of the outdoor
-temperature T with knots at CalTRACK's 30, 45, 55, 65, 75, 90 °F (bins holding fewer than
-``min_bin_hours`` hours are merged into a neighbour), and ``mode`` is occupied or unoccupied.
+For each hour, kWh = α[slot] + Σ_j β[mode, j] · f_j(T) + Σ_k λ[mode, k] · (T̄_k − T), where the
+slot is the hour of week in the building's local time, or the hour of a day off (a holiday; in a
+long closure, its first days, middle, last day, and the day it reopens: see :func:`slots`), f_j
+is a piecewise-linear basis of the outdoor temperature T with knots at CalTRACK's 30, 45, 55,
+65, 75, 90 °F (bins holding fewer than ``min_bin_hours`` hours are merged into a neighbour),
+T̄_k its exponential means over the hours before (``lag_half_lives_h``), and ``mode`` is
+occupied or unoccupied.
 As in CalTRACK, occupancy is inferred per hour of week: fit kWh on heating and cooling degree
 hours alone (balance points 50 °F and 65 °F); an hour of week is occupied when the meter is above
 that fit at least 65 % of the time.
 
-Fitting: weighted least squares, the 168 α absorbed by within-hour-of-week demeaning (Frisch-
+Fitting: weighted least squares, the α absorbed by within-slot demeaning (Frisch-
 Waugh), so a year of hours costs a small k × k solve; optionally Huber-robust (a few IRLS passes:
 a week of outage or a one-off event bends the baseline less), and weighted for recency
 (``half_life_days``). With ``segments="month3"`` (CalTRACK's three-month weighted segments) one
@@ -23,6 +26,7 @@ prediction is NaN when the temperature is unknown.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,7 +45,21 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
-SLOTS = HOURS_PER_WEEK + 24  # the hours of the week, then the 24 hours of a holiday
+# The hours of the week, then 24 hours of each kind of day off: a holiday, and in a long
+# closure its first days, its middle, its last day, and the day it reopens.
+HOLIDAY, CLOSURE_FIRST, CLOSURE_MIDDLE, CLOSURE_LAST, REOPENING = range(5)
+SLOTS = HOURS_PER_WEEK + 24 * 5
+_HOD = np.arange(SLOTS) % 24
+# Where an unseen slot borrows its level: a closure's days from a holiday, a holiday from a
+# Sunday, a reopening day from a Monday.
+_PARENT = np.concatenate(
+    [
+        np.arange(HOURS_PER_WEEK),
+        SUNDAY * 24 + _HOD[:24],
+        np.tile(HOURS_PER_WEEK + _HOD[:24], 3),
+        _HOD[:24],
+    ]
+)
 CALTRACK_KNOTS_C = tuple(round((f - 32) / 1.8, 2) for f in (30, 45, 55, 65, 75, 90))
 HEATING_BALANCE_C, COOLING_BALANCE_C = 10.0, 18.33  # 50 °F and 65 °F
 
@@ -57,6 +75,15 @@ class BaselineParams:
     half_life_days: float | None = 90.0  # recency weight 2^(-age / half-life); None = uniform
     segments: Literal["none", "month3"] = "month3"
     holiday_profile: Literal["sunday", "own"] = "own"  # a holiday's hours: a Sunday's, or own
+    # with "own": runs of holidays this long or longer (a school's holidays) have their own
+    # first days (``closure_first_days`` of them), middle, last day and day of reopening;
+    # None: every holiday alike
+    closure_days: int | None = 3
+    closure_first_days: int = 2
+    # the outdoor temperature's exponential means (these half-lives) minus the temperature,
+    # one more linear term each per mode: a heavy building answers to the last hours' weather,
+    # not to this hour's alone; (): the hour's temperature only
+    lag_half_lives_h: tuple[float, ...] = (12.0,)
     max_level_shifts: int = 2  # changes of use looked for in the window (0: none)
     shift_min_days: int = 28  # days before a change of use
     shift_min_days_after: int = 28  # days after it
@@ -87,7 +114,7 @@ class _Model:
     gamma: FloatArray  # kWh per hour of each step
 
     def predict(self, how: IntArray, t: FloatArray, utc_s: IntArray) -> FloatArray:
-        f = basis(t, self.knots_c)
+        f = design(t, self.knots_c)
         mode = self.mode[how]
         out = self.alpha[how] + np.einsum("ij,ij->i", f, self.beta[mode])
         return np.asarray(out + steps(utc_s, self.steps_s) @ self.gamma)
@@ -99,10 +126,23 @@ class _Model:
 
 def slots(cal: WeekHours, params: BaselineParams) -> IntArray:
     """Each hour's slot: its hour of week (holidays as Sundays), or with ``holiday_profile=
-    "own"`` the hour of day of a holiday (slots 168-191)."""
+    "own"`` the hour of day of a holiday (slots 168-191), and with ``closure_days`` of the
+    first, middle or last day of a long closure or of the day it reopens (slots 192-287).
+
+    A long closure is not a string of Sundays: its first days are a weekend's (the building
+    still warm), its middle is colder, its last day brings the heating back up before
+    the building reopens, and the reopening day still makes up for the cold structure."""
     if params.holiday_profile == "sunday":
         return cal.hour_of_week
-    return np.where(cal.holiday, HOURS_PER_WEEK + cal.hour_of_week % 24, cal.hour_of_week)
+    hod = cal.hour_of_week % 24
+    kind = np.where(cal.holiday, HOLIDAY, -1)
+    if params.closure_days is not None:
+        long_ = cal.holiday & (cal.run_day + cal.run_left + 1 >= params.closure_days)
+        kind = np.where(long_, CLOSURE_MIDDLE, kind)
+        kind = np.where(long_ & (cal.run_day < params.closure_first_days), CLOSURE_FIRST, kind)
+        kind = np.where(long_ & (cal.run_left == 0), CLOSURE_LAST, kind)
+        kind = np.where(cal.after_run >= params.closure_days, REOPENING, kind)
+    return np.where(kind >= 0, HOURS_PER_WEEK + 24 * kind + hod, cal.hour_of_week)
 
 
 def steps(utc_s: IntArray, steps_s: IntArray) -> FloatArray:
@@ -119,6 +159,30 @@ def basis(t: FloatArray, knots_c: FloatArray) -> FloatArray:
     f = np.clip(t[:, None], lo, hi) - np.concatenate([[0.0], knots_c])
     f[:, 0] = np.minimum(t, knots_c[0])
     return np.asarray(f)
+
+
+def design(tf: FloatArray, knots_c: FloatArray) -> FloatArray:
+    """The temperature terms of features ``tf`` (see :func:`features`): the piecewise-linear
+    basis of the temperature, then the other features as they are."""
+    return np.concatenate([basis(tf[:, 0], knots_c), tf[:, 1:]], axis=1)
+
+
+def features(t: FloatArray, lag_half_lives_h: tuple[float, ...]) -> FloatArray:
+    """Temperature features of each hour: the temperature, then for each of
+    ``lag_half_lives_h`` its exponential mean up to the hour (held through unknown hours) minus
+    itself. A mean starts at the first known hour: the first hours of a series remember less."""
+    out = [t]
+    values = t.tolist()
+    for half_life in lag_half_lives_h:
+        a = 1.0 - 0.5 ** (1.0 / half_life)
+        mean = np.full(t.size, np.nan)
+        m = math.nan
+        for i, x in enumerate(values):
+            if x == x:  # known
+                m = x if m != m else m + a * (x - m)
+                mean[i] = m
+        out.append(mean - t)
+    return np.stack(out, axis=1)
 
 
 def merged_knots(t: FloatArray, knots_c: tuple[float, ...], min_hours: int) -> FloatArray:
@@ -186,23 +250,33 @@ def _wls(
     beta = np.linalg.solve(a, b)
     alpha = my - mx @ beta
     seen = sw > 0
-    hod = np.arange(SLOTS) % 24
-    sunday = SUNDAY * 24 + hod
     for h in np.flatnonzero(~seen):
-        # A holiday hour never seen is a Sunday's; another slot, the same hour of other days.
-        same = seen & (hod == hod[h])
-        if h >= HOURS_PER_WEEK and seen[sunday[h]]:
-            alpha[h] = alpha[sunday[h]]
+        # A day off's hour never seen borrows from its parent (see _PARENT); another slot, or
+        # one without a seen parent, from the same hour of other days.
+        parent = _seen_parent(int(h), seen)
+        if parent is not None:
+            alpha[h] = alpha[parent]
         else:
+            same = seen & (_HOD[h] == _HOD)
             alpha[h] = alpha[same].mean() if same.any() else alpha[seen].mean()
     coef = np.asarray(beta, dtype=np.float64)
     return alpha, coef[: n_modes * k].reshape(n_modes, k), coef[n_modes * k :], seen
+
+
+def _seen_parent(slot: int, seen: BoolArray) -> int | None:
+    """The nearest seen slot up the chain of parents of an unseen day-off ``slot``."""
+    while slot >= HOURS_PER_WEEK:
+        slot = int(_PARENT[slot])
+        if seen[slot]:
+            return slot
+    return None
 
 
 def _occupancy(
     how: IntArray, t: FloatArray, y: FloatArray, w: FloatArray, share: float
 ) -> BoolArray:
     """CalTRACK: occupied hours of week are above a degree-hour fit ≥ ``share`` of the time."""
+    t = t[:, 0]
     x = np.stack(
         [
             np.ones_like(t),
@@ -217,9 +291,10 @@ def _occupancy(
     sw = np.bincount(how, weights=w, minlength=SLOTS)
     frac = np.bincount(how, weights=w * above, minlength=SLOTS) / np.where(sw > 0, sw, 1)
     occupied = frac >= share
-    holiday = np.arange(HOURS_PER_WEEK, SLOTS)
-    unseen = sw[holiday] == 0
-    occupied[holiday[unseen]] = occupied[SUNDAY * 24 + holiday[unseen] % 24]
+    seen = sw > 0
+    for h in np.flatnonzero(~seen[HOURS_PER_WEEK:]) + HOURS_PER_WEEK:
+        parent = _seen_parent(int(h), seen)
+        occupied[h] = occupied[parent if parent is not None else SUNDAY * 24 + _HOD[h]]
     return np.asarray(occupied)
 
 
@@ -235,8 +310,8 @@ def _fit_model(
 ) -> _Model:
     use = w > 0
     how, t, utc_s, y, w = how[use], t[use], utc_s[use], y[use], w[use]
-    knots = merged_knots(t, p.knots_c, p.min_bin_hours)
-    f = basis(t, knots)
+    knots = merged_knots(t[:, 0], p.knots_c, p.min_bin_hours)
+    f = design(t, knots)
     z = steps(utc_s, steps_s)
     mode = _occupancy(how, t, y, w, p.occupied_share).astype(np.int64)
     alpha, beta, gamma, seen = _wls(how, f, mode, z, y, w)
@@ -293,9 +368,10 @@ class Baseline:
         )
         if not (hours.shape == y.shape == t.shape) or hours.ndim != 1:
             raise ValueError("hours, kwh and temperature_c must be 1-D arrays of one length")
+        t = features(t, params.lag_half_lives_h)
         if hours.size > 1 and not bool(np.all(np.diff(hours.astype(np.int64)) > 0)):
             raise ValueError("hours must be ascending, each hour once")
-        known = np.isfinite(y) & np.isfinite(t)
+        known = np.isfinite(y) & np.isfinite(t).all(axis=1)
         if not known.any():
             raise BaselineError("no hour with both energy and temperature")
         utc_s = hours.astype(np.int64)
@@ -310,7 +386,8 @@ class Baseline:
         w = np.where(known, 1.0, 0.0)
         if params.half_life_days is not None:
             w = w * np.exp2(-age_d / params.half_life_days)
-        y0, t0 = np.where(known, y, 0.0), np.where(known, t, 0.0)
+        y0 = np.where(known, y, 0.0)
+        t0 = np.where(known[:, None], t, 0.0)
         shifts: list[LevelShift] = []
         steps_s = np.zeros(0, dtype=np.int64)
         whole = _fit_model(how, t0, utc_s, y0, w, params, steps_s)
@@ -353,6 +430,7 @@ class Baseline:
         )
         if hours.shape != t.shape:
             raise ValueError("hours and temperature_c must have one length")
+        t = features(t, self.params.lag_half_lives_h)
         cal = week_hours(hours, self.zone, self.holidays)
         return self._predict(slots(cal, self.params), cal.month, t, hours.astype(np.int64))
 
@@ -361,7 +439,7 @@ class Baseline:
     ) -> FloatArray:
         assert self.whole is not None
         out = np.full(how.size, np.nan)
-        known = np.isfinite(t)
+        known = np.isfinite(t).all(axis=1)
         by_month = np.where(np.isin(month, list(self.months)), month, 0)
         for m in np.unique(by_month[known]).tolist():
             rows = known & (by_month == m)

@@ -18,6 +18,9 @@ from numpy.typing import NDArray
 
 HOURS_PER_WEEK = 168
 SUNDAY = 6
+# Days either side of the hours asked about that are looked at to place a day in its run of
+# holidays: a run's length, position and the run before a day are exact up to this many days.
+RUN_LOOKAROUND = 7
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 IntArray = NDArray[np.int64]
@@ -31,6 +34,12 @@ class WeekHours:
     hour_of_week: IntArray  # 0..167, holidays as Sunday
     month: IntArray  # local month, 1..12
     holiday: BoolArray
+    # Where the hour's day lies in its run of consecutive holidays (up to ``RUN_LOOKAROUND``
+    # days away is looked at): days since the run began (0 on its first day) and until it ends
+    # (0 on its last), -1 on other days; and on the day after a run, that run's length.
+    run_day: IntArray
+    run_left: IntArray
+    after_run: IntArray
 
 
 def utc_offsets_s(utc_s: IntArray, zone: ZoneInfo) -> IntArray:
@@ -88,9 +97,39 @@ def _week_hours(
     weekday = (day + 3) % 7  # 1970-01-01 was a Thursday
     month = (day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12) + 1
     holiday = np.zeros(day.size, dtype=bool)
+    none = np.full(day.size, -1, dtype=np.int64)
+    run_day, run_left, after_run = none, none.copy(), np.zeros(day.size, dtype=np.int64)
     if holidays is not None and day.size:
         uniq, inv = np.unique(day, return_inverse=True)
-        flags = np.array([holidays(date.fromordinal(_EPOCH_ORDINAL + int(d))) for d in uniq])
-        holiday = flags[inv].astype(bool)
+        first, last = int(uniq[0]) - RUN_LOOKAROUND, int(uniq[-1]) + RUN_LOOKAROUND
+        every = np.arange(first, last + 1)
+        flags = np.array([holidays(date.fromordinal(_EPOCH_ORDINAL + int(d))) for d in every])
+        flags = flags.astype(bool)
+        since, left = _run_positions(flags)
+        at = uniq - first
+        holiday = flags[at][inv]
+        run_day = np.where(flags, since, -1)[at][inv]
+        run_left = np.where(flags, left, -1)[at][inv]
+        # the day after a run: that run's length (capped by the look-around)
+        prev = np.concatenate([[False], flags[:-1]])
+        ended = (~flags) & prev
+        length = np.concatenate([[0], since[:-1] + 1])
+        after_run = np.where(ended, length, 0)[at][inv]
     how = np.where(holiday, SUNDAY, weekday) * 24 + hour
-    return WeekHours(how.astype(np.int64), month.astype(np.int64), holiday)
+    return WeekHours(
+        how.astype(np.int64),
+        month.astype(np.int64),
+        holiday,
+        run_day.astype(np.int64),
+        run_left.astype(np.int64),
+        after_run.astype(np.int64),
+    )
+
+
+def _run_positions(flags: BoolArray) -> tuple[IntArray, IntArray]:
+    """For each day: days since its run of True began and until it ends (0 on False days)."""
+    n = flags.size
+    idx = np.arange(n)
+    start = np.maximum.accumulate(np.where(~flags, idx, -1)) + 1
+    end = np.minimum.accumulate(np.where(~flags, idx, n)[::-1])[::-1] - 1
+    return np.where(flags, idx - start, 0), np.where(flags, end - idx, 0)

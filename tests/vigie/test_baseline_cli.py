@@ -104,3 +104,17 @@ def test_holidays_are_a_public_calendar(tmp_path: Path) -> None:
     assert fr is not None and gb is not None and _holidays("none") is None
     assert fr(date(2025, 7, 14)) and not gb(date(2025, 7, 14))
     assert gb(date(2025, 8, 25)) and not fr(date(2025, 8, 25))  # England's summer bank holiday
+
+
+def test_a_school_zone_adds_its_holidays_weekends_included() -> None:
+    from vigie.baseline_cli import _days_off
+
+    off = _days_off("FR", "B")
+    assert off is not None and off(date(2025, 7, 14))  # still the public holidays
+    # Autumn holidays, zone B: Saturday 18 October to Sunday 2 November 2025.
+    assert off(date(2025, 10, 18)) and off(date(2025, 10, 22)) and off(date(2025, 11, 2))
+    assert not off(date(2025, 11, 5))  # a term Wednesday
+    public = _days_off("FR", "")
+    assert public is not None and not public(date(2025, 10, 22))
+    with pytest.raises(ValueError, match="school-holiday zone"):
+        _days_off("FR", "Q")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
 
 from analytics.detectors.base import WindowKind
-from analytics.detectors.energy_deviation import DETECTOR, EnergyDeviationParams
+from analytics.detectors.energy_deviation import DETECTOR, EnergyDeviationParams, closed_days
 from analytics.energy.building_hours import BuildingHours
 from tests.analytics.detectors.energy_cases import ELEC, one_pass, school
 
@@ -125,3 +125,15 @@ def test_it_scores_at_most_every_few_hours_and_judges_nothing_in_between(
     )
     again = DETECTOR.detect(due)
     assert [f.type for f in again.findings] == ["energy_excess"] and again.judged == BOTH
+
+
+def test_a_schools_holidays_are_days_off_with_their_weekends_and_wednesdays(
+    clean: BuildingHours,
+) -> None:
+    # Winter holidays, zone B: Saturday 8 to Sunday 23 February 2025. Its baseline sees one
+    # closure, not a string of Mondays, Tuesdays, Thursdays and Fridays off between weekends.
+    off = closed_days(clean)
+    holidays = [date(2025, 2, 8) + timedelta(days=k) for k in range(16)]
+    assert all(off(d) for d in holidays)
+    term = [date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 5), date(2025, 3, 6)]
+    assert not any(off(d) for d in term)  # a weekend, a free Wednesday, a school day

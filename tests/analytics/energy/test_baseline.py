@@ -14,9 +14,11 @@ from analytics.energy.baseline import (
     BaselineError,
     BaselineParams,
     basis,
+    features,
     fill_temperature,
     merged_knots,
 )
+from analytics.energy.goodness import goodness
 from analytics.energy.week_hours import week_hours
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -252,3 +254,63 @@ def test_sparse_temperature_bins_are_merged() -> None:
     assert knots.tolist() == [15.0]  # below 0: empty; above 25: 5 hours
     f = basis(np.array([-10.0, 15.0, 40.0]), np.array([0.0, 15.0]))
     np.testing.assert_allclose(f, [[-10, 0, 0], [0, 15, 0], [0, 15, 25]])
+
+
+def test_a_long_closure_has_its_own_first_middle_and_last_days() -> None:
+    # A school off for a fortnight each winter: warm for its first two days (a weekend), at
+    # frost protection in the middle, heated back up from 18:00 on its last day and still
+    # catching up on the morning it reopens. One holiday profile averages all of it.
+    def fortnight(first: date) -> set[date]:
+        return {first + np.timedelta64(k, "D").item() for k in range(16)}
+
+    off = fortnight(date(2023, 2, 18)) | fortnight(date(2023, 10, 21))
+    off |= fortnight(date(2024, 2, 17)) | fortnight(date(2024, 10, 19))
+    train, test = _hours("2023-01-01T00", 365), _hours("2024-01-01T00", 366)
+    tt, te = _temperature(train, 1), _temperature(test, 2)
+
+    def school(hours: np.ndarray, t: np.ndarray) -> np.ndarray:
+        cal = week_hours(hours, PARIS, lambda d: d in off)
+        hod = cal.hour_of_week % 24
+        kwh = np.where(cal.run_day >= 2, 5.0, _office(hours, t, off))
+        kwh = np.where((cal.run_left == 0) & (hod >= 18), 150.0, kwh)
+        return np.where((cal.after_run > 0) & (hod < 8), 120.0, kwh)
+
+    closing = week_hours(test, PARIS, lambda d: d in off)
+    hod = closing.hour_of_week % 24
+    # the last evening and the reopening morning
+    around = ((closing.run_left == 0) & (hod >= 18)) | ((closing.after_run > 0) & (hod < 8))
+    errors = {}
+    for name, days in (("closures", 3), ("holidays", None)):
+        params = BaselineParams(segments="none", closure_days=days, lag_half_lives_h=())
+        b = Baseline.fit(
+            train, school(train, tt), tt, zone=PARIS, params=params, holidays=lambda d: d in off
+        )
+        errors[name] = float(np.abs(b.predict(test, te) - school(test, te))[around].mean())
+    # (the spikes share their modes' temperature slopes: near, not exact)
+    assert errors["closures"] < 0.25 * errors["holidays"] and errors["holidays"] > 50
+
+
+def test_a_heavy_building_follows_the_weather_of_the_last_hours() -> None:
+    # Heating all year, driven by the outdoor temperature's 12-hour exponential mean.
+    train, test = _hours("2023-01-01T00", 365), _hours("2024-01-01T00", 366)
+    # weather fronts every 3.7 days: no hour of the week can stand for them
+    tt = _temperature(train, 1) + 6 * np.sin(2 * np.pi * np.arange(train.size) / 89)
+    te = _temperature(test, 2) + 6 * np.sin(2 * np.pi * np.arange(test.size) / 89)
+
+    def heavy(t: np.ndarray) -> np.ndarray:
+        slow = t + features(t, (12.0,))[:, 1]
+        return 20 + 4 * (30 - slow)
+
+    errors = {}
+    for name, lags in (("lagged", (12.0,)), ("hourly", ())):
+        params = BaselineParams(segments="none", half_life_days=None, lag_half_lives_h=lags)
+        b = Baseline.fit(train, heavy(tt), tt, zone=PARIS, params=params)
+        errors[name] = goodness(heavy(te), b.predict(test, te), 0).cv_rmse
+    assert errors["lagged"] < 0.01 < 0.03 < errors["hourly"]
+
+
+def test_lag_features_hold_through_unknown_hours() -> None:
+    t = np.array([10.0, np.nan, 10.0, 20.0])
+    f = features(t, (1.0,))  # half-life one hour: the mean moves halfway each hour
+    np.testing.assert_allclose(f[:, 0], t)
+    np.testing.assert_allclose(f[:, 1], [0.0, np.nan, 0.0, -5.0])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -61,3 +61,14 @@ def test_a_fleet_on_one_axis_shares_one_calendar() -> None:
     assert week_hours(h, PARIS, None).holiday.sum() == 0
     gappy = np.delete(h, 5)
     assert week_hours(gappy, PARIS, holidays).hour_of_week.size == gappy.size
+
+
+def test_each_day_knows_its_place_in_its_run_of_holidays() -> None:
+    # A school's fortnight off, Saturday 18 to Sunday 2, and Tuesday 11 alone.
+    off = {date(2025, 10, 18) + timedelta(days=k) for k in range(16)} | {date(2025, 11, 11)}
+    w = week_hours(_hours("2025-10-16T22:00", 24 * 27), PARIS, lambda d: d in off)
+    noon = w.hour_of_week % 24 == 12  # one hour a local day: the 17th .. the 12th
+    day, left, after = (a[noon].tolist() for a in (w.run_day, w.run_left, w.after_run))
+    assert day[:3] == [-1, 0, 1] and left[:3] == [-1, 15, 14]  # Friday 17, Saturday, Sunday
+    assert day[16] == 15 and left[16] == 0 and after[17] == 16  # Sunday 2; Monday 3 reopens
+    assert (day[25], left[25], after[26]) == (0, 0, 1)  # Tuesday 11 alone; Wednesday after it
