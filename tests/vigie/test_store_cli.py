@@ -28,16 +28,24 @@ def series(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def test_purge_keeps_the_configured_days_of_raw_readings_and_every_daily_answer(
-    series: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The command runs on the system clock: readings are placed relative to it.
+def _sixty_days(series: Path) -> tuple[datetime, datetime]:
+    """A meter's hourly index over the 60 days to the current hour (the command runs on the
+    system clock: readings are placed relative to it)."""
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     start = now - timedelta(days=60)
     store = SqliteStore(series)
     store.write(
         [Reading(start + timedelta(hours=h), METER, "volume_m3", 100 + h / 10) for h in range(1440)]
     )
+    store.close()
+    return start, now
+
+
+def test_purge_keeps_the_configured_days_of_raw_readings_and_every_daily_answer(
+    series: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start, now = _sixty_days(series)
+    store = SqliteStore(series)
     sel = Selection.of("volume_m3")
     daily = store.aggregate(sel, start, now, "1d", Agg.LAST, "Europe/Paris")
     store.close()
@@ -60,13 +68,7 @@ def test_purge_keeps_the_configured_days_of_raw_readings_and_every_daily_answer(
 def test_purge_per_purpose_prints_rows_per_granularity(
     series: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    start = now - timedelta(days=60)
-    store = SqliteStore(series)
-    store.write(
-        [Reading(start + timedelta(hours=h), METER, "volume_m3", 100 + h / 10) for h in range(1440)]
-    )
-    store.close()
+    _sixty_days(series)
     purposes = {
         "leak_detection": {"quantities": ["volume_m3", "leak"], "raw_days": 10, "hourly_days": 20},
         "billing_history": {"quantities": ["volume_m3"], "daily_days": 30},

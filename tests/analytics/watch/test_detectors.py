@@ -66,6 +66,21 @@ def _household(eui: str, hours: int, leak_lph: np.ndarray, seed: int) -> list[Re
     ]
 
 
+def _runner(
+    state: StateStore,
+    store: SqliteStore,
+    clock: ManualClock,
+    lookback: timedelta = timedelta(days=35),  # the default window
+) -> AnalyticsRunner:
+    return AnalyticsRunner(
+        [DetectorWatch(store, state, lookback=lookback)],
+        AlertEngine(state, clock, AlertsSettings()),
+        None,
+        Checkpoints(state),
+        clock,
+    )
+
+
 def test_a_household_leak_is_raised_then_cleared_after_repair(
     stores: tuple[StateStore, SqliteStore, list[str]],
 ) -> None:
@@ -77,13 +92,7 @@ def test_a_household_leak_is_raised_then_cleared_after_repair(
     for k, eui in enumerate(homes):
         store.write(_household(eui, hours, leak if k == 3 else np.zeros(hours), k))
     clock = ManualClock(T0 + 10 * 24 * H)
-    runner = AnalyticsRunner(
-        [DetectorWatch(store, state, lookback=timedelta(days=14))],
-        AlertEngine(state, clock, AlertsSettings()),
-        None,
-        Checkpoints(state),
-        clock,
-    )
+    runner = _runner(state, store, clock, lookback=timedelta(days=14))
     runner.tick()
     _, alerts = list_alerts(state, AlertFilter(types=["household_leak"]))
     assert [(a.subject, a.status) for a in alerts] == [(homes[3], AlertStatus.OPEN)]
@@ -108,13 +117,7 @@ def test_a_leak_stays_open_while_the_meters_daily_frame_is_not_due(
     leak[6 * 24 :] = 15.0
     store.write(_household(homes[3], hours, leak, 3))
     clock = ManualClock(T0 + hours * H + H)
-    runner = AnalyticsRunner(
-        [DetectorWatch(store, state, lookback=timedelta(days=14))],
-        AlertEngine(state, clock, AlertsSettings()),
-        None,
-        Checkpoints(state),
-        clock,
-    )
+    runner = _runner(state, store, clock, lookback=timedelta(days=14))
     for later in (timedelta(0), 20 * H, 3 * 24 * H):
         clock.set(T0 + hours * H + H + later)
         runner.tick()
@@ -147,16 +150,6 @@ def _building(eui: str, hours: int, lph: np.ndarray, seed: int) -> list[Reading]
 def _local_hours(hours: int) -> np.ndarray:
     paris = ZoneInfo("Europe/Paris")
     return np.array([(T0 + i * H).astimezone(paris).hour for i in range(hours)])
-
-
-def _runner(state: StateStore, store: SqliteStore, clock: ManualClock) -> AnalyticsRunner:
-    return AnalyticsRunner(
-        [DetectorWatch(store, state)],  # the default 35-day window
-        AlertEngine(state, clock, AlertsSettings()),
-        None,
-        Checkpoints(state),
-        clock,
-    )
 
 
 def _building_leaks(state: StateStore) -> list[tuple[str, AlertStatus]]:
