@@ -26,7 +26,7 @@ from api.services import Services
 from core.clock import Clock, SystemClock
 from core.config import HubSettings, Settings, StoreSettings
 from core.state.checkpoints import Checkpoints
-from core.state.leases import TenantLeases
+from core.state.leases import RUNNER_LENGTH, TenantLeases
 from core.state.store import StateStore
 from core.stores.influx import InfluxStore
 from core.stores.rollup import RollupConfig
@@ -216,7 +216,7 @@ def build_runner(settings: Settings, services: Services) -> AnalyticsRunner:
     ]
     leases = None
     if analytics.partition:
-        name = analytics.runner_id or f"{socket.gethostname()}-{os.getpid()}"[:100]
+        name = analytics.runner_id or f"{socket.gethostname()}-{os.getpid()}"[:RUNNER_LENGTH]
         leases = TenantLeases(services.state, name, timedelta(seconds=analytics.lease_ttl_s))
     return AnalyticsRunner(
         watches,

@@ -4,9 +4,9 @@ For each detector: its subjects from the registry, its data over its window (the
 ``lookback`` for rules that need baselines, what came since its last pass for incremental ones),
 its parameters with the deployment's overrides, and the state its previous pass left. Subjects
 and data that several detectors declare alike are loaded once a pass. Given a tenant, a pass
-watches that tenant's subjects only. A subject the detector
-judged without a finding clears its open alert; a detector whose store does not answer is
-skipped (its window and state stay where they were) and the others run.
+watches that tenant's subjects only. A subject the detector judged without a finding clears its
+open alert; a detector whose store does not answer is skipped (its window and state stay where
+they were) and the others run.
 """
 
 from __future__ import annotations
@@ -91,13 +91,7 @@ class DetectorWatch:
                 end = now
             try:
                 if spec.subjects.name not in subjects:
-                    source = spec.subjects
-                    loaded = (
-                        source.load(self._state)
-                        if tenant is None
-                        else source.load(self._state, tenant)
-                    )
-                    subjects[spec.subjects.name] = loaded
+                    subjects[spec.subjects.name] = spec.subjects.load(self._state, tenant)
                 watched = subjects[spec.subjects.name]
                 if not watched:
                     out_document[name] = saved

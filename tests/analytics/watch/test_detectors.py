@@ -301,8 +301,8 @@ class _Subjects:
     name: str
     subjects: tuple[Subject, ...]
 
-    def load(self, state: StateStore) -> list[Subject]:
-        return list(self.subjects)
+    def load(self, state: StateStore, tenant: str | None = None) -> list[Subject]:
+        return [x for x in self.subjects if tenant in (None, x.tenant)]
 
 
 @dataclass(frozen=True)
