@@ -101,7 +101,7 @@ def bench_store(
 
 def raw_ceiling(url: str, readings: list[Reading], tags: Any) -> float:
     """Points/s of bare gzip'd 5,000-line /write calls with the line protocol prepared up front."""
-    lines, _, _ = LineBuilder().build(readings, tags)
+    lines = LineBuilder().build(readings, tags).lines
     bodies = [
         gzip.compress("\n".join(lines[i : i + 5000]).encode(), compresslevel=1)
         for i in range(0, len(lines), 5000)

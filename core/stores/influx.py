@@ -36,7 +36,7 @@ from core.stores import rollup
 from core.stores.influx_http import MAX_RETRIES, InfluxHttp, error_text, refusal
 from core.stores.influx_rollups import InfluxRollups
 from core.stores.line_protocol import LineBuilder, quote_identifier, quote_literal
-from core.stores.rollup import DEFAULT, HOUR_NS, SLOTS, Partials, RollupConfig
+from core.stores.rollup import DEFAULT, SLOTS, Partials, RollupConfig
 from core.timeseries import (
     ANY_CHANNEL,
     Agg,
@@ -165,10 +165,9 @@ class InfluxStore:
     def write(
         self, readings: Sequence[Reading], tags: Mapping[str, Tags] | None = None
     ) -> WriteResult:
-        lines, owners, refused = self._lines.build(readings, tags or {})
+        lines, owners, refused, marks = self._lines.build(readings, tags or {})
         result = WriteResult(rejected=[Rejected(r, why) for r, why in refused])
         deadline = time.monotonic() + max(self._timeout_s * (MAX_RETRIES + 1), 1.0)
-        marks = {(r.quantity, to_ns(r.time) // HOUR_NS * HOUR_NS) for r in owners}
         if self.rollups is not None and marks:
             # Marks first: a crash between the two writes leaves a mark without data, harmless.
             self._mark(marks, deadline)

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import NamedTuple
 
 from core.quantities import QUANTITIES
 from core.reading import Reading
 from core.series import to_ns
+from core.stores.rollup import HOUR_NS
 
 _ESCAPE = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 _UNREPRESENTABLE = re.compile(r"[\n\r]|\\$|\\[,= ]")
@@ -24,6 +27,7 @@ class LineError(ValueError):
     """A tag value that line protocol cannot carry."""
 
 
+@lru_cache(maxsize=65_536)  # tag keys and most values (tenant, site, model) recur
 def escape(text: str) -> str:
     """Escape a measurement, tag key, tag value or field key."""
     if _UNREPRESENTABLE.search(text):
@@ -47,25 +51,35 @@ def quote_literal(value: str) -> str:
 _MEASUREMENT = {key: q.domain.value for key, q in QUANTITIES.items()}
 
 
+class Lines(NamedTuple):
+    """What ``LineBuilder.build`` makes of a batch."""
+
+    lines: list[str]
+    owners: list[Reading]  # the reading of each line
+    refused: list[tuple[Reading, str]]  # readings that cannot be written, with the reason
+    hours: set[tuple[str, int]]  # (quantity, hour start in ns) of the lines: rollup marks
+
+
 class LineBuilder:
     """Turns readings into lines, one per reading, caching each series' escaped prefix.
 
     InfluxDB merges the fields of lines that share measurement, tags and time into one point, so
-    grouping quantities of one uplink into one line would only save bytes, not storage.
+    grouping quantities of one uplink into one line would only save bytes, not storage. Ingest
+    hands over the readings of a frame together, sharing one time object: its nanoseconds are
+    computed once, and a device's escaped tags once for all its quantities.
     """
 
     def __init__(self) -> None:
         # (device, channel, quantity) -> (the device's tags when the prefix was made, prefix)
         self._prefix: dict[tuple[str, str | None, str], tuple[Mapping[str, str] | None, str]] = {}
+        # (device, channel) -> (the device's tags, ``tag=value,…`` sorted, escaped)
+        self._tags: dict[tuple[str, str | None], tuple[Mapping[str, str] | None, str]] = {}
 
-    def build(
-        self, readings: Sequence[Reading], tags: Mapping[str, Mapping[str, str]]
-    ) -> tuple[list[str], list[Reading], list[tuple[Reading, str]]]:
-        """Return (lines, the reading of each line, readings refused with a reason)."""
-        lines: list[str] = []
-        owners: list[Reading] = []
-        refused: list[tuple[Reading, str]] = []
+    def build(self, readings: Sequence[Reading], tags: Mapping[str, Mapping[str, str]]) -> Lines:
+        out = Lines([], [], [], set())
+        lines, owners, hours = out.lines, out.owners, out.hours
         cache = self._prefix
+        last_time, ns, hour = None, 0, 0
         for r in readings:
             device_tags = tags.get(r.device)
             entry = cache.get((r.device, r.channel, r.quantity))
@@ -74,11 +88,16 @@ class LineBuilder:
                 try:
                     entry = self._remember(r, device_tags)
                 except LineError as exc:
-                    refused.append((r, str(exc)))
+                    out.refused.append((r, str(exc)))
                     continue
-            lines.append(f"{entry[1]}{r.quantity}={r.value!r} {to_ns(r.time)}")
+            if r.time is not last_time:
+                last_time = r.time
+                ns = to_ns(last_time)
+                hour = ns - ns % HOUR_NS
+            lines.append(f"{entry[1]}{r.quantity}={r.value!r} {ns}")
             owners.append(r)
-        return lines, owners, refused
+            hours.add((r.quantity, hour))
+        return out
 
     def tags_written(
         self, device: str, channel: str | None, quantity: str
@@ -90,22 +109,23 @@ class LineBuilder:
     def _remember(
         self, r: Reading, tags: Mapping[str, str] | None
     ) -> tuple[Mapping[str, str] | None, str]:
-        # Empty tag values are not allowed in line protocol: an empty tag is no tag.
-        pairs = tuple((k, v) for k, v in (tags or {}).items() if v)
-        entry = (tags, _make_prefix(_MEASUREMENT[r.quantity], r.device, r.channel, pairs))
-        if len(self._prefix) > 1_000_000:  # bound the cache; it refills on demand
+        if len(self._prefix) > 1_000_000:  # bound the caches; they refill on demand
             self._prefix.clear()
+            self._tags.clear()
+        body = self._tags.get((r.device, r.channel))
+        if body is None or (body[0] is not tags and body[0] != tags):
+            # Empty tag values are not allowed in line protocol: an empty tag is no tag.
+            pairs = {k: v for k, v in (tags or {}).items() if v}
+            body = (tags, _tag_body(r.device, r.channel, pairs))
+            self._tags[(r.device, r.channel)] = body
+        entry = (tags, f"{escape(_MEASUREMENT[r.quantity])},{body[1]} ")
         self._prefix[(r.device, r.channel, r.quantity)] = entry
         return entry
 
 
-def _make_prefix(
-    measurement: str, device: str, channel: str | None, tags: tuple[tuple[str, str], ...]
-) -> str:
-    """``measurement,tag=value,… `` with tags sorted by key, as InfluxDB writes fastest."""
-    pairs = dict(tags)
-    pairs["device"] = device
+def _tag_body(device: str, channel: str | None, tags: dict[str, str]) -> str:
+    """``tag=value,…`` with tags sorted by key, as InfluxDB writes fastest."""
+    tags["device"] = device
     if channel is not None:
-        pairs["channel"] = channel
-    body = ",".join(f"{escape(k)}={escape(v)}" for k, v in sorted(pairs.items()))
-    return f"{escape(measurement)},{body} "
+        tags["channel"] = channel
+    return ",".join(f"{escape(k)}={escape(v)}" for k, v in sorted(tags.items()))
