@@ -44,6 +44,7 @@ from core.config import IngestSettings, MqttSettings
 from core.health import Fatal, PartState, PartStatus
 from ingest.failures import Kind, RetryPolicy, describe, kind_of
 from ingest.health import IngestHealth
+from ingest.mqtt_client import BufferedClient
 from ingest.pipeline import Message, Pipeline
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ class Consumer:
         self._refused: Fatal | None = None
         self._stopping = False
         self._v5 = mqtt_settings.protocol == "5"
-        self._client = mqtt.Client(
+        self._client = BufferedClient(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=mqtt_settings.client_id,
             protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
@@ -311,9 +312,9 @@ class Consumer:
         if sock is None:
             self._reconnect(timeout)
             return
-        buffered = getattr(sock, "pending", None)  # TLS: bytes already decrypted, unseen by select
+        tls_pending = getattr(sock, "pending", None)  # TLS: decrypted bytes, unseen by select
         try:
-            if buffered is not None and buffered():
+            if client.pending() or (tls_pending is not None and tls_pending()):
                 readable = True
                 writable = client.want_write()
             else:
@@ -348,9 +349,10 @@ class Consumer:
             self._reconnect_delay = 1.0
 
     def _acknowledge(self, batch: list[Message]) -> None:
-        for message in batch:
-            mid, qos = message.token
-            if qos:
-                self._client.ack(mid, qos)
+        with self._client.corked():  # one write for the batch's PUBACKs
+            for message in batch:
+                mid, qos = message.token
+                if qos:
+                    self._client.ack(mid, qos)
         if self._on_batch is not None:
             self._on_batch(len(batch))
