@@ -49,8 +49,9 @@ class AnalyticsRunner:
 
     With ``leases`` the runner judges only the tenants it holds: checkpoint ``<watch>@<tenant>``
     per watch and tenant (a tenant without one yet starts from the watch's unshared checkpoint,
-    so turning sharing on resumes where the single runner was). Leases are renewed each pass and
-    before each tenant, and given back when ``run`` ends. Escalation and dispatch stay global:
+    so turning sharing on resumes where the single runner was). Leases are renewed each pass,
+    before each tenant and again before its findings are applied (a pass that outlived its lease
+    applies nothing), and given back when ``run`` ends. Escalation and dispatch stay global:
     both already claim their rows, so any runner may do them.
     """
 
@@ -136,6 +137,13 @@ class AnalyticsRunner:
             # The store is down: nothing is lost, the next pass reads from the same point.
             report.failed[name] = str(exc)
             log.warning("analytics: %s skipped, store unavailable: %s", name, exc)
+            return
+        if tenant is not None and self._leases and not self._leases.hold(tenant, self._wall.now()):
+            # The pass outlived the lease and another runner took the tenant: it judges the same
+            # window from the same checkpoint, so this pass's findings and checkpoint are dropped.
+            # The renewal just made keeps anyone else from claiming it until the apply is done.
+            report.failed[name] = "lease lost during the pass: its findings were dropped"
+            log.warning("analytics: %s: lease lost during the pass, findings dropped", name)
             return
         for change in self._engine.apply(result.findings, result.clearances):
             report.changes[str(change.event)] += 1

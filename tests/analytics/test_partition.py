@@ -7,9 +7,10 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -20,6 +21,7 @@ from analytics.alerts.model import AlertStatus
 from analytics.alerts.queries import AlertFilter, alert_events, list_alerts
 from analytics.detectors.registry import DETECTORS
 from analytics.runner import AnalyticsRunner, TickReport
+from analytics.watch.base import Watch, WatchResult
 from analytics.watch.detectors import DetectorWatch
 from core.clock import ManualClock
 from core.config import AlertsSettings, AnalyticsSettings, QuietHoursSettings
@@ -106,13 +108,15 @@ class Runners:
         self.url = state.url.render_as_string(hide_password=False)
         self.opened: list[StateStore] = []
 
-    def runner(self, name: str | None) -> AnalyticsRunner:
+    def runner(
+        self, name: str | None, wrap: Callable[[Watch], Watch] = lambda w: w
+    ) -> AnalyticsRunner:
         state = StateStore(self.url)
         self.opened.append(state)
         # No escalation: each round's alert changes are then the judgements alone.
         settings = AlertsSettings(quiet_hours=QuietHoursSettings(enabled=False), escalate_after_h=0)
         return AnalyticsRunner(
-            [DetectorWatch(self.store, state, detectors=LEVELS)],
+            [wrap(DetectorWatch(self.store, state, detectors=LEVELS))],
             AlertEngine(state, self.clock, settings),
             None,
             Checkpoints(state),
@@ -262,6 +266,51 @@ def test_a_runner_that_overran_its_leases_keeps_what_nobody_took(
     other = TenantLeases(state, "runner-c", TTL)
     assert other.claim(T0 + 5 * TTL).tenants == TENANTS
     assert not late.hold(TENANTS[0], T0 + 5 * TTL)
+
+
+class Overrun:
+    """A watch whose pass over ``slow`` lasts past the lease: meanwhile ``meanwhile`` runs."""
+
+    def __init__(self, inner: Watch, slow: str, meanwhile: Callable[[], object]) -> None:
+        self.inner, self.slow, self.meanwhile = inner, slow, meanwhile
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def run(
+        self, now: datetime, since: datetime | None, document: dict[str, Any], tenant: str | None
+    ) -> WatchResult:
+        result = self.inner.run(now, since, document, tenant)
+        if tenant == self.slow:
+            self.meanwhile()
+        return result
+
+
+def test_a_pass_that_outlived_its_lease_applies_nothing(runners: Runners) -> None:
+    b = runners.runner("runner-b")
+    slow: list[bool] = []
+
+    def taken_over() -> None:  # a's pass lasted past its leases; b, alone alive, takes them all
+        if slow:
+            runners.clock.advance(TTL + ROUND)
+            assert b.tick().tenants == TENANTS
+
+    a = runners.runner("runner-a", lambda w: Overrun(w, TENANTS[0], taken_over))
+    (first,) = runners.round(a)
+    assert first.failed == {} and first.tenants == TENANTS  # a alone, a quick pass
+    slow.append(True)
+    before = Checkpoints(runners.state).load(f"detectors@{TENANTS[0]}")
+    assert before is not None
+    (late,) = runners.round(a)
+    assert late.failed == {
+        f"detectors@{TENANTS[0]}": "lease lost during the pass: its findings were dropped",
+        **{f"detectors@{t}": "lease lost to another runner" for t in TENANTS[1:]},
+    }
+    assert late.changes == Counter()  # b judged the same hours: a's findings would be twice
+    after = Checkpoints(runners.state).load(f"detectors@{TENANTS[0]}")
+    assert after is not None and after.watermark > before.watermark  # b's, not a's
+    assert after.watermark == runners.clock.now()
 
 
 def test_runners_claiming_at_the_same_instant_never_both_take_a_tenant(
