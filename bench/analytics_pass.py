@@ -34,7 +34,6 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analytics.watch.detectors import DetectorWatch  # noqa: E402
 from api.services import Services  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
 from core.config import (  # noqa: E402
@@ -50,7 +49,7 @@ from simulator.output import read_replay  # noqa: E402
 from simulator.territory_file import SAMPLE_TERRITORY, load_territory, write_registry  # noqa: E402
 from tests.services import InfluxServer  # noqa: E402
 from vigie.replay_file import ingest_file  # noqa: E402
-from vigie.wiring import build_pipeline, build_services  # noqa: E402
+from vigie.wiring import build_detector_watch, build_pipeline, build_services  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "analytics_pass.json"
 STEP = timedelta(hours=1)
@@ -99,15 +98,7 @@ def run_store(name: str, replay: Path, root: Path, influx_url: str | None) -> di
         )
         with services.state.session() as s:
             tenants = sorted(s.scalars(select(Tenant.code)))
-        analytics = settings.analytics
-        watch = DetectorWatch(
-            services.store,
-            services.state,
-            lookback=timedelta(days=analytics.water_lookback_days),
-            parameters=analytics.detectors,
-            disabled=analytics.disabled_detectors,
-            zone=settings.zone,
-        )
+        watch = build_detector_watch(settings, services)
         end = outcome_end(replay)
         rows: list[dict[str, Any]] = []
         catch_up_total = steady_total = 0.0

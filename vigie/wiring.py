@@ -200,20 +200,24 @@ def build_notifiers(settings: Settings, clock: Clock) -> dict[str, Notifier]:
     return out
 
 
+def build_detector_watch(settings: Settings, services: Services) -> DetectorWatch:
+    """Every registered detector, with the settings' parameters, on the process's stores."""
+    analytics = settings.analytics
+    return DetectorWatch(
+        services.store,
+        services.state,
+        lookback=timedelta(days=analytics.water_lookback_days),
+        parameters=analytics.detectors,
+        disabled=analytics.disabled_detectors,
+        zone=settings.zone,
+    )
+
+
 def build_runner(settings: Settings, services: Services) -> AnalyticsRunner:
     """The analytics runner on the process's stores, with the notifiers its routes need."""
     clock = services.clock
     analytics = settings.analytics
-    watches: list[Watch] = [
-        DetectorWatch(
-            services.store,
-            services.state,
-            lookback=timedelta(days=analytics.water_lookback_days),
-            parameters=analytics.detectors,
-            disabled=analytics.disabled_detectors,
-            zone=settings.zone,
-        )
-    ]
+    watches: list[Watch] = [build_detector_watch(settings, services)]
     leases = None
     if analytics.partition:
         name = analytics.runner_id or f"{socket.gethostname()}-{os.getpid()}"[:RUNNER_LENGTH]
