@@ -1,12 +1,14 @@
 """A meter's energy baseline: time-of-week and temperature regression (CalTRACK hourly TOWT).
 
-For each hour, kWh = α[slot] + Σ_j β[mode, j] · f_j(T) + Σ_k λ[mode, k] · (T̄_k − T), where the
-slot is the hour of week in the building's local time, or the hour of a day off (a holiday; in a
-long closure, its first days, middle, last day, and the day it reopens: see :func:`slots`), f_j
-is a piecewise-linear basis of the outdoor temperature T with knots at CalTRACK's 30, 45, 55,
-65, 75, 90 °F (bins holding fewer than ``min_bin_hours`` hours are merged into a neighbour),
-T̄_k its exponential means over the hours before (``lag_half_lives_h``), and ``mode`` is
-occupied or unoccupied.
+For each hour, kWh = α[slot] + Σ_j β[mode, j] · f_j(T) + Σ_k λ[mode, k] · (T̄_k − T)
++ Σ_h (μ[mode, h] + ν[mode, h] · T) · S_h, where the slot is the hour of week in the building's
+local time, or the hour of a day off (a holiday; in a long closure, its first days, middle, last
+day, and the day it reopens: see :func:`slots`), f_j is a piecewise-linear basis of the outdoor
+temperature T with knots at CalTRACK's 30, 45, 55, 65, 75, 90 °F (bins holding fewer than
+``min_bin_hours`` hours are merged into a neighbour), T̄_k its exponential means over the hours
+before (``lag_half_lives_h``), S_h the exponential mean of the hours a long closure has left
+unheated (``state_half_lives_h``: how far the structure has cooled, through frost protection
+and the days after it reopens), and ``mode`` is occupied or unoccupied.
 As in CalTRACK, occupancy is inferred per hour of week: fit kWh on heating and cooling degree
 hours alone (balance points 50 °F and 65 °F); an hour of week is occupied when the meter is above
 that fit at least 65 % of the time.
@@ -84,6 +86,11 @@ class BaselineParams:
     # one more linear term each per mode: a heavy building answers to the last hours' weather,
     # not to this hour's alone; (): the hour's temperature only
     lag_half_lives_h: tuple[float, ...] = (12.0,)
+    # the structure's thermal state through and after a long closure: per half-life, the
+    # exponential mean S of the hours the closure left unheated (its days after the first
+    # ones), and S times the temperature, two more linear terms per mode; (): none. Only with
+    # closures (``closure_days``, ``holiday_profile="own"``)
+    state_half_lives_h: tuple[float, ...] = (24.0,)
     max_level_shifts: int = 2  # changes of use looked for in the window (0: none)
     shift_min_days: int = 28  # days before a change of use
     shift_min_days_after: int = 28  # days after it
@@ -183,6 +190,41 @@ def features(t: FloatArray, lag_half_lives_h: tuple[float, ...]) -> FloatArray:
                 mean[i] = m
         out.append(mean - t)
     return np.stack(out, axis=1)
+
+
+def unheated(cal: WeekHours, params: BaselineParams) -> BoolArray:
+    """Hours a long closure leaves the building unheated: its days after the first
+    ``closure_first_days`` (frost protection), the last included."""
+    if params.holiday_profile == "sunday" or params.closure_days is None:
+        return np.zeros(cal.holiday.size, dtype=bool)
+    long_ = cal.holiday & (cal.run_day + cal.run_left + 1 >= params.closure_days)
+    return np.asarray(long_ & (cal.run_day >= params.closure_first_days))
+
+
+def state_features(
+    t: FloatArray, cold: BoolArray, cold_before_h: float, half_lives_h: tuple[float, ...]
+) -> FloatArray:
+    """For each half-life, the exponential mean of the unheated indicator ``cold`` (``cold_
+    before_h`` unheated hours before the first), and that times the temperature: how much the
+    structure has cooled lately, and how that costs more in the cold. 0 while the building is
+    heated as usual."""
+    out = []
+    c = cold.astype(np.float64)
+    for half_life in half_lives_h:
+        a = 1.0 - 0.5 ** (1.0 / half_life)
+        s = _ewm(c, a, 1.0 - 0.5 ** (cold_before_h / half_life))
+        out += [s, s * t]
+    return np.stack(out, axis=1) if out else np.zeros((t.size, 0))
+
+
+def _ewm(x: FloatArray, a: float, start: float) -> FloatArray:
+    """Exponential mean of ``x`` (no NaN) from ``start`` (the mean before the first)."""
+    out = np.empty(x.size)
+    m = start
+    for i, v in enumerate(x.tolist()):
+        m += a * (v - m)
+        out[i] = m
+    return out
 
 
 def merged_knots(t: FloatArray, knots_c: tuple[float, ...], min_hours: int) -> FloatArray:
@@ -333,6 +375,29 @@ def _fit_model(
     return _Model(knots, mode, alpha, seen, beta, steps_s, gamma)
 
 
+def closure_state(t: FloatArray, cal: WeekHours, params: BaselineParams) -> FloatArray:
+    """The closure's thermal state terms of each hour (see :func:`state_features`); no column
+    without closures (``closure_days`` None or ``holiday_profile="sunday"``)."""
+    if params.closure_days is None or params.holiday_profile == "sunday":
+        return np.zeros((t.size, 0))
+    cold = unheated(cal, params)
+    if not cold.any():  # no closure: the state stays 0 (and costs no pass over the hours)
+        return np.zeros((t.size, 2 * len(params.state_half_lives_h)))
+    before = 0.0
+    if cold.size and cold[0]:
+        # A series that starts in a closure starts from the hours it has already been cold
+        # (exact up to the calendar's look-around, ``RUN_LOOKAROUND`` days): predicting from
+        # 1 January does not forget that the school closed before Christmas.
+        before = 24.0 * (cal.run_day[0] - params.closure_first_days) + cal.hour_of_week[0] % 24
+    return state_features(t, cold, before, params.state_half_lives_h)
+
+
+def _all_features(t: FloatArray, cal: WeekHours, params: BaselineParams) -> FloatArray:
+    """The temperature features (see :func:`features`), then the closure's thermal state."""
+    f = features(t, params.lag_half_lives_h)
+    return np.concatenate([f, closure_state(t, cal, params)], axis=1)
+
+
 @dataclass(frozen=True)
 class Baseline:
     """A fitted baseline of one meter: predicts kWh per hour from the time and the temperature.
@@ -368,9 +433,10 @@ class Baseline:
         )
         if not (hours.shape == y.shape == t.shape) or hours.ndim != 1:
             raise ValueError("hours, kwh and temperature_c must be 1-D arrays of one length")
-        t = features(t, params.lag_half_lives_h)
         if hours.size > 1 and not bool(np.all(np.diff(hours.astype(np.int64)) > 0)):
             raise ValueError("hours must be ascending, each hour once")
+        cal = week_hours(hours, zone, holidays)
+        t = _all_features(t, cal, params)
         known = np.isfinite(y) & np.isfinite(t).all(axis=1)
         if not known.any():
             raise BaselineError("no hour with both energy and temperature")
@@ -381,7 +447,6 @@ class Baseline:
             raise BaselineError(
                 f"{int(known.sum())} usable hours, a baseline needs {params.min_fit_hours}"
             )
-        cal = week_hours(hours, zone, holidays)
         how = slots(cal, params)
         w = np.where(known, 1.0, 0.0)
         if params.half_life_days is not None:
@@ -430,8 +495,8 @@ class Baseline:
         )
         if hours.shape != t.shape:
             raise ValueError("hours and temperature_c must have one length")
-        t = features(t, self.params.lag_half_lives_h)
         cal = week_hours(hours, self.zone, self.holidays)
+        t = _all_features(t, cal, self.params)
         return self._predict(slots(cal, self.params), cal.month, t, hours.astype(np.int64))
 
     def _predict(

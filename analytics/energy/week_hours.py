@@ -19,8 +19,9 @@ from numpy.typing import NDArray
 HOURS_PER_WEEK = 168
 SUNDAY = 6
 # Days either side of the hours asked about that are looked at to place a day in its run of
-# holidays: a run's length, position and the run before a day are exact up to this many days.
-RUN_LOOKAROUND = 7
+# holidays: a run's length, position and the run before a day are exact up to this many days
+# (three weeks: a series that starts in a fortnight's closure knows how long it has been cold).
+RUN_LOOKAROUND = 21
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 IntArray = NDArray[np.int64]

@@ -14,6 +14,7 @@ from analytics.energy.baseline import (
     BaselineError,
     BaselineParams,
     basis,
+    closure_state,
     features,
     fill_temperature,
     merged_knots,
@@ -314,3 +315,63 @@ def test_lag_features_hold_through_unknown_hours() -> None:
     f = features(t, (1.0,))  # half-life one hour: the mean moves halfway each hour
     np.testing.assert_allclose(f[:, 0], t)
     np.testing.assert_allclose(f[:, 1], [0.0, np.nan, 0.0, -5.0])
+
+
+def _closure(first: date, days: int) -> set[date]:
+    return {first + np.timedelta64(k, "D").item() for k in range(days)}
+
+
+def test_a_closure_costs_more_the_longer_and_colder_it_has_been() -> None:
+    # A building whose structure cools through each closure's frost protection (a 24-hour
+    # half-life) and pays for it, more in the cold, at frost protection and for the days after
+    # it reopens: after 4 days off far less than after a fortnight. Closure slots alone have
+    # one middle and one reopening day for all of them.
+    starts = [(date(2023, 2, 11), 16), (date(2023, 4, 8), 4), (date(2023, 5, 13), 9)]
+    starts += [(date(2023, 10, 21), 16), (date(2023, 11, 25), 5), (date(2023, 12, 23), 6)]
+    starts += [(date(2024, 2, 10), 5), (date(2024, 3, 30), 16), (date(2024, 5, 11), 9)]
+    starts += [(date(2024, 10, 19), 9), (date(2024, 11, 23), 16)]
+    off: set[date] = set().union(*(_closure(d, n) for d, n in starts))
+    train, test = _hours("2023-01-01T00", 365), _hours("2024-01-01T00", 366)
+    tt, te = _temperature(train, 1), _temperature(test, 2)
+
+    def building(hours: np.ndarray, t: np.ndarray) -> np.ndarray:
+        cal = week_hours(hours, PARIS, lambda d: d in off)
+        a = 1 - 0.5 ** (1 / 24)
+        cold = (cal.holiday & (cal.run_day >= 2)).astype(float)
+        deficit = np.zeros(hours.size)
+        for i in range(1, hours.size):
+            deficit[i] = deficit[i - 1] + a * (cold[i] - deficit[i - 1])
+        kwh = np.where(cal.run_day >= 2, 5.0, _office(hours, t, off))
+        return kwh + deficit * 3 * (20 - t)
+
+    cal = week_hours(test, PARIS, lambda d: d in off)
+    # the closures and the 3 days after each
+    around = np.convolve(cal.holiday.astype(float), np.ones(73), "full")[: test.size] > 0
+    errors = {}
+    for name, half_lives in (("state", (24.0,)), ("slots only", ())):
+        params = BaselineParams(
+            segments="none", half_life_days=None, max_level_shifts=0, state_half_lives_h=half_lives
+        )
+        b = Baseline.fit(
+            train, building(train, tt), tt, zone=PARIS, params=params, holidays=lambda d: d in off
+        )
+        r = b.predict(test, te) - building(test, te)
+        errors[name] = float(np.sqrt(np.mean(r[around] ** 2)))
+    # (what is left: the first two days' hours, weekdays and weekends pooled in one slot)
+    assert errors["state"] < 0.35 * errors["slots only"]
+
+
+def test_a_series_that_starts_in_a_closure_remembers_its_cold_hours() -> None:
+    off = _closure(date(2023, 12, 23), 16)
+
+    def state(hours: np.ndarray, t: np.ndarray, params: BaselineParams) -> np.ndarray:
+        return closure_state(t, week_hours(hours, PARIS, lambda d: d in off), params)
+
+    hours = _hours("2023-12-01T00", 40)
+    t = _temperature(hours, 1)
+    whole = state(hours, t, BaselineParams())
+    cut = hours >= np.datetime64("2024-01-01T00")
+    np.testing.assert_allclose(state(hours[cut], t[cut], BaselineParams()), whole[cut], atol=1e-9)
+    assert whole[cut][0, 0] > 0.9  # a week into frost protection at a 24-hour half-life
+    # without closures (the deviation detector's settings) no column is added
+    assert state(hours, t, BaselineParams(closure_days=None)).shape == (hours.size, 0)
