@@ -83,6 +83,7 @@ UNITS = {
     "deviation.night_count": "1",
     "deviation.night_first_hour": "h",
     "deviation.night_last_hour": "h",
+    "deviation.min_load_alarm": "σ·days",
     "deviation.history_days": "days",
     "deviation.min_history_days": "days",
     "deviation.clip_sigmas": "σ",

@@ -23,6 +23,11 @@ scored before ``min_train_days`` of history.
   same means over the trailing quarter. A constant added load (plant left on, a higher
   baseload) is a large share of a night and a sliver of a working day. It flags an excess
   (held a day) at ``night_threshold``, and is rescaled into ``score`` like the slow mean.
+- The minimum apart (:mod:`analytics.energy.min_load`): each local day's lowest raw kWh against
+  the same minima over the four weeks before (a line in the temperature), accumulated by a
+  one-sided CUSUM that alarms at ``min_load_alarm``; the alarm holds a day. It needs no
+  baseline, so it does not wander where the residuals of a badly fitted meter do: a +30 %
+  baseload for a week is a step in the minimum, and it adds up over the days.
 - Flagged hours of one sign, merged over gaps of up to ``merge_gap_h``, are events; an event
   begins where the fast score last rose past 1 before it and carries its excess kWh and €.
   The slow mean forgets an event once the fast one falls below half of it, so an event ends
@@ -52,6 +57,7 @@ import numpy.typing as npt
 
 from analytics.energy.baseline import Baseline, BaselineError, BaselineParams
 from analytics.energy.hourly_file import mask_zero_runs
+from analytics.energy.min_load import MinLoad, MinLoadParams
 from analytics.energy.night_level import NightLevel, NightParams
 from analytics.energy.week_hours import HOURS_PER_WEEK, week_hours
 
@@ -99,6 +105,7 @@ class DeviationParams:
     night_count: int = 2  # nights averaged
     night_first_hour: int = 0  # local hours of the night, inclusive
     night_last_hour: int = 5
+    min_load_alarm: float = 6.0  # the daily minimum's CUSUM alarm level (excess only); 0: off
     history_days: int = 91  # the score's scale is re-measured on its own trailing history …
     min_history_days: int = 56  # … once it has this many scored days
     clip_sigmas: float = 8.0  # hourly residuals clipped at this many hourly scales
@@ -114,8 +121,8 @@ class DeviationParams:
         positive = (self.half_life_h, self.slow_half_life_h, self.threshold)
         if min(*positive, self.slow_threshold, self.clip_sigmas) <= 0:
             raise ValueError("half-lives, thresholds and clip_sigmas must be > 0")
-        if self.night_threshold < 0:
-            raise ValueError("night_threshold must be >= 0 (0: off)")
+        if self.night_threshold < 0 or self.min_load_alarm < 0:
+            raise ValueError("night_threshold and min_load_alarm must be >= 0 (0: off)")
         if not 0 < self.holdout_days < self.min_train_days <= self.train_days:
             raise ValueError("need 0 < holdout_days < min_train_days <= train_days")
 
@@ -353,6 +360,7 @@ def score_meter(
     rescale = p.threshold / p.slow_threshold
     night_rescale = p.threshold / p.night_threshold if p.night_threshold > 0 else 0.0
     night = NightLevel(NightParams(p.night_first_hour, p.night_last_hour, p.night_count))
+    low = MinLoad(MinLoadParams(alarm=p.min_load_alarm)) if p.min_load_alarm > 0 else None
     hour_of_day = how % DAY_H  # local; a holiday's slots are hours of a day too
     window_h = p.level_days * DAY_H
     starts = _month_starts(hours)
@@ -396,6 +404,8 @@ def score_meter(
             out.expected_kwh[i] = e
             known = math.isfinite(y[i]) and math.isfinite(e) and fit.usable
             night.step(i, int(hour_of_day[i]), float(y[i]) - e if known else math.nan)
+            if low is not None:
+                low.step(i, int(hour_of_day[i]), float(y[i]), float(temp[i]))
             if not fit.usable:
                 out.state[i] = State.UNUSABLE
                 run.close(out, p)
@@ -420,13 +430,16 @@ def score_meter(
             # means already see a building that stopped
             s_night = night.score(i) * night_rescale
             s_night = s_night if s_night > 0 else 0.0  # False for NaN: no night known
+            s_low = low.level(i) * p.threshold if low is not None else 0.0
             score = s_fast if abs(s_fast) >= abs(s_slow) else s_slow
-            score = s_night if s_night > abs(score) else score
-            # the slow mean and the nights lag: they flag only while the fast mean leans their way
+            score = max(s_night, s_low) if max(s_night, s_low) > abs(score) else score
+            # the slow mean, the nights and the minimum lag: they flag only while the fast mean
+            # leans their way
             flag = (
                 abs(s_fast) >= p.threshold
                 or (abs(s_slow) >= p.threshold and s_fast * math.copysign(1.0, s_slow) >= 0)
                 or (s_night >= p.threshold and s_fast >= 0)
+                or (s_low >= p.threshold and s_fast >= 0)
             )
             s = score
             out.score[i] = s
@@ -440,6 +453,8 @@ def score_meter(
                 offset = recent_offset(y[j : i + 1] - model[j : i + 1], group[j : i + 1])
                 anchor, fast, slow = on, 0.0, 0.0
                 night.forget()
+                if low is not None:
+                    low.forget()
     run.close(out, p, running=n - 1 - run.last <= p.merge_gap_h)
     return out
 
