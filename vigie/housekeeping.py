@@ -44,11 +44,7 @@ def _instant(day: date, at: time, tz: ZoneInfo) -> datetime:
 
 def describe(counts: PurgeCounts) -> str:
     """``quantity granularity=rows`` for what a purge deleted, or that nothing went."""
-    parts = [
-        f"{q} {counted(by)}"
-        for q, by in sorted(counts.items())
-        if any(by.values())
-    ]
+    parts = [f"{q} {counted(by)}" for q, by in sorted(counts.items()) if any(by.values())]
     return "; ".join(parts) or "nothing past its retention"
 
 

@@ -13,6 +13,7 @@ over the building's indoor sensors), each CO2 sensor's level and the outdoor tem
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -204,7 +205,9 @@ def build(
     n = len(hours_ns)
     occupied, season, since, until = occupancy(info, hours_ns, calendar, settings)
     kwh = np.array([register_kwh(r, hours_ns) for r in registers]).reshape(len(registers), n)
-    with np.errstate(all="ignore"):
+    # An hour no sensor read is NaN, as meant: numpy warns of such all-NaN columns, not errors.
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         rooms = np.array([hourly_mean(t, v, hours_ns) for t, v in indoor]).reshape(-1, n)
         indoor_c = np.nanmean(rooms, axis=0) if len(rooms) else np.full(n, np.nan)
         probes = np.array([hourly_mean(t, v, hours_ns) for t, v in outdoor]).reshape(-1, n)

@@ -13,7 +13,7 @@ from core.csv_cells import FORMULA_STARTS, neutralise, restore, safe_cell
 @pytest.mark.parametrize(
     ("text", "cell"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+33 6 12", "'+33 6 12"),
         ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
         ("@SUM(1+1)", "'@SUM(1+1)"),

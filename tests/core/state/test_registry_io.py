@@ -428,7 +428,7 @@ def test_exported_csv_cells_never_run_as_formulas_and_still_round_trip(
 
     [header, row] = list(csv.reader((tmp_path / "csv" / "devices.csv").open(encoding="utf-8")))
     cells = dict(zip(header, row, strict=True))
-    assert cells["name"] == "'=HYPERLINK(\"http://evil.example\", \"ok\")"
+    assert cells["name"] == '\'=HYPERLINK("http://evil.example", "ok")'
     assert (cells["label"], cells["note"], cells["quoted"]) == ("'@SUM(A1)", "'-2+3", "''=x")
     assert cells["offset_m3"] == "-3.5"  # a number stays a number
     assert [c for c in row if c.startswith(("=", "+", "-", "@"))] == ["-3.5"]
