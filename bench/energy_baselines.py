@@ -57,7 +57,7 @@ from analytics.energy.hourly_file import (  # noqa: E402
     read_weather_csv,
     temperature_on,
 )
-from analytics.energy.week_hours import week_hours  # noqa: E402
+from analytics.energy.week_hours import RUN_LOOKAROUND, week_hours  # noqa: E402
 from core.calendar import DayKind, FrenchCalendar  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -278,7 +278,11 @@ def simulated(seeds: int, params: BaselineParams = DEFAULTS, first_seed: int = 1
     hours = (np.datetime64("2025-01-01T00", "h") + np.arange(days * 24)).astype("datetime64[s]")
     train = hours < np.datetime64("2026-01-01")
 
-    local_days = tuple(date(2025, 1, 1) + timedelta(days=k) for k in range(days))
+    # The calendar reaches past the simulated years, as a deployment's does: a day's run of
+    # holidays is placed up to RUN_LOOKAROUND days away (the Christmas holidays end in January).
+    local_days = tuple(
+        date(2025, 1, 1) + timedelta(days=k) for k in range(-RUN_LOOKAROUND, days + RUN_LOOKAROUND)
+    )
 
     def calendar_of(b: Any) -> Any:
         # As the deviation detector derives them from the registry's schedule and calendar.
