@@ -192,13 +192,11 @@ def features(t: FloatArray, lag_half_lives_h: tuple[float, ...]) -> FloatArray:
     return np.stack(out, axis=1)
 
 
-def unheated(cal: WeekHours, params: BaselineParams) -> BoolArray:
-    """Hours a long closure leaves the building unheated: its days after the first
-    ``closure_first_days`` (frost protection), the last included."""
-    if params.holiday_profile == "sunday" or params.closure_days is None:
-        return np.zeros(cal.holiday.size, dtype=bool)
-    long_ = cal.holiday & (cal.run_day + cal.run_left + 1 >= params.closure_days)
-    return np.asarray(long_ & (cal.run_day >= params.closure_first_days))
+def _unheated(cal: WeekHours, closure_days: int, first_days: int) -> BoolArray:
+    """Hours a closure of ``closure_days`` or more leaves the building unheated: its days after
+    the first ``first_days`` (frost protection), the last included."""
+    long_ = cal.holiday & (cal.run_day + cal.run_left + 1 >= closure_days)
+    return np.asarray(long_ & (cal.run_day >= first_days))
 
 
 def state_features(
@@ -380,7 +378,7 @@ def closure_state(t: FloatArray, cal: WeekHours, params: BaselineParams) -> Floa
     without closures (``closure_days`` None or ``holiday_profile="sunday"``)."""
     if params.closure_days is None or params.holiday_profile == "sunday":
         return np.zeros((t.size, 0))
-    cold = unheated(cal, params)
+    cold = _unheated(cal, params.closure_days, params.closure_first_days)
     if not cold.any():  # no closure: the state stays 0 (and costs no pass over the hours)
         return np.zeros((t.size, 2 * len(params.state_half_lives_h)))
     before = 0.0

@@ -83,9 +83,8 @@ def excess_over_line(
 
 @dataclass(slots=True)
 class MinLoad:
-    """Fed hour by hour (index, local hour of day, raw kWh or NaN, °C or NaN); ``alarm(i)``
-    says whether an alarm is in force at hour ``i``, ``level(i)`` the CUSUM over its alarm
-    level then (≥ 1 while alarmed, 0 otherwise)."""
+    """Fed hour by hour (index, local hour of day, raw kWh or NaN, °C or NaN); ``level(i)`` is
+    the CUSUM over its alarm level while an alarm is in force at hour ``i`` (≥ 1), else 0."""
 
     p: MinLoadParams = field(default_factory=MinLoadParams)
     _low: float = math.inf
@@ -93,11 +92,16 @@ class MinLoad:
     _temp_sum: float = 0.0
     _temp_count: int = 0
     _last_hour: int = -1
-    _minima: deque[float] = field(default_factory=deque)
-    _temps: deque[float] = field(default_factory=deque)
+    # The last ``history_days`` days' minima and mean temperatures (set in __post_init__).
+    _minima: deque[float] = field(init=False)
+    _temps: deque[float] = field(init=False)
     _cusum: float = 0.0
     _alarm_at: int = -1
     _alarm_level: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._minima = deque(maxlen=self.p.history_days)
+        self._temps = deque(maxlen=self.p.history_days)
 
     def step(self, i: int, hour_of_day: int, kwh: float, temp: float) -> None:
         """Account hour ``i``; a day ends when the local hour of day goes back."""
@@ -138,9 +142,6 @@ class MinLoad:
         temps = np.fromiter(self._temps, dtype=np.float64)
         self._minima.append(low)  # judged against the days before it, then joins them
         self._temps.append(temp)
-        while len(self._minima) > self.p.history_days:
-            self._minima.popleft()
-            self._temps.popleft()
         if np.isfinite(minima).sum() < self.p.min_history:
             return
         z = excess_over_line(minima, temps, low, temp, self.p.floor_share)
