@@ -21,6 +21,9 @@ model per calendar month is fitted on that month (weight 1) and its two neighbou
 trailing window, so a building whose schedule follows terms or seasons gets each month's
 schedule. Only the last ``window_days`` of the data are used.
 
+A prediction is never below the least kWh of the fit window (``floor_at_minimum``): the linear
+terms extrapolated to a warm or frost-protected day can fall far below zero, a meter cannot.
+
 Missing hours (NaN kWh, runs of ≥ ``zero_run_hours`` exact zeros, NaN temperature after
 interpolating gaps of up to ``max_temperature_gap_hours``) are left out of the fit, and their
 prediction is NaN when the temperature is unknown.
@@ -91,6 +94,11 @@ class BaselineParams:
     # ones), and S times the temperature, two more linear terms per mode; (): none. Only with
     # closures (``closure_days``, ``holiday_profile="own"``)
     state_half_lives_h: tuple[float, ...] = (24.0,)
+    # predictions are held at or above the least kWh the fit window measured: a meter does
+    # not use less than it ever has (a boiler off uses its pilot, not negative gas), where the
+    # extrapolated temperature and state terms of a warm or frost-protected hour can fall far
+    # below it; False: the regression as it is
+    floor_at_minimum: bool = True
     max_level_shifts: int = 2  # changes of use looked for in the window (0: none)
     shift_min_days: int = 28  # days before a change of use
     shift_min_days_after: int = 28  # days after it
@@ -411,6 +419,7 @@ class Baseline:
     holidays: Callable[[date], bool] | None = field(default=None, repr=False)
     whole: _Model | None = field(default=None, repr=False)
     months: dict[int, _Model] = field(default_factory=dict, repr=False)
+    floor: float = -math.inf  # the least kWh a prediction is (``floor_at_minimum``)
 
     @classmethod
     def fit(
@@ -479,11 +488,13 @@ class Baseline:
                 if np.count_nonzero(wm[cal.month == m]) >= params.min_segment_hours:
                     months[m] = _fit_model(how, t0, utc_s, y0, wm, params, steps_s, whole)
         shifts.sort(key=lambda s: s.at_s)
-        base = cls(zone, params, Goodness(np.nan, np.nan, 0, False), (), holidays, whole, months)
+        floor = float(y[known].min()) if params.floor_at_minimum else -math.inf
+        none = Goodness(np.nan, np.nan, 0, False)
+        base = cls(zone, params, none, (), holidays, whole, months, floor)
         pred = base._predict(how[known], cal.month[known], t[known], utc_s[known])
         n_params = max([whole.n_params] + [m.n_params for m in months.values()])
         fit = goodness(y[known], pred, n_params)
-        return cls(zone, params, fit, tuple(shifts), holidays, whole, months)
+        return cls(zone, params, fit, tuple(shifts), holidays, whole, months, floor)
 
     def predict(self, hours: NDArray[np.datetime64], temperature_c: FloatArray) -> FloatArray:
         """kWh of each UTC hour start given its outdoor temperature (NaN where that is unknown)."""
@@ -508,4 +519,4 @@ class Baseline:
             rows = known & (by_month == m)
             model = self.months.get(m, self.whole)
             out[rows] = model.predict(how[rows], t[rows], utc_s[rows])
-        return out
+        return np.asarray(np.maximum(out, self.floor))  # NaN stays NaN

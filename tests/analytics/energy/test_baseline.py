@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -124,6 +125,24 @@ def test_a_long_temperature_gap_predicts_nothing() -> None:
     gap[100:120] = np.nan
     pred = b.predict(train, gap)
     assert np.isnan(pred[100:120]).all() and np.isfinite(pred[:100]).all()
+
+
+def test_a_prediction_is_never_below_the_least_the_meter_used() -> None:
+    # Use falling steeply with the temperature over a cool spell: a warm week extrapolates the
+    # slope far below zero, where a boiler off still uses what it always has at the least.
+    train = _hours("2023-01-01T00", 60)
+    t = 4.5 + 4.5 * np.sin(np.arange(train.size) * 2 * np.pi / 97)
+    kwh = 100 - 10 * t
+    warm_week = _hours("2023-03-02T00", 7)
+    warm = np.full(warm_week.size, 20.0)
+    warm[10:20] = np.nan  # too long a gap to fill: no prediction
+    raw = Baseline.fit(
+        train, kwh, t, zone=PARIS, params=replace(WHOLE, floor_at_minimum=False)
+    ).predict(warm_week, warm)
+    assert np.nanmax(raw) < 0
+    pred = Baseline.fit(train, kwh, t, zone=PARIS, params=WHOLE).predict(warm_week, warm)
+    assert np.isnan(pred[10:20]).all()
+    np.testing.assert_allclose(np.delete(pred, range(10, 20)), kwh.min())
 
 
 def test_occupied_and_unoccupied_hours_get_their_own_temperature_slope() -> None:
