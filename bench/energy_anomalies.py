@@ -51,6 +51,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from analytics.detectors.energy_deviation import (  # noqa: E402
+    EnergyDeviationParams,
+    reportable,
+)
 from analytics.energy.deviation import (  # noqa: E402
     DeviationParams,
     MeterDeviation,
@@ -69,6 +73,7 @@ LOCAL = ZoneInfo("Europe/London")
 WINDOW = (np.datetime64("2019-04-01T00:00"), np.datetime64("2019-12-01T00:00"))
 MONTHS = 8
 TOLERANCE_H = 24
+REPORT = EnergyDeviationParams()  # production's reporting: passes every 6 h, min_share 5 %
 MATERIAL = 0.20
 # Mondays (local) of the injected weeks, and Saturdays of the injected weekends: 4 weeks apart.
 WEEKS = ("2019-04-08", "2019-06-03", "2019-07-29", "2019-09-23")
@@ -172,6 +177,56 @@ def estimated_kwh(dev: MeterDeviation, fault: Fault, delay: int) -> float | None
     return None
 
 
+@dataclass(frozen=True)
+class Alerts:
+    """What production raises from one register's scoring: a pass every ``every_h`` hours
+    reports the events worth an alert (``reportable``); an alert opens at the first pass that
+    reports its direction and is cleared by the first judging pass that does not."""
+
+    opened: list[tuple[int, int]]  # (direction, hour index of the opening pass)
+    excess_passes: np.ndarray  # hour indices of the passes that reported an excess
+
+
+def alerts(dev: MeterDeviation, params: DeviationParams, report: EnergyDeviationParams) -> Alerts:
+    n = len(dev.hours)
+    starts = [int(np.searchsorted(dev.hours, e.detected_at)) for e in dev.events]
+    # an event can be reported from its first flag until it closed and ended_within_h went by
+    span = params.merge_gap_h + report.ended_within_h + 1
+    stops = [
+        n if e.end is None else int(np.searchsorted(dev.hours, e.end)) + span for e in dev.events
+    ]
+    hour_s = dev.hours.astype("datetime64[s]").astype(np.int64)
+    passes = np.flatnonzero((hour_s + 3600) % (report.every_h * 3600) == 0)
+    scored = np.convolve(dev.state == State.SCORED, np.ones(24), mode="full")[:n] > 0
+    opened: list[tuple[int, int]] = []
+    excess: list[int] = []
+    open_now = {1: False, -1: False}
+    for k in passes:
+        if not scored[k]:
+            continue  # a register not scored in the last day is not judged: alerts stay
+        found = set()
+        if any(a <= k < b for a, b in zip(starts, stops, strict=True)):
+            then = dev.as_of(int(k), params)
+            end_ns = int(then.hours[-1].astype("datetime64[ns]").astype(np.int64)) + 3600 * 10**9
+            found = {e.direction for e in reportable(then, end_ns, report)}
+        for d in (1, -1):
+            if d in found and not open_now[d]:
+                opened.append((d, int(k)))
+            open_now[d] = d in found
+        if 1 in found:
+            excess.append(int(k))
+    return Alerts(opened, np.asarray(excess, dtype=np.int64))
+
+
+def alert_caught(a: Alerts, fault: Fault) -> int | None:
+    """Delay in hours of the first pass reporting an excess, from the fault's start to 24 h
+    after its end (the pass's data end at that hour)."""
+    hits = a.excess_passes[
+        (a.excess_passes >= fault.start) & (a.excess_passes < fault.end + TOLERANCE_H)
+    ]
+    return int(hits[0] - fault.start) if len(hits) else None
+
+
 def summarise(values: list[int]) -> dict[str, float | None]:
     if not values:
         return {"median_h": None, "p90_h": None}
@@ -201,12 +256,15 @@ def run(data: Path, only: list[str] | None, params: DeviationParams) -> dict[str
         dev = score_meter(hours, kwh[b], temperature, zone=LOCAL, params=params, holidays=closed)
         events = [e for e in dev.events if WINDOW[0] <= e.detected_at < WINDOW[1]]
         shifts = [e for e in dev.events if WINDOW[0] <= e.detected_at < WINDOW[1] and e.level_shift]
+        raised = [(d, k) for d, k in alerts(dev, params, REPORT).opened if window[k]]
         scored = window & (dev.state == State.SCORED)
         unusable_h = int((window & (dev.state == State.UNUSABLE)).sum())
         clean_rows.append(
             {
                 "building": b,
                 "events": len(events),
+                "alerts": len(raised),
+                "drops_raised": sum(d < 0 for d, _ in raised),
                 "level_shifts": len(shifts),
                 "flagged_h": int((dev.anomalous & window).sum()),
                 "scored_h": int(scored.sum()),
@@ -222,8 +280,10 @@ def run(data: Path, only: list[str] | None, params: DeviationParams) -> dict[str
             dev_f = score_meter(
                 hours, series, temperature, zone=LOCAL, params=params, holidays=closed
             )
+            raised_f = alerts(dev_f, params, REPORT)
             for fault in faults:
                 delay = caught(dev_f, fault)
+                alert_delay = alert_caught(raised_f, fault)
                 estimate = None if delay is None else estimated_kwh(dev_f, fault, delay)
                 faults_out[kind].append(
                     {
@@ -233,12 +293,14 @@ def run(data: Path, only: list[str] | None, params: DeviationParams) -> dict[str
                         "added_kwh": round(fault.added_kwh, 1),
                         "estimated_kwh": None if estimate is None else round(estimate, 1),
                         "delay_h": delay,
+                        "alert_delay_h": alert_delay,
                         "running": delay is not None and already_running(dev_f, fault),
                     }
                 )
         print(
             f"  {b:>5}: {len(events)} event(s), {len(shifts)} shift(s), "
-            f"{clean_rows[-1]['flagged_h']} h flagged, {unusable_h} h unusable",
+            f"{len(raised)} alert(s), {clean_rows[-1]['flagged_h']} h flagged, "
+            f"{unusable_h} h unusable",
             flush=True,
         )
     elapsed = time.perf_counter() - t0
@@ -251,6 +313,9 @@ def run(data: Path, only: list[str] | None, params: DeviationParams) -> dict[str
         "params": {k: getattr(params, k) for k in params.__dataclass_fields__},
         "events_per_building_month": events_total / (n * MONTHS),
         "events": events_total,
+        "alerts_per_building_month": sum(r["alerts"] for r in clean_rows) / (n * MONTHS),
+        "alerts": sum(r["alerts"] for r in clean_rows),
+        "drops_raised": sum(r["drops_raised"] for r in clean_rows),
         "level_shifts": sum(r["level_shifts"] for r in clean_rows),
         "hours_flagged_share": flagged / sum(r["hours"] for r in clean_rows),
         "scored_hours_flagged_share": flagged / max(1, sum(r["scored_h"] for r in clean_rows)),
@@ -261,6 +326,7 @@ def run(data: Path, only: list[str] | None, params: DeviationParams) -> dict[str
     }
     for kind, rows in faults_out.items():
         found = [r["delay_h"] for r in rows if r["delay_h"] is not None]
+        alerted = [r["alert_delay_h"] for r in rows if r["alert_delay_h"] is not None]
         material = [r for r in rows if r["added_share"] >= MATERIAL]
         result["faults"][kind] = {
             "injected": len(rows),
@@ -275,6 +341,13 @@ def run(data: Path, only: list[str] | None, params: DeviationParams) -> dict[str
             "missed_by_building": _missed(rows),
             "median_added_share": float(np.median([r["added_share"] for r in rows])),
             "delay": summarise(found),
+            "recall_alerts": len(alerted) / len(rows) if rows else None,
+            "recall_alerts_material": (
+                sum(r["alert_delay_h"] is not None for r in material) / len(material)
+                if material
+                else None
+            ),
+            "alert_delay": summarise(alerted),
             "median_estimate_over_added": (
                 float(np.median(ratios)) if (ratios := _ratios(rows)) else None
             ),
@@ -302,6 +375,10 @@ def _ratios(rows: list[dict[str, Any]]) -> list[float]:
 def print_table(r: dict[str, Any]) -> None:
     print(f"\nCambridge, {r['buildings']} buildings, April-November 2019, causal monthly refit")
     print(f"  alarm events / building-month  {r['events_per_building_month']:.3f}  ({r['events']})")
+    print(
+        f"  alerts raised / building-month {r['alerts_per_building_month']:.3f}  ({r['alerts']}, "
+        f"{r['drops_raised']} of them drops)"
+    )
     print(f"  hours flagged                  {100 * r['hours_flagged_share']:.2f} %")
     print(f"  of hours scored                {100 * r['scored_hours_flagged_share']:.2f} %")
     print(f"  level shifts (re-anchored)     {r['level_shifts']}")
@@ -321,6 +398,16 @@ def print_table(r: dict[str, Any]) -> None:
             f"  {kind:<14} {f['injected']:>4} {f['recall']:>7.2f} {f['material']:>6} {rm:>7} "
             f"{med:>10} {p90:>6} {100 * f['median_added_share']:>5.0f}% {est:>10} "
             f"{f['running']:>8}"
+        )
+    head = f"{'recall':>7} {'n≥20%':>6} {'recall':>7} {'delay med':>10} {'p90':>6}"
+    print(f"  {'by alerts':<14} {head}")
+    for kind, f in r["faults"].items():
+        d = f["alert_delay"]
+        med = "-" if d["median_h"] is None else f"{d['median_h']:.0f} h"
+        p90 = "-" if d["p90_h"] is None else f"{d['p90_h']:.0f} h"
+        rm = "-" if f["recall_alerts_material"] is None else f"{f['recall_alerts_material']:.2f}"
+        print(
+            f"  {kind:<14} {f['recall_alerts']:>7.2f} {f['material']:>6} {rm:>7} {med:>10} {p90:>6}"
         )
     for kind, f in r["faults"].items():
         missed = " ".join(f"{b}×{k}" for b, k in f["missed_by_building"].items())

@@ -145,6 +145,22 @@ def score_registers(b: BuildingHours, params: DeviationParams) -> list[MeterDevi
     return out
 
 
+def reportable(dev: MeterDeviation, end_ns: int, p: EnergyDeviationParams) -> list[DeviationEvent]:
+    """The events of a register worth an alert in a pass whose data end at ``end_ns``: running
+    or ended within ``ended_within_h``, and deviating by ``min_share`` of the expected kWh or
+    more in their own direction."""
+    recent_ns = end_ns - p.ended_within_h * HOUR_NS
+    out = []
+    for e in dev.events:
+        recent = e.end is None or _ns(e.end) + HOUR_NS > recent_ns
+        # signed: an excess whose hours used less than expected overall (a night above its
+        # norm, a day below) is not one
+        worth = e.direction * e.excess_kwh
+        if recent and worth >= p.min_share * _expected_kwh(dev, e):
+            out.append(e)
+    return out
+
+
 def _expected_kwh(dev: MeterDeviation, e: DeviationEvent) -> float:
     """What the register was expected to use from the event's onset to its end (or now): a
     deviation that is a sliver of it, however sharp its score, is not worth an alert."""
@@ -214,7 +230,6 @@ class EnergyDeviation:
             if b.n == 0 or not b.registers:
                 continue
             end_ns = int(b.hours_ns[-1]) + HOUR_NS
-            recent_ns = end_ns - p.ended_within_h * HOUR_NS
             scored = score_registers(b, p.deviation)
             events: dict[int, list[tuple[int, DeviationEvent]]] = {1: [], -1: []}
             judged = False
@@ -226,13 +241,7 @@ class EnergyDeviation:
                     continue  # learning, unusable or silent: no word on this register
                 judged = True
                 out.counts["registers_scored"] += 1
-                for e in dev.events:
-                    recent = e.end is None or _ns(e.end) + HOUR_NS > recent_ns
-                    # signed: an excess whose hours used less than expected overall (a night
-                    # above its norm, a day below) is not one
-                    worth = e.direction * e.excess_kwh
-                    if not recent or worth < p.min_share * _expected_kwh(dev, e):
-                        continue
+                for e in reportable(dev, end_ns, p):
                     if e.direction < 0 and _in_closure(b, dev, e, p.closure_h):
                         continue
                     events[e.direction].append((r, e))

@@ -153,6 +153,52 @@ class MeterDeviation:
     state: npt.NDArray[np.int8]
     events: list[DeviationEvent] = field(default_factory=list)
 
+    def as_of(self, k: int, p: DeviationParams) -> MeterDeviation:
+        """The scoring as it stood once hour ``k`` was scored (what a pass then saw): every
+        array ends at ``k`` and each event is cut there, since the scoring is causal."""
+        cut = slice(0, k + 1)
+        out = MeterDeviation(
+            self.hours[cut],
+            self.kwh[cut],
+            self.expected_kwh[cut],
+            self.score[cut],
+            self.anomalous[cut],
+            self.state[cut],
+        )
+        firsts = [int(np.searchsorted(self.hours, e.detected_at)) for e in self.events]
+        for n, e in enumerate(self.events):
+            first = firsts[n]
+            if first > k:
+                break
+            onset = int(np.searchsorted(self.hours, e.onset))
+            last = len(self.hours) - 1 if e.end is None else int(np.searchsorted(self.hours, e.end))
+            last_k = first + int(np.flatnonzero(self.anomalous[first : min(last, k) + 1])[-1])
+            # the hour the event closed: at its last flag for a level shift, at the next
+            # event's first flag (a change of sign) or once the merge gap ran out
+            following = firsts[n + 1] if n + 1 < len(firsts) else math.inf
+            closed_at = (
+                math.inf
+                if e.end is None
+                else last
+                if e.level_shift
+                else min(following, last + p.merge_gap_h + 1)
+            )
+            sl = slice(onset, last_k + 1)
+            excess = float(np.nansum(self.kwh[sl] - self.expected_kwh[sl]))
+            out.events.append(
+                DeviationEvent(
+                    onset=e.onset,
+                    detected_at=e.detected_at,
+                    end=self.hours[last_k] if closed_at <= k else None,
+                    direction=e.direction,
+                    level_shift=e.level_shift and closed_at <= k,
+                    excess_kwh=excess,
+                    excess_eur=excess * p.price_eur_per_kwh,
+                    peak_score=float(np.nanmax(np.abs(self.score[sl]))) * e.direction,
+                )
+            )
+        return out
+
 
 def hold_temperature(temperature_c: FloatArray, max_gap_h: int = 6) -> FloatArray:
     """Carry the last temperature forward over gaps of up to ``max_gap_h`` hours (causal)."""

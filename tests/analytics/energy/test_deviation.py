@@ -59,6 +59,29 @@ def test_the_score_of_an_hour_never_depends_on_later_hours() -> None:
     assert np.isfinite(whole.score[WEEK_AT:]).all()
 
 
+def test_the_events_as_of_an_hour_are_those_a_scoring_then_found() -> None:
+    hours, kwh, temp = building(1)
+    kwh = kwh.copy()
+    kwh[WEEK_AT : WEEK_AT + 168] += 15.0
+    kwh[WEEK_AT + 30 * 24 : WEEK_AT + 33 * 24] = 3.0  # a drop after it: a change of sign
+    whole = score_meter(hours, kwh, temp, zone=UTC)
+    assert [e.direction for e in whole.events] == [1, -1]
+    p = DeviationParams()
+    # before, during, just after (the merge gap still open), closed, during the drop, at the end
+    for cut in (
+        WEEK_AT - 5,
+        WEEK_AT + 40,
+        WEEK_AT + 180,
+        WEEK_AT + 220,
+        WEEK_AT + 31 * 24,
+        len(kwh),
+    ):
+        part = score_meter(hours[:cut], kwh[:cut], temp[:cut], zone=UTC)
+        then = whole.as_of(cut - 1, p)
+        assert then.events == part.events, cut
+        np.testing.assert_array_equal(then.anomalous, part.anomalous)
+
+
 def test_a_clean_building_raises_nothing_and_learns_first() -> None:
     _, kwh, _ = building(1)
     dev = run(kwh)
