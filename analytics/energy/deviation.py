@@ -99,7 +99,7 @@ class DeviationParams:
     level_days: int = 28  # the baseline follows what it got wrong over these trailing days
     half_life_h: float = 12.0  # of the fast weighted mean of residuals (a weekend) …
     slow_half_life_h: float = 72.0  # … and of the slow one (a week)
-    threshold: float = 5.5  # |score| that makes an hour anomalous
+    threshold: float = 5.75  # |score| that makes an hour anomalous
     slow_threshold: float = 4.25  # the slow mean's own, in its scales (the score is rescaled)
     night_threshold: float = 4.0  # the nights' own (excess only); 0 turns them off
     night_count: int = 2  # nights averaged
