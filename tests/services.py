@@ -43,6 +43,42 @@ def port_accepts(host: str, port: int, timeout_s: float = 0.5) -> bool:
         return False
 
 
+def listening_inodes(port: int) -> set[str] | None:
+    """Inodes of the loopback/any-address TCP sockets listening on ``port`` (Linux ``/proc``),
+    or None where there is no ``/proc`` to read."""
+    found: set[str] = set()
+    try:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    # local address "0100007F:1F90", state 0A = LISTEN, inode in column 10
+                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        found.add(fields[9])
+    except OSError:
+        return None
+    return found
+
+
+def socket_inodes(pid: int) -> set[str]:
+    """Inodes of the sockets process ``pid`` holds open."""
+    out: set[str] = set()
+    fd_dir = f"/proc/{pid}/fd"
+    try:
+        names = os.listdir(fd_dir)
+    except OSError:
+        return out
+    for name in names:
+        try:
+            link = os.readlink(f"{fd_dir}/{name}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            out.add(link[8:-1])
+    return out
+
+
 def tail(path: Path, lines: int = 40) -> str:
     """The last lines of a log file, or a note that there is none."""
     try:
@@ -71,6 +107,7 @@ class Service:
         self.startup_timeout_s = startup_timeout_s
         self.stop_timeout_s = stop_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
+        self._started = False
         self.configure()
 
     def configure(self) -> None:
@@ -85,6 +122,26 @@ class Service:
         """Whether the server answers (called repeatedly while starting)."""
         raise NotImplementedError
 
+    def ports(self) -> Sequence[int]:
+        """The ports the server listens on (its own process, not a child), if checked."""
+        return ()
+
+    def choose_ports(self) -> None:
+        """Pick new free ports (and write the config again): the ones chosen were taken."""
+
+    def _owns_ports(self) -> bool:
+        """Whether our process is the one listening on each of its ports: a free port chosen
+        by one test can be chosen by a test running beside it before either server binds it,
+        and then the loser's readiness check is answered by the winner."""
+        if self._process is None:
+            return False
+        held = socket_inodes(self._process.pid)
+        for port in self.ports():
+            listening = listening_inodes(port)
+            if listening is not None and not listening & held:
+                return False
+        return True
+
     @property
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid
@@ -93,8 +150,23 @@ class Service:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def start(self) -> None:
-        """Start the server and return once it answers; raise ServiceError with its log if not."""
+    def start(self, port_attempts: int = 3) -> None:
+        """Start the server and return once it answers; raise ServiceError with its log if not.
+        A server that could not bind its ports (taken meanwhile) is started again on new ones."""
+        # a restart keeps its ports: whoever talks to the server knows them
+        attempts = 1 if self._started else port_attempts
+        for attempt in range(attempts):
+            try:
+                self._start_once()
+                self._started = True
+                return
+            except ServiceError:
+                taken = "address already in use" in tail(self.log_path, 10).lower()
+                if not taken or attempt == attempts - 1 or not self.ports():
+                    raise
+                self.choose_ports()
+
+    def _start_once(self) -> None:
         if self.running:
             raise ServiceError(f"{self.name} in {self.root} is already running")
         with self.log_path.open("ab") as log:
@@ -113,7 +185,7 @@ class Service:
                     f"{self.name} exited with code {self._process.returncode} while starting;"
                     f" log {self.log_path}:\n{tail(self.log_path)}"
                 )
-            if self.ready():
+            if self.ready() and self._owns_ports():
                 return
             time.sleep(0.05)
         self.kill()
@@ -196,6 +268,13 @@ class InfluxServer(Service):
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self.http_port}"
 
+    def ports(self) -> Sequence[int]:
+        return (self.http_port, self.rpc_port)
+
+    def choose_ports(self) -> None:
+        self.http_port, self.rpc_port = free_port(), free_port()
+        self.configure()
+
     def configure(self) -> None:
         self.config_path.write_text(
             f"""\
@@ -267,6 +346,13 @@ class MosquittoServer(Service):
     def url(self) -> str:
         return f"mqtt://{LOOPBACK}:{self.port}"
 
+    def ports(self) -> Sequence[int]:
+        return (self.port,)
+
+    def choose_ports(self) -> None:
+        self.port = free_port()
+        self.configure()
+
     def configure(self) -> None:
         persistence = self.root / "persistence"
         persistence.mkdir(exist_ok=True)
@@ -316,6 +402,12 @@ class PostgresServer(Service):
     @property
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@{LOOPBACK}:{self.port}/postgres"
+
+    def ports(self) -> Sequence[int]:
+        return (self.port,)
+
+    def choose_ports(self) -> None:
+        self.port = free_port()  # given on the command line: the cluster stays as it is
 
     def _as_owner(self, command: Sequence[str]) -> list[str]:
         if not self._as_postgres:
