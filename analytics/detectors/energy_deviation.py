@@ -148,7 +148,9 @@ def score_registers(b: BuildingHours, params: DeviationParams) -> list[MeterDevi
 def reportable(dev: MeterDeviation, end_ns: int, p: EnergyDeviationParams) -> list[DeviationEvent]:
     """The events of a register worth an alert in a pass whose data end at ``end_ns``: running
     or ended within ``ended_within_h``, and deviating by ``min_share`` of the expected kWh or
-    more in their own direction."""
+    more in their own direction, now, or at one of their anomalous hours so far and still their
+    way: an alert raised stays while its event runs, rather than clear and open again each time
+    the event's share wavers about ``min_share``."""
     recent_ns = end_ns - p.ended_within_h * HOUR_NS
     out = []
     for e in dev.events:
@@ -156,9 +158,23 @@ def reportable(dev: MeterDeviation, end_ns: int, p: EnergyDeviationParams) -> li
         # signed: an excess whose hours used less than expected overall (a night above its
         # norm, a day below) is not one
         worth = e.direction * e.excess_kwh
-        if recent and worth >= p.min_share * _expected_kwh(dev, e):
+        if recent and (
+            worth >= p.min_share * _expected_kwh(dev, e)
+            or (worth > 0 and _was_worth(dev, e, p.min_share))
+        ):
             out.append(e)
     return out
+
+
+def _was_worth(dev: MeterDeviation, e: DeviationEvent, min_share: float) -> bool:
+    """Whether the event deviated by ``min_share`` of the expected kWh, in its direction, from
+    its onset to one of its anomalous hours (what a pass at that hour judged it on)."""
+    lo = int(np.searchsorted(dev.hours, e.onset))
+    hi = len(dev.hours) if e.end is None else int(np.searchsorted(dev.hours, e.end)) + 1
+    excess = np.cumsum(np.nan_to_num(dev.kwh[lo:hi] - dev.expected_kwh[lo:hi]))
+    expected = np.cumsum(np.nan_to_num(dev.expected_kwh[lo:hi]))
+    flagged = dev.anomalous[lo:hi]
+    return bool(np.any(e.direction * excess[flagged] >= min_share * expected[flagged]))
 
 
 def _expected_kwh(dev: MeterDeviation, e: DeviationEvent) -> float:

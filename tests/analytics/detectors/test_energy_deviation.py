@@ -9,8 +9,14 @@ import numpy as np
 import pytest
 
 from analytics.detectors.base import WindowKind
-from analytics.detectors.energy_deviation import DETECTOR, EnergyDeviationParams, closed_days
+from analytics.detectors.energy_deviation import (
+    DETECTOR,
+    EnergyDeviationParams,
+    closed_days,
+    reportable,
+)
 from analytics.energy.building_hours import BuildingHours
+from analytics.energy.deviation import DeviationEvent, MeterDeviation
 from tests.analytics.detectors.energy_cases import ELEC, one_pass, school
 
 PARAMS = EnergyDeviationParams()
@@ -137,3 +143,31 @@ def test_a_schools_holidays_are_days_off_with_their_weekends_and_wednesdays(
     assert all(off(d) for d in holidays)
     term = [date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 5), date(2025, 3, 6)]
     assert not any(off(d) for d in term)  # a weekend, a free Wednesday, a school day
+
+
+def _running_excess(early_kwh: float, later_kwh: float = 9.5) -> MeterDeviation:
+    """Ten hours expected at 10 kWh: hour 2 flagged at 10 + ``early_kwh``, then seven hours at
+    ``later_kwh`` (hour 9 flagged too); one excess running from hour 2."""
+    hours = np.datetime64("2025-03-03T00:00", "s") + np.arange(10) * np.timedelta64(3600, "s")
+    expected = np.full(10, 10.0)
+    kwh = np.full(10, later_kwh)
+    kwh[:2] = 10.0
+    kwh[2] = 10.0 + early_kwh
+    anomalous = np.zeros(10, dtype=bool)
+    anomalous[2] = anomalous[9] = True
+    dev = MeterDeviation(hours, kwh, expected, np.zeros(10), anomalous, np.zeros(10, np.int8))
+    excess = float((kwh[2:] - expected[2:]).sum())
+    dev.events.append(DeviationEvent(hours[2], hours[2], None, 1, False, excess, 0.2 * excess, 6.0))
+    return dev
+
+
+def test_an_excess_once_worth_an_alert_stays_reported_while_it_runs() -> None:
+    """Its share of the expected kWh fell under min_share since (1.5 kWh of 80 now): the
+    alert raised at hour 2 (5 kWh over 10) is not cleared to be raised again later."""
+    p = EnergyDeviationParams()
+    end_ns = int(_running_excess(5.0).hours[-1].astype("datetime64[ns]").astype(np.int64))
+    assert reportable(_running_excess(5.0), end_ns + 3600 * 10**9, p)
+    # never worth it: 0.4 kWh over 10 at its first flag, and less since
+    assert not reportable(_running_excess(0.4), end_ns + 3600 * 10**9, p)
+    # worth it once, but its hours have since used less than expected overall: no excess
+    assert not reportable(_running_excess(5.0, later_kwh=8.0), end_ns + 3600 * 10**9, p)
