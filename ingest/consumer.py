@@ -44,7 +44,7 @@ from core.config import IngestSettings, MqttSettings
 from core.health import Fatal, PartState, PartStatus
 from ingest.failures import Kind, RetryPolicy, describe, kind_of
 from ingest.health import IngestHealth
-from ingest.mqtt_client import BufferedClient
+from ingest.mqtt_client import BufferedClient, Received
 from ingest.pipeline import Message, Pipeline
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ class Consumer:
         else:
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
-    def _on_message(self, _c: mqtt.Client, _ud: object, msg: mqtt.MQTTMessage) -> None:
+    def _on_message(self, _c: mqtt.Client, _ud: object, msg: Received | mqtt.MQTTMessage) -> None:
         self._received.append(Message(msg.topic, bytes(msg.payload), (msg.mid, msg.qos)))
 
     # -- the one thread ---------------------------------------------------------------------------
