@@ -2,6 +2,7 @@
 
 Usage: python bench/store_write.py [--readings N] [--devices N] [--influx-url URL]
        python bench/store_write.py --scenario rollups [--years 5] [--devices 100]
+       python bench/store_write.py --scenario rollups --load bulk --devices 10000 [--tmp-dir DIR]
 Without --influx-url a private influxd (Debian's influxdb package) is started in a temp dir.
 Prints a table and writes bench/results/store_write.json (store_rollups.json for rollups).
 """
@@ -127,13 +128,24 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=None, help="10,000; rollups: 100")
     parser.add_argument("--years", type=int, default=5, help="rollups: years of hourly data")
     parser.add_argument("--target-devices", type=int, default=10_000, help="rollups: extrapolate")
+    parser.add_argument(
+        "--load",
+        choices=("write", "bulk"),
+        default="write",
+        help="rollups: through write() into both stores, or bulk SQL into SQLite at full scale",
+    )
+    parser.add_argument("--tmp-dir", type=Path, default=None, help="rollups: where the files go")
+    parser.add_argument("--repeat", type=int, default=3, help="rollups --load bulk: best of N")
     parser.add_argument("--influx-url", default=None)
     parser.add_argument("--no-rollups", action="store_true", help="writes: stores without rollups")
     args = parser.parse_args()
     if args.scenario == "rollups":
-        from bench.store_rollups import run_rollups
+        from bench.store_rollups import run_bulk, run_rollups
 
-        run_rollups(args.years, args.devices or 100, args.target_devices, args.influx_url)
+        if args.load == "bulk":
+            run_bulk(args.years, args.devices or 10_000, args.tmp_dir, args.repeat)
+        else:
+            run_rollups(args.years, args.devices or 100, args.target_devices, args.influx_url)
         return
     args.devices = args.devices or 10_000
 
