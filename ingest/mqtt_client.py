@@ -6,6 +6,7 @@ import logging
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -21,21 +22,17 @@ _PUBACK = struct.Struct("!BBH")  # PUBACK, remaining length 2, packet id: paho's
 OVERRIDDEN = ("_sock_recv", "_sock_send", "_sock_close", "_packet_read", "_handle_publish", "ack")
 
 
+@dataclass(slots=True, repr=False)
 class Received:
     """An incoming PUBLISH as the lean path hands it to ``on_message``: what paho's
     ``MQTTMessage`` says of it, but MQTT 5 properties (skipped, not decoded) and a timestamp."""
 
-    __slots__ = ("dup", "mid", "payload", "qos", "retain", "topic")
-
-    def __init__(
-        self, topic: str, payload: bytes, mid: int, qos: int, dup: bool, retain: bool
-    ) -> None:
-        self.topic = topic
-        self.payload = payload
-        self.mid = mid
-        self.qos = qos
-        self.dup = dup
-        self.retain = retain
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    dup: bool
+    retain: bool
 
     def __repr__(self) -> str:
         return f"Received({self.topic!r}, {len(self.payload)} bytes, mid={self.mid})"
