@@ -166,11 +166,17 @@ def reportable(dev: MeterDeviation, end_ns: int, p: EnergyDeviationParams) -> li
     return out
 
 
+def _span(dev: MeterDeviation, e: DeviationEvent) -> tuple[int, int]:
+    """Hour indices of the event, from its onset to its end (or now), end excluded."""
+    lo = int(np.searchsorted(dev.hours, e.onset))
+    hi = len(dev.hours) if e.end is None else int(np.searchsorted(dev.hours, e.end)) + 1
+    return lo, hi
+
+
 def _was_worth(dev: MeterDeviation, e: DeviationEvent, min_share: float) -> bool:
     """Whether the event deviated by ``min_share`` of the expected kWh, in its direction, from
     its onset to one of its anomalous hours (what a pass at that hour judged it on)."""
-    lo = int(np.searchsorted(dev.hours, e.onset))
-    hi = len(dev.hours) if e.end is None else int(np.searchsorted(dev.hours, e.end)) + 1
+    lo, hi = _span(dev, e)
     excess = np.cumsum(np.nan_to_num(dev.kwh[lo:hi] - dev.expected_kwh[lo:hi]))
     expected = np.cumsum(np.nan_to_num(dev.expected_kwh[lo:hi]))
     flagged = dev.anomalous[lo:hi]
@@ -180,8 +186,7 @@ def _was_worth(dev: MeterDeviation, e: DeviationEvent, min_share: float) -> bool
 def _expected_kwh(dev: MeterDeviation, e: DeviationEvent) -> float:
     """What the register was expected to use from the event's onset to its end (or now): a
     deviation that is a sliver of it, however sharp its score, is not worth an alert."""
-    lo = int(np.searchsorted(dev.hours, e.onset))
-    hi = len(dev.hours) if e.end is None else int(np.searchsorted(dev.hours, e.end)) + 1
+    lo, hi = _span(dev, e)
     return float(np.nansum(dev.expected_kwh[lo:hi]))
 
 
@@ -189,8 +194,7 @@ def _in_closure(b: BuildingHours, dev: MeterDeviation, e: DeviationEvent, closur
     """Whether every anomalous hour of a drop lies in a scheduled closure of ``closure_h`` or
     more (school holidays, a bridge): the deviation's week counts a closed day as a Sunday, but
     a building heated at frost protection for a fortnight uses less than on a Sunday."""
-    lo = int(np.searchsorted(dev.hours, e.onset))
-    hi = len(dev.hours) if e.end is None else int(np.searchsorted(dev.hours, e.end)) + 1
+    lo, hi = _span(dev, e)
     flagged = dev.anomalous[lo:hi]
     closed = (~b.occupied[lo:hi]) & (b.since_open_h[lo:hi] + b.until_open_h[lo:hi] >= closure_h)
     return bool(flagged.any()) and bool(closed[flagged].all())
