@@ -117,6 +117,8 @@ def _clock_checked(
 ) -> list[Reading]:
     """Readings a device timed itself (history frames) must sit near the uplink's NS time: a
     meter whose clock was reset to 2000 would otherwise write points decades away."""
+    if all(r.time is up.time for r in readings):  # timed by the uplink itself: nothing to check
+        return readings
     earliest = up.time - timedelta(days=settings.max_age_days)
     latest = up.time + timedelta(seconds=settings.max_future_s)
     kept = [r for r in readings if earliest <= r.time <= latest]

@@ -165,19 +165,40 @@ class InfluxStore:
     def write(
         self, readings: Sequence[Reading], tags: Mapping[str, Tags] | None = None
     ) -> WriteResult:
-        lines, owners, refused, marks = self._lines.build(readings, tags or {})
-        result = WriteResult(rejected=[Rejected(r, why) for r, why in refused])
+        built = self._lines.build(readings, tags or {})
+        lines, marks = built.lines, built.hours
         deadline = time.monotonic() + max(self._timeout_s * (MAX_RETRIES + 1), 1.0)
         if self.rollups is not None and marks:
             # Marks first: a crash between the two writes leaves a mark without data, harmless.
             self._mark(marks, deadline)
+        spans: list[tuple[int, int]] = []  # made only when the server refuses a line
+        server_refused: list[Rejected] = []
         for lo in range(0, len(lines), self._batch_size):
             bad = self._write_batch(lines[lo : lo + self._batch_size], deadline)
-            result.accepted += len(lines[lo : lo + self._batch_size]) - len(bad)
-            result.rejected.extend(Rejected(owners[lo + i], why) for i, why in bad.items())
+            if bad and not spans:
+                spans = built.spans()
+            for i, why in bad.items():
+                start, end = spans[lo + i]
+                owned = built.owners[start:end]
+                server_refused += self._refused_fields(owned, why, tags or {}, deadline)
         if self.rollups is not None and self.rollups.config.refresh_in_writes and marks:
             self._roll_past_days(max(h for _, h in marks))
-        return result
+        return WriteResult(
+            accepted=len(built.owners) - len(server_refused),
+            rejected=[Rejected(r, why) for r, why in built.refused] + server_refused,
+        )
+
+    def _refused_fields(
+        self, owned: list[Reading], why: str, tags: Mapping[str, Tags], deadline: float
+    ) -> list[Rejected]:
+        """The readings of a refused line that the server refuses. A line of one field is
+        refused; the fields of a longer one go again one line each, since InfluxDB drops a
+        point whole for one field's type conflict: only the fields it objects to are refused."""
+        if len(owned) == 1:
+            return [Rejected(owned[0], why)]
+        singles = self._lines.build(owned, tags, group=False)
+        bad = self._write_batch(singles.lines, deadline)
+        return [Rejected(singles.owners[i], w) for i, w in bad.items()]
 
     def _roll_past_days(self, newest: int) -> None:
         """When the stream reaches a new local day, roll up the days it has left behind, each

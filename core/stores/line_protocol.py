@@ -55,18 +55,31 @@ class Lines(NamedTuple):
     """What ``LineBuilder.build`` makes of a batch."""
 
     lines: list[str]
-    owners: list[Reading]  # the reading of each line
+    owners: list[Reading]  # the readings of the lines, in order: a line's fields, line by line
+    counts: list[int]  # the number of fields (readings) of each line
     refused: list[tuple[Reading, str]]  # readings that cannot be written, with the reason
     hours: set[tuple[str, int]]  # (quantity, hour start in ns) of the lines: rollup marks
 
+    def spans(self) -> list[tuple[int, int]]:
+        """Each line's readings as a slice (start, end) of ``owners``."""
+        out, start = [], 0
+        for n in self.counts:
+            out.append((start, start + n))
+            start += n
+        return out
+
 
 class LineBuilder:
-    """Turns readings into lines, one per reading, caching each series' escaped prefix.
+    """Turns readings into lines, caching each series' escaped prefix.
 
-    InfluxDB merges the fields of lines that share measurement, tags and time into one point, so
-    grouping quantities of one uplink into one line would only save bytes, not storage. Ingest
-    hands over the readings of a frame together, sharing one time object: its nanoseconds are
-    computed once, and a device's escaped tags once for all its quantities.
+    Ingest hands over the readings of a frame together, sharing one time object: its nanoseconds
+    are computed once, a device's escaped tags once for all its quantities, and consecutive
+    readings of one series at that time become the fields of one line (an LHT65 frame's eight
+    readings: four lines). InfluxDB stores a multi-field line as the single-field lines it
+    replaces — the fields of one series and time are one point either way — with fewer bytes to
+    send and parse. A quantity already in the line starts a new one (the later value wins, as
+    between lines). ``group=False`` builds one line per reading: the store's way to find which
+    field of a refused line the server objected to.
     """
 
     def __init__(self) -> None:
@@ -75,11 +88,18 @@ class LineBuilder:
         # (device, channel) -> (the device's tags, ``tag=value,…`` sorted, escaped)
         self._tags: dict[tuple[str, str | None], tuple[Mapping[str, str] | None, str]] = {}
 
-    def build(self, readings: Sequence[Reading], tags: Mapping[str, Mapping[str, str]]) -> Lines:
-        out = Lines([], [], [], set())
-        lines, owners, hours = out.lines, out.owners, out.hours
+    def build(
+        self,
+        readings: Sequence[Reading],
+        tags: Mapping[str, Mapping[str, str]],
+        group: bool = True,
+    ) -> Lines:
+        out = Lines([], [], [], [], set())
+        lines, owners, counts, hours = out.lines, out.owners, out.counts, out.hours
         cache = self._prefix
         last_time, ns, hour = None, 0, 0
+        head, fields, names = "", [], []  # the open line: prefix, fields, their quantities
+        head_ns = 0
         for r in readings:
             device_tags = tags.get(r.device)
             entry = cache.get((r.device, r.channel, r.quantity))
@@ -90,13 +110,29 @@ class LineBuilder:
                 except LineError as exc:
                     out.refused.append((r, str(exc)))
                     continue
-            if r.time is not last_time:
+            same_time = r.time is last_time
+            if not same_time:
                 last_time = r.time
                 ns = to_ns(last_time)
                 hour = ns - ns % HOUR_NS
-            lines.append(f"{entry[1]}{r.quantity}={r.value!r} {ns}")
+            field = f"{r.quantity}={r.value!r}"
+            if group and same_time and entry[1] == head and r.quantity not in names:
+                fields.append(field)
+                names.append(r.quantity)
+            else:
+                if fields:
+                    lines.append(f"{head}{','.join(fields)} {head_ns}")
+                    counts.append(len(fields))
+                    fields.clear()
+                    names.clear()
+                head, head_ns = entry[1], ns
+                fields.append(field)
+                names.append(r.quantity)
             owners.append(r)
             hours.add((r.quantity, hour))
+        if fields:
+            lines.append(f"{head}{','.join(fields)} {head_ns}")
+            counts.append(len(fields))
         return out
 
     def tags_written(

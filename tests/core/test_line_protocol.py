@@ -1,7 +1,9 @@
-"""Line protocol: the builder's cached prefixes and shared times give what a plain build gives."""
+"""Line protocol: the builder's cached prefixes, shared times and grouped fields give what a plain
+build gives."""
 
 from __future__ import annotations
 
+import operator
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -18,14 +20,46 @@ QUANTITY_NAMES = ["temperature_c", "humidity_pct", "volume_m3", "energy_kwh"]
 TAG_VALUES = st.sampled_from(["", "commune a", "b=c", "d,e", "école", "bad\nline", "end\\"])
 
 
-def plain_line(r: Reading, tags: dict[str, str] | None) -> str:
-    """One reading's line, built from scratch with nothing cached."""
+def plain_head(r: Reading, tags: dict[str, str] | None) -> str:
+    """One reading's measurement and tags, built from scratch with nothing cached."""
     pairs = {k: v for k, v in (tags or {}).items() if v} | {"device": r.device}
     if r.channel is not None:
         pairs["channel"] = r.channel
     body = ",".join(f"{escape(k)}={escape(v)}" for k, v in sorted(pairs.items()))
-    ns = int((r.time - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * NS
-    return f"{QUANTITIES[r.quantity].domain.value},{body} {r.quantity}={r.value!r} {ns}"
+    return f"{QUANTITIES[r.quantity].domain.value},{body}"
+
+
+def plain_ns(r: Reading) -> int:
+    return int((r.time - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * NS
+
+
+def plain_line(r: Reading, tags: dict[str, str] | None) -> str:
+    """One reading's line."""
+    return f"{plain_head(r, tags)} {r.quantity}={r.value!r} {plain_ns(r)}"
+
+
+def plain_grouped(
+    frames: list[list[Reading]], tags: dict[str, dict[str, str]]
+) -> tuple[list[str], list[Reading]]:
+    """Within a frame, consecutive readings of one series as the fields of one line; a quantity
+    already in the line starts a new one. Also the refused readings."""
+    lines, refused = [], []
+    for frame in frames:
+        runs: list[tuple[str, list[Reading]]] = []
+        for r in frame:
+            try:
+                head = plain_head(r, tags.get(r.device))
+            except LineError:
+                refused.append(r)
+                continue
+            if runs and runs[-1][0] == head and r.quantity not in {x.quantity for x in runs[-1][1]}:
+                runs[-1][1].append(r)
+            else:
+                runs.append((head, [r]))
+        for head, run in runs:
+            fields = ",".join(f"{x.quantity}={x.value!r}" for x in run)
+            lines.append(f"{head} {fields} {plain_ns(run[0])}")
+    return lines, refused
 
 
 frames = st.lists(
@@ -50,21 +84,27 @@ def test_batches_build_as_plain_lines_while_the_registry_changes(
 ) -> None:
     builder = LineBuilder()
     for tags in registry_versions:  # the same frames again under each version of the registry
-        readings = []
+        frames = []
         for device, second, quantities in frame_specs:
             t = T0 + timedelta(seconds=second)
-            readings += [Reading(t, device, q, 1.5, ch) for q, ch in quantities]
-        lines, owners, refused, hours = builder.build(readings, tags)
-        want, want_refused = [], []
-        for r in readings:
-            try:
-                want.append(plain_line(r, tags.get(r.device)))
-            except LineError:
-                want_refused.append(r)
-        assert lines == want
-        assert [r for r, _ in refused] == want_refused
-        assert hours == {(r.quantity, _hour_ns(r.time)) for r in owners}
-        assert len(owners) == len(lines)
+            frames.append(
+                [Reading(t, device, q, 1.5 + k, ch) for k, (q, ch) in enumerate(quantities)]
+            )
+        readings = [r for frame in frames for r in frame]
+        built = builder.build(readings, tags)
+        want, want_refused = plain_grouped(frames, tags)
+        assert built.lines == want
+        assert [r for r, _ in built.refused] == want_refused
+        written = [r for r in readings if not any(r is x for x in want_refused)]
+        assert built.owners == written and all(map(operator.is_, built.owners, written))
+        assert built.hours == {(r.quantity, _hour_ns(r.time)) for r in written}
+        for line, (start, end) in zip(built.lines, built.spans(), strict=True):
+            fields = line.rsplit(" ", 2)[1]  # tags may hold escaped spaces; fields and time not
+            assert fields == ",".join(f"{r.quantity}={r.value!r}" for r in written[start:end])
+
+        singles = builder.build(readings, tags, group=False)
+        assert singles.lines == [plain_line(r, tags.get(r.device)) for r in written]
+        assert singles.counts == [1] * len(written)
 
 
 def _hour_ns(t: datetime) -> int:

@@ -381,8 +381,9 @@ def points_received(influx: InfluxServer) -> int:
     return int(series["values"][0][series["columns"].index("pointReq")])
 
 
-# Lines an LHT65 uplink writes: one per reading (4 measured, 4 radio).
-LINES_PER_UPLINK = 8
+# Points (lines) an LHT65 uplink writes: one per series, its readings as fields — climate
+# (temperature, humidity), climate ext (temperature), device (battery), radio (4 figures).
+LINES_PER_UPLINK = 4
 
 
 def stored_humidity(influx: InfluxServer, window: tuple[int, int]) -> int:
@@ -747,9 +748,9 @@ REASON = {
     "wrong_type": "bad_envelope",
     "radio_out_of_range": "out_of_range",
 }
-# Readings a bad frame still stores: the radio's, when only its payload is refused; all but
-# the RSSI when only the RSSI is out of range.
-PARTIAL_LINES = {"wrong_fport": 4, "truncated_payload": 4, "radio_out_of_range": 7}
+# Lines a bad frame still writes: the radio's, when only its payload is refused; all four
+# (the radio's without its RSSI) when only the RSSI is out of range.
+PARTIAL_LINES = {"wrong_fport": 1, "truncated_payload": 1, "radio_out_of_range": 4}
 RANDOM_REASONS = {"bad_json", "bad_protobuf", "bad_envelope", "bad_time", "unknown_device"}
 
 
@@ -919,4 +920,4 @@ def test_f_a_status_then_its_uplink_with_the_same_id_are_both_stored_once(
     assert_exactly_stored(influx, uplinks, extra=status_series)
     assert worker.frames("stored") == 2 * uplinks.n, "each status and each uplink"
     assert worker.frames("deduplicated") == uplinks.n // 10, "redelivered uplinks only"
-    assert points_received(influx) == (LINES_PER_UPLINK + 2) * uplinks.n
+    assert points_received(influx) == (LINES_PER_UPLINK + 2) * uplinks.n  # a status: 2 series
