@@ -31,7 +31,7 @@ from core.timeseries import StoreError, StoreUnavailable
 from ingest.directory import DeviceDirectory
 from ingest.inspect import inspect
 from ingest.spool import SpoolLocked
-from vigie import logs, operator
+from vigie import heap, logs, operator
 from vigie.alerts_cli import alerts_app
 from vigie.analytics_cli import analytics_app
 from vigie.broker import demo_broker
@@ -270,6 +270,7 @@ def run(config: ConfigOption = None) -> None:
         if (housekeeping := build_housekeeping(settings, services)) is not None:
             services.parts.append(housekeeping)
             supervisor.start("housekeeping", housekeeping.run)
+    heap.settle()
     _serve(services, settings.api.host, settings.api.port, supervisor)
 
 
@@ -342,6 +343,7 @@ def ingest(ctx: typer.Context, config: ConfigOption = None) -> None:
     with _startup():
         services = _services(settings)
         consumer = build_consumer(settings, services)
+    heap.settle()
     if settings.ingest.metrics_port:
         services.metrics.register(PartsCollector(lambda: [consumer], services.wall))
         prometheus_client.start_http_server(
