@@ -49,6 +49,7 @@ def quote_literal(value: str) -> str:
 
 
 _MEASUREMENT = {key: q.domain.value for key, q in QUANTITIES.items()}
+_Entry = tuple[Mapping[str, str] | None, str]  # (the tags it was made with, text)
 
 
 class Lines(NamedTuple):
@@ -83,10 +84,12 @@ class LineBuilder:
     """
 
     def __init__(self) -> None:
-        # (device, channel, quantity) -> (the device's tags when the prefix was made, prefix)
-        self._prefix: dict[tuple[str, str | None, str], tuple[Mapping[str, str] | None, str]] = {}
+        # device -> quantity (no channel) or (channel, quantity) -> (the device's tags when the
+        # prefix was made, prefix); per device, as a frame's readings are one device's
+        self._prefix: dict[str, dict[str | tuple[str, str], _Entry]] = {}
+        self._prefixes = 0
         # (device, channel) -> (the device's tags, ``tag=value,…`` sorted, escaped)
-        self._tags: dict[tuple[str, str | None], tuple[Mapping[str, str] | None, str]] = {}
+        self._tags: dict[tuple[str, str | None], _Entry] = {}
 
     def build(
         self,
@@ -95,14 +98,19 @@ class LineBuilder:
         group: bool = True,
     ) -> Lines:
         out = Lines([], [], [], [], set())
-        lines, owners, counts, hours = out.lines, out.owners, out.counts, out.hours
-        cache = self._prefix
-        last_time, ns, hour = None, 0, 0
+        lines, owners, counts = out.lines, out.owners, out.counts
+        by_hour: dict[int, set[str]] = {}  # the rollup marks: hour -> quantities
+        quantities: set[str] = set()
+        last_time, ns = None, 0
+        last_device, device_tags, series = None, None, {}
         head, fields, names = "", [], []  # the open line: prefix, fields, their quantities
         head_ns = 0
         for r in readings:
-            device_tags = tags.get(r.device)
-            entry = cache.get((r.device, r.channel, r.quantity))
+            if r.device is not last_device:
+                last_device = r.device
+                device_tags = tags.get(last_device)
+                series = self._prefix.get(last_device, {})
+            entry = series.get(r.quantity if r.channel is None else (r.channel, r.quantity))
             # The registry may have changed the device's tags since the prefix was made.
             if entry is None or (entry[0] is not device_tags and entry[0] != device_tags):
                 try:
@@ -110,11 +118,13 @@ class LineBuilder:
                 except LineError as exc:
                     out.refused.append((r, str(exc)))
                     continue
+                series = self._prefix[r.device]
             same_time = r.time is last_time
             if not same_time:
                 last_time = r.time
                 ns = to_ns(last_time)
                 hour = ns - ns % HOUR_NS
+                quantities = by_hour.setdefault(hour, set())
             field = f"{r.quantity}={r.value!r}"
             if group and same_time and entry[1] == head and r.quantity not in names:
                 fields.append(field)
@@ -129,25 +139,27 @@ class LineBuilder:
                 fields.append(field)
                 names.append(r.quantity)
             owners.append(r)
-            hours.add((r.quantity, hour))
+            quantities.add(r.quantity)
         if fields:
             lines.append(f"{head}{','.join(fields)} {head_ns}")
             counts.append(len(fields))
+        out.hours.update((q, h) for h, qs in by_hour.items() for q in qs)
         return out
 
     def tags_written(
         self, device: str, channel: str | None, quantity: str
     ) -> Mapping[str, str] | None:
         """The registry tags this process last wrote the series with, if it wrote it at all."""
-        entry = self._prefix.get((device, channel, quantity))
+        entry = self._prefix.get(device, {}).get(
+            quantity if channel is None else (channel, quantity)
+        )
         return None if entry is None else {k: v for k, v in (entry[0] or {}).items() if v}
 
-    def _remember(
-        self, r: Reading, tags: Mapping[str, str] | None
-    ) -> tuple[Mapping[str, str] | None, str]:
-        if len(self._prefix) > 1_000_000:  # bound the caches; they refill on demand
+    def _remember(self, r: Reading, tags: Mapping[str, str] | None) -> _Entry:
+        if self._prefixes > 1_000_000:  # bound the caches; they refill on demand
             self._prefix.clear()
             self._tags.clear()
+            self._prefixes = 0
         body = self._tags.get((r.device, r.channel))
         if body is None or (body[0] is not tags and body[0] != tags):
             # Empty tag values are not allowed in line protocol: an empty tag is no tag.
@@ -155,7 +167,9 @@ class LineBuilder:
             body = (tags, _tag_body(r.device, r.channel, pairs))
             self._tags[(r.device, r.channel)] = body
         entry = (tags, f"{escape(_MEASUREMENT[r.quantity])},{body[1]} ")
-        self._prefix[(r.device, r.channel, r.quantity)] = entry
+        key = r.quantity if r.channel is None else (r.channel, r.quantity)
+        self._prefix.setdefault(r.device, {})[key] = entry
+        self._prefixes += 1
         return entry
 
 
